@@ -1,0 +1,33 @@
+"""The calls a notebook makes: run (train, or fetch from the store), sweep, compare."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from lmlab.config import make_config
+from lmlab.runs import Run, RunStore
+
+
+def run(profile: str = "cpu", runs_dir: str | Path | None = None, progress: bool = True, **overrides) -> Run:
+    """One run with `overrides` on top of `profile`; returns the cached run when it exists."""
+    from lmlab.train import train as train_config
+
+    return train_config(make_config(profile, **overrides), runs_dir=runs_dir, progress=progress)
+
+
+def sweep(profile: str = "cpu", runs_dir: str | Path | None = None, progress: bool = True, **grid) -> list[Run]:
+    """Every combination of the listed values (a scalar is one value), each run cached on its own."""
+    keys = list(grid)
+    values = [v if isinstance(v, (list, tuple)) else [v] for v in grid.values()]
+    return [run(profile, runs_dir, progress, **dict(zip(keys, combo))) for combo in itertools.product(*values)]
+
+
+def load_run(run_id: str, runs_dir: str | Path | None = None) -> Run:
+    return RunStore(runs_dir).find(run_id)
+
+
+def compare(runs: list[Run]) -> str:
+    from lmlab.runs import compare_table
+
+    return compare_table(runs)

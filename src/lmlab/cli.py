@@ -1,0 +1,134 @@
+"""`lmlab` command line: train, runs list|show|compare.
+
+    lmlab train --profile cpu optimizer=adamw lr=5e-4
+    lmlab train --profile cpu optimizer=adamw lr=1e-3,5e-4 seed=1,2,3   # a grid of 6 runs
+    lmlab train --profile full --dry-run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+
+from lmlab.errors import LmlabError
+
+
+def _add_runs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", metavar="DIR", help="run store directory (default: $LMLAB_RUNS or ./runs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lmlab", description="Train small GPT-style language models change by change.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train one run, or a grid when a value is a comma list",
+                       description="Settings are key=value words; a comma list (lr=1e-3,5e-4) sweeps them. "
+                                   "See `lmlab settings` for every key.")
+    t.add_argument("--profile", default="cpu", help="smoke | cpu | full (default: cpu)")
+    t.add_argument("--dry-run", action="store_true", help="print the resolved config(s) and parameter count, train nothing")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_runs_option(t)
+    t.add_argument("settings", nargs="*", metavar="key=value")
+
+    s = sub.add_parser("settings", help="list every setting with its default, choices and meaning")
+    s.add_argument("--profile", default="cpu")
+
+    r = sub.add_parser("runs", help="inspect the run store")
+    rsub = r.add_subparsers(dest="runs_command", required=True)
+    rl = rsub.add_parser("list", help="one line per run")
+    _add_runs_option(rl)
+    rs = rsub.add_parser("show", help="config, meta and final metrics of one run")
+    rs.add_argument("run_id")
+    _add_runs_option(rs)
+    rc = rsub.add_parser("compare", help="the settings that differ among runs, and their final metrics")
+    rc.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
+    _add_runs_option(rc)
+    return parser
+
+
+def cmd_train(args) -> int:
+    from lmlab.config import expand_grid, parse_overrides
+
+    configs = expand_grid(args.profile, parse_overrides(args.settings))
+    if args.dry_run:
+        return dry_run(configs)
+    from lmlab.runs import RunStore, compare_table
+    from lmlab.train import train
+
+    runs = []
+    for i, cfg in enumerate(configs, 1):
+        if len(configs) > 1:
+            print(f"[{i}/{len(configs)}]", file=sys.stderr)
+        runs.append(train(cfg, runs_dir=args.runs, progress=not args.no_progress))
+    store = RunStore(args.runs)
+    print(f"run store: {store.root}", file=sys.stderr)
+    print(compare_table(runs))
+    return 0
+
+
+def dry_run(configs) -> int:
+    import torch
+
+    from lmlab.config import to_dict
+    from lmlab.model import GPT, ModelConfig
+
+    for cfg in configs:
+        print(json.dumps(to_dict(cfg), indent=1))
+        if cfg.tokenizer == "word" and cfg.vocab_size == 0:
+            print("parameters: depend on the data (tokenizer=word with vocab_size=0 keeps every training word)")
+            continue
+        with torch.device("meta"):  # shapes only: no memory, no time
+            model = GPT(ModelConfig.from_settings(cfg, cfg.vocab_size))
+        print(f"parameters: {model.num_params():,} (at vocab_size {cfg.vocab_size:,})")
+    return 0
+
+
+def cmd_settings(args) -> int:
+    from lmlab.config import PROFILES, make_config, settings
+
+    cfg = make_config(args.profile)
+    print(f"settings at --profile {args.profile} (profiles: {', '.join(PROFILES)})\n")
+    for name, f in settings().items():
+        choices = f" [{'|'.join(f.metadata['choices'])}]" if f.metadata.get("choices") else ""
+        print(f"  {name}={getattr(cfg, name)!s:<28} {f.metadata['help']}{choices}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from lmlab.runs import RunStore, compare_table, format_table
+
+    store = RunStore(args.runs)
+    if args.runs_command == "list":
+        rows = []
+        for run in store.all():
+            meta, cfg = run.meta, run.config
+            rows.append({
+                "run": run.id, "status": meta.get("status"), "profile": cfg.get("profile"),
+                "step": f"{meta.get('step')}/{meta.get('total_steps')}", "val_loss": run.final.get("val_loss"),
+                "created": meta.get("created"), "note": cfg.get("note", ""),
+            })
+        print(format_table(rows) if rows else f"no runs in {store.root}")
+    elif args.runs_command == "show":
+        run = store.find(args.run_id)
+        print(json.dumps({"run_id": run.id, "dir": str(run.dir), "config": run.config, "meta": run.meta}, indent=1))
+    else:
+        runs = [store.find(r) for r in args.run_ids] if args.run_ids else store.all()
+        print(compare_table(runs))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # a polite stop (kill, preemption) takes the same path as Ctrl-C: the run is marked interrupted
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs}
+    try:
+        return handlers[args.command](args)
+    except LmlabError as e:
+        print(f"lmlab: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lmlab: interrupted; run the same command again to resume from the last checkpoint", file=sys.stderr)
+        return 130

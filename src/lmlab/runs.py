@@ -1,0 +1,303 @@
+"""The run store: one directory per run id, written atomically, locked while training.
+
+    runs/<run_id>/config.json    resolved settings
+    runs/<run_id>/meta.json      status, provenance (git, code hash, versions, device, data), final metrics
+    runs/<run_id>/metrics.jsonl  one record per log or evaluation step
+    runs/<run_id>/probes.json    what figures need without the checkpoint
+    runs/<run_id>/tokenizer.*    the tokenizer the run used
+    runs/<run_id>/checkpoint.pt  model, optimizer, RNG and data position (not committed)
+
+The light files are what the report reads; committing them lets a fresh clone re-execute every
+notebook without training.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lmlab.errors import LmlabError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TRAINING_MODULES = ("config.py", "data.py", "tokenize.py", "model.py", "optim.py", "train.py", "probes.py")
+LOCK_NAME = "run.lock"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary name in the same directory, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    write_atomic(path, json.dumps(obj, indent=1, sort_keys=False) + "\n")
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    write_atomic(path, "".join(json.dumps(r) + "\n" for r in records))
+
+
+def code_hash() -> str:
+    """Hash of the code that decides what a run computes (not of plotting or CLI code)."""
+    h = hashlib.sha256()
+    for name in TRAINING_MODULES:
+        h.update(name.encode())
+        h.update((PACKAGE_DIR / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def git_state() -> dict:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "-C", str(PACKAGE_DIR), *args], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def versions() -> dict:
+    import numpy
+    import torch
+
+    from lmlab import __version__
+
+    out = {"python": platform.python_version(), "lmlab": __version__, "torch": torch.__version__, "numpy": numpy.__version__}
+    for name in ("sentencepiece", "datasets"):
+        try:
+            out[name] = __import__(name).__version__
+        except ImportError:
+            pass
+    return out
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("LMLAB_RUNS", "runs"))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            records.append(json.loads(line))
+    return records
+
+
+@dataclass
+class Run:
+    """A run directory, read lazily."""
+
+    dir: Path
+
+    @property
+    def id(self) -> str:
+        return self.dir.name
+
+    def _json(self, name: str) -> dict:
+        path = self.dir / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except json.JSONDecodeError as e:
+            raise LmlabError(f"{path} is not valid JSON ({e}); the run store is damaged there") from None
+
+    @property
+    def config(self) -> dict:
+        return self._json("config.json")
+
+    @property
+    def meta(self) -> dict:
+        return self._json("meta.json")
+
+    @property
+    def probes(self) -> dict:
+        return self._json("probes.json")
+
+    @property
+    def metrics(self) -> list[dict]:
+        return read_jsonl(self.dir / "metrics.jsonl")
+
+    @property
+    def status(self) -> str:
+        return self.meta.get("status", "unknown")
+
+    @property
+    def final(self) -> dict:
+        return self.meta.get("final", {})
+
+    @property
+    def note(self) -> str:
+        return self.config.get("note", "")
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.dir / "checkpoint.pt"
+
+    def evals(self) -> list[dict]:
+        return [r for r in self.metrics if "val_loss" in r]
+
+    def train_records(self) -> list[dict]:
+        return [r for r in self.metrics if "train_loss" in r]
+
+    def __repr__(self) -> str:
+        return f"Run({self.id}, {self.status}, val_loss={self.final.get('val_loss')})"
+
+
+class RunStore:
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_root()
+
+    def run(self, run_id: str) -> Run:
+        return Run(self.root / run_id)
+
+    def exists(self, run_id: str) -> bool:
+        return (self.root / run_id / "meta.json").exists()
+
+    def all(self) -> list[Run]:
+        if not self.root.is_dir():
+            return []
+        runs = [Run(p) for p in self.root.iterdir() if (p / "meta.json").exists()]
+        return sorted(runs, key=lambda r: r.meta.get("created", ""))
+
+    def find(self, prefix: str) -> Run:
+        """A run by id or unique id prefix."""
+        matches = [r for r in self.all() if r.id.startswith(prefix)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise LmlabError(f"no run '{prefix}' in {self.root} (see: lmlab runs list)")
+        raise LmlabError(f"'{prefix}' matches {len(matches)} runs: {', '.join(r.id for r in matches)}; give more characters")
+
+    def lock(self, run_id: str) -> "RunLock":
+        return RunLock(self.root / run_id / LOCK_NAME)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """One process trains a run id at a time. A lock left by a dead process is taken over."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.stale_taken_over: dict | None = None
+
+    def holder(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def _is_stale(self, info: dict | None) -> bool:
+        if info is None:  # unreadable: written by a process killed mid-write
+            return True
+        return info.get("host") == socket.gethostname() and not _pid_alive(int(info.get("pid", -1)))
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now()})
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                info = self.holder()
+                if self._is_stale(info):
+                    self.stale_taken_over = info or {}
+                    self.path.unlink(missing_ok=True)
+                    continue
+                raise LmlabError(
+                    f"run {self.path.parent.name} is being trained by process {info['pid']} on {info['host']} "
+                    f"since {info['since']}; wait for it to finish (the result will be cached) or stop that process"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(payload)
+            return
+        raise LmlabError(f"could not take the lock {self.path}; remove it if no process is training this run")
+
+    def release(self) -> None:
+        info = self.holder()
+        if info and info.get("pid") == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "RunLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+FINAL_COLUMNS = ("val_loss", "val_loss_legacy", "val_bpc", "val_ppl", "train_loss")
+
+
+def compare_rows(runs: list[Run]) -> tuple[list[str], list[dict]]:
+    """(settings that differ among the runs, one row per run with those settings and the final metrics)."""
+    from lmlab.config import differences
+
+    configs = [r.config for r in runs]
+    keys = differences(configs) if len(runs) > 1 else []
+    rows = []
+    for run, cfg in zip(runs, configs):
+        row = {"run": run.id, "status": run.status, **{k: cfg.get(k) for k in keys}}
+        row.update({k: run.final.get(k) for k in FINAL_COLUMNS})
+        row["note"] = cfg.get("note", "")
+        rows.append(row)
+    return keys, rows
+
+
+def format_table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no runs)"
+    columns = list(rows[0])
+
+    def cell(v) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.4f}" if abs(v) < 1000 else f"{v:.1f}"
+        return str(v)
+
+    cells = [[cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def compare_table(runs: list[Run]) -> str:
+    return format_table(compare_rows(runs)[1])

@@ -1,0 +1,463 @@
+"""Training and evaluation: `train(cfg)` returns a finished run, from the store if it is cached.
+
+The batches are the challenge's: consecutive chunks of `batch_size * block_size` tokens read in
+order from the training stream, every epoch the same order. The position in the data is thus a
+function of the step, and a checkpoint (model, optimizer, RNG, step) resumes a run exactly.
+
+Runs under `torchrun` as data-parallel: every process takes its rows of each global batch, the
+gradients are averaged, and only rank 0 evaluates and writes the run store.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn import functional as F
+
+from lmlab import runs as runstore
+from lmlab.config import Config, run_id, to_dict, validate
+from lmlab.data import Splits, load_splits
+from lmlab.data import fingerprint as data_fingerprint
+from lmlab.errors import LmlabError
+from lmlab.model import GPT, ModelConfig
+from lmlab.optim import lr_factor, make_optimizer, set_lr
+from lmlab.probes import compute_probes
+from lmlab.tokenize import tokenized_splits
+
+LN2 = math.log(2)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise LmlabError("device=cuda but no CUDA device is available; use device=auto or device=cpu")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise LmlabError("device=mps but MPS is not available; use device=auto or device=cpu")
+    return torch.device(name)
+
+
+def autocast(device: torch.device):
+    # bf16 only on CUDA: on CPU a bf16 matmul is hundreds of times slower than fp32
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+@dataclass
+class World:
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        if self.size > 1:
+            dist.barrier()
+
+
+def init_world(device_name: str) -> World:
+    """Join the process group when started by torchrun (WORLD_SIZE > 1)."""
+    size = int(os.environ.get("WORLD_SIZE", 1))
+    if size == 1:
+        return World()
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and device_name in ("auto", "cuda") else "gloo"
+        dist.init_process_group(backend)
+    return World(dist.get_rank(), dist.get_world_size())
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@torch.inference_mode()
+def evaluate(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, device: torch.device) -> tuple[float, int]:
+    """Summed NLL over every token of the stream after the first, each scored exactly once.
+
+    Windows of `block_size` tokens tile the stream; the last one is padded and its padding ignored.
+    The windows depend on block_size only, so the result does not depend on the training batch size.
+    """
+    n_targets = len(ids) - 1
+    n_windows = math.ceil(n_targets / block_size)
+    padded = n_windows * block_size
+    x = torch.full((padded,), int(ids[0]), dtype=torch.long, device=device)
+    y = torch.full((padded,), -100, dtype=torch.long, device=device)
+    x[:n_targets] = ids[:-1]
+    y[:n_targets] = ids[1:]
+    x, y = x.view(n_windows, block_size), y.view(n_windows, block_size)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for start in range(0, n_windows, batch_size):
+        with autocast(device):
+            _, loss = model(x[start : start + batch_size], y[start : start + batch_size], reduction="sum")
+        total += loss.double()
+    return float(total), n_targets
+
+
+@torch.inference_mode()
+def evaluate_legacy(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, chars: int, device: torch.device) -> float:
+    """The challenge's `evaluate()`: spans of batch_size*block_size+1 tokens, the tail dropped,
+    summed NLL over the full character count. Kept to compare with published numbers."""
+    span = block_size * batch_size + 1
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for ptr in range(0, len(ids) - span + 1, span):
+        chunk = ids[ptr : ptr + span]
+        xb, yb = chunk[:-1].view(batch_size, block_size), chunk[1:].view(batch_size, block_size)
+        with autocast(device):
+            _, loss = model(xb, yb, reduction="sum")
+        total += loss.double()
+    return float(total) / chars
+
+
+def split_metrics(prefix: str, nll: float, n_tokens: int, chars: int) -> dict:
+    per_char = nll / chars
+    return {
+        f"{prefix}_loss": per_char,
+        f"{prefix}_bpc": per_char / LN2,
+        f"{prefix}_ppl": math.exp(nll / n_tokens),
+        f"{prefix}_nll_per_token": nll / n_tokens,
+    }
+
+
+# ---------------------------------------------------------------- training
+
+
+class Diverged(Exception):
+    pass
+
+
+class Trainer:
+    def __init__(self, cfg: Config, splits: Splits, run: runstore.Run, world: World, progress: bool = True):
+        self.cfg, self.splits, self.run, self.world, self.progress = cfg, splits, run, world, progress
+        self.device = pick_device(cfg.device)
+        if world.size > 1 and self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+
+        t0 = time.perf_counter()
+        if world.main:
+            self.tok, ids, self.cache_hit = tokenized_splits(cfg, splits)
+            world.barrier()
+        else:  # wait for rank 0 to fill the tokenized cache, then read it
+            world.barrier()
+            self.tok, ids, self.cache_hit = tokenized_splits(cfg, splits)
+        self.prep_seconds = time.perf_counter() - t0
+        self.ids = {k: torch.from_numpy(v.astype(np.int64)).to(self.device) for k, v in ids.items()}
+        self.train_ids_np = ids["train"]
+
+        B, T = cfg.batch_size, cfg.block_size
+        self.steps_per_epoch = (len(self.ids["train"]) - 1) // (B * T)
+        if self.steps_per_epoch == 0:
+            raise LmlabError(
+                f"the training split has {len(self.ids['train'])} tokens, fewer than one batch "
+                f"(batch_size*block_size+1 = {B * T + 1}); lower batch_size or block_size, or use more data"
+            )
+        if B % (world.size * cfg.grad_accum):
+            raise LmlabError(f"batch_size={B} must be divisible by processes x grad_accum = {world.size} x {cfg.grad_accum}")
+        self.total_steps = cfg.epochs * self.steps_per_epoch
+        self.eval_every = max(1, self.steps_per_epoch // cfg.evals_per_epoch)
+        self.micro_rows = B // (world.size * cfg.grad_accum)
+
+        torch.manual_seed(cfg.seed)
+        self.model = GPT(ModelConfig.from_settings(cfg, self.tok.vocab_size, self.tok.eos_id)).to(self.device)
+        self.optimizer = make_optimizer(cfg, self.model, self.device)
+        self.forward = self.model
+        if cfg.compile:
+            self.forward = torch.compile(self.model)
+        if world.size > 1:
+            self.forward = torch.nn.parallel.DistributedDataParallel(
+                self.forward, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        # dropout masks differ per process; the initialization above is the same everywhere
+        torch.manual_seed(cfg.seed + world.rank)
+
+        self.step = 0
+        self.records: list[dict] = []
+        self.pending_loss = torch.zeros((), device=self.device)
+        self.pending_steps = 0
+
+    # -------------------------------------------------------- data
+
+    def batch(self, step: int, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """This process's `micro`-th slice of the rows of global batch `step`."""
+        B, T = self.cfg.batch_size, self.cfg.block_size
+        start = (step % self.steps_per_epoch) * B * T
+        chunk = self.ids["train"][start : start + B * T + 1]
+        x, y = chunk[:-1].view(B, T), chunk[1:].view(B, T)
+        first = (self.world.rank * self.cfg.grad_accum + micro) * self.micro_rows
+        return x[first : first + self.micro_rows], y[first : first + self.micro_rows]
+
+    # -------------------------------------------------------- checkpoints
+
+    def write_checkpoint_file(self) -> None:
+        state = {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "pending_loss": self.pending_loss.detach().cpu(),
+            "pending_steps": self.pending_steps,
+            "run_id": self.run.id,
+        }
+        tmp = self.run.checkpoint.with_name(f"checkpoint.pt.tmp{os.getpid()}")
+        torch.save(state, tmp)
+        os.replace(tmp, self.run.checkpoint)
+
+    def save_checkpoint(self) -> None:
+        """Checkpoint, then the metrics and meta that go with it: all three agree on the step."""
+        if not self.world.main:
+            return
+        self.write_checkpoint_file()
+        runstore.write_jsonl(self.run.dir / "metrics.jsonl", self.records)
+        self.update_meta(status="running", step=self.step, checkpoint_step=self.step)
+
+    def load_checkpoint(self) -> bool:
+        path = self.run.checkpoint
+        if not path.exists():
+            return False
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+            if state.get("run_id") != self.run.id:
+                raise ValueError(f"it belongs to run {state.get('run_id')}")
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except Exception as e:
+            raise LmlabError(
+                f"checkpoint {path} cannot be loaded ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                f"the run directory is kept. Delete the checkpoint to train this run from the start: rm {path}"
+            ) from None
+        self.step = int(state["step"])
+        torch.set_rng_state(state["rng"]["torch"].cpu())
+        if state["rng"]["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        if self.world.size > 1:  # processes draw different dropout masks: move them apart again
+            torch.manual_seed(self.cfg.seed + self.world.rank + 1_000_003 * self.step)
+        self.pending_loss = state["pending_loss"].to(self.device)
+        self.pending_steps = int(state["pending_steps"])
+        self.records = [r for r in self.run.metrics if r["step"] <= self.step]
+        return True
+
+    # -------------------------------------------------------- bookkeeping
+
+    def update_meta(self, **fields) -> None:
+        if self.world.main:
+            meta = {**self.run.meta, **fields}
+            runstore.write_json(self.run.dir / "meta.json", meta)
+
+    def evaluate_all(self, final: bool = False) -> dict:
+        model = self.model
+        model.eval()
+        out = {}
+        try:
+            for split in ("valid", "test") if final else ("valid",):
+                if split not in self.ids:
+                    continue
+                prefix = "val" if split == "valid" else "test"
+                nll, n = evaluate(model, self.ids[split], self.cfg.block_size, self.cfg.eval_batch_size, self.device)
+                out.update(split_metrics(prefix, nll, n, self.splits.chars(split)))
+            if final:
+                out["val_loss_legacy"] = evaluate_legacy(
+                    model, self.ids["valid"], self.cfg.block_size, self.cfg.batch_size, self.splits.chars("valid"), self.device
+                )
+        finally:
+            model.train()
+        return out
+
+    def check_finite(self) -> None:
+        value = float(self.pending_loss)
+        if not math.isfinite(value):
+            raise Diverged(f"the training loss became {value} by step {self.step}")
+
+    # -------------------------------------------------------- the loop
+
+    def fit(self) -> None:
+        cfg, world = self.cfg, self.world
+        resumed = self.load_checkpoint()
+        self.update_meta(status="running", step=self.step, total_steps=self.total_steps, resumed_at=self.step if resumed else None)
+        if world.main:
+            where = f"resuming at step {self.step}" if resumed else "training"
+            print(f"run {self.run.id}: {where}, {self.total_steps} steps ({cfg.epochs} epochs x {self.steps_per_epoch}), "
+                  f"{self.model.num_params():,} parameters on {self.device}", file=sys.stderr)
+        if self.step == 0 and world.main:
+            self.log({"step": 0, "epoch": 0.0, **self.evaluate_all()})
+        bar = None
+        if self.progress and world.main:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.total_steps, initial=self.step, desc=self.run.id, unit="step", file=sys.stderr, dynamic_ncols=True)
+        t_log, tokens_since = time.perf_counter(), 0
+        tokens_per_step = cfg.batch_size * cfg.block_size
+        start_wall = time.perf_counter() - self.run.meta.get("train_seconds", 0.0)
+        while self.step < self.total_steps:
+            self.train_step()
+            self.step += 1
+            tokens_since += tokens_per_step
+            if bar is not None:
+                bar.update(1)
+            is_eval = self.step == 1 or self.step % self.eval_every == 0 or self.step == self.total_steps
+            is_log = self.step % cfg.log_every == 0 or is_eval
+            if is_log:
+                self.check_finite()
+                now = time.perf_counter()
+                record = {
+                    "step": self.step,
+                    "epoch": self.step / self.steps_per_epoch,
+                    "train_loss": float(self.pending_loss) / self.pending_steps,
+                    "lr": self.optimizer.param_groups[0]["lr"],
+                    "tok_per_s": tokens_since / (now - t_log),
+                    "elapsed": now - start_wall,
+                }
+                self.pending_loss.zero_()
+                self.pending_steps = 0
+                if is_eval and world.main:
+                    record.update(self.evaluate_all())
+                    if bar is not None:
+                        bar.set_postfix(train=f"{record['train_loss']:.3f}", val=f"{record['val_loss']:.4f}")
+                self.log(record)
+                t_log, tokens_since = time.perf_counter(), 0
+                wants_checkpoint = is_eval if cfg.checkpoint_every == 0 else self.step % cfg.checkpoint_every == 0
+                if wants_checkpoint and self.step < self.total_steps:
+                    self.update_meta(train_seconds=time.perf_counter() - start_wall)
+                    self.save_checkpoint()
+            elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                self.check_finite()
+                self.update_meta(train_seconds=time.perf_counter() - start_wall)
+                self.save_checkpoint()
+        if bar is not None:
+            bar.close()
+        self.train_seconds = time.perf_counter() - start_wall
+
+    def train_step(self) -> None:
+        cfg = self.cfg
+        set_lr(self.optimizer, cfg.lr * lr_factor(cfg, self.step, self.total_steps))
+        step_loss = torch.zeros((), device=self.device)
+        for micro in range(cfg.grad_accum):
+            x, y = self.batch(self.step, micro)
+            sync = micro == cfg.grad_accum - 1 or self.world.size == 1
+            with (nullcontext() if sync else self.forward.no_sync()), autocast(self.device):
+                _, loss = self.forward(x, y)
+            (loss / cfg.grad_accum).backward()
+            step_loss += loss.detach() / cfg.grad_accum
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.world.size > 1:  # the logged loss is the global batch's, as in a single process
+            dist.all_reduce(step_loss, op=dist.ReduceOp.AVG)
+        self.pending_loss += step_loss
+        self.pending_steps += 1
+
+    def log(self, record: dict) -> None:
+        if not self.world.main:
+            return
+        self.records.append(record)
+        runstore.write_jsonl(self.run.dir / "metrics.jsonl", self.records)
+
+    def finish(self) -> dict:
+        """Final evaluation (full coverage, legacy, test split) and probes; returns the final metrics."""
+        final = self.evaluate_all(final=True)
+        final["train_loss"] = next((r["train_loss"] for r in reversed(self.records) if "train_loss" in r), None)
+        tok_rates = [r["tok_per_s"] for r in self.records if "tok_per_s" in r][1:]  # the first includes warm-up
+        final["tok_per_s"] = float(np.median(tok_rates)) if tok_rates else None
+        final["train_seconds"] = self.train_seconds
+        probes = compute_probes(self.cfg, self.model, self.tok, self.train_ids_np, self.splits.valid, self.device)
+        runstore.write_json(self.run.dir / "probes.json", probes)
+        self.write_checkpoint_file()  # the trained weights, for sampling or fine-tuning later
+        return final
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def new_meta(cfg: Config, rid: str, splits: Splits, trainer: Trainer) -> dict:
+    return {
+        "run_id": rid,
+        "status": "running",
+        "step": 0,
+        "total_steps": trainer.total_steps,
+        "created": runstore.now(),
+        "started": runstore.now(),
+        "ended": None,
+        "profile": cfg.profile,
+        "git": runstore.git_state(),
+        "code_hash": runstore.code_hash(),
+        "versions": runstore.versions(),
+        "device": str(trainer.device),
+        "world_size": trainer.world.size,
+        "num_params": trainer.model.num_params(),
+        "data": {
+            "source": splits.source,
+            "fingerprint": splits.fingerprint,
+            "texts": {k: len(getattr(splits, k)) for k in ("train", "valid", "test") if getattr(splits, k) is not None},
+            "tokens": {k: int(len(v)) for k, v in trainer.ids.items()},
+            "chars": {k: splits.chars(k) for k in ("train", "valid", "test") if getattr(splits, k) is not None},
+            "skipped_lines": splits.skipped_lines,
+            "tokenizer": {"kind": cfg.tokenizer, "vocab_size": trainer.tok.vocab_size, "fit": cfg.tokenizer_fit},
+            "prep_seconds": trainer.prep_seconds,
+            "token_cache_hit": trainer.cache_hit,
+        },
+    }
+
+
+def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True, quiet: bool = False) -> runstore.Run:
+    """Train cfg, or return the finished run from the store at once if it exists."""
+    validate(cfg)
+    world = init_world(cfg.device)
+    rid = run_id(cfg, data_fingerprint(cfg))
+    store = runstore.RunStore(runs_dir)
+    run = store.run(rid)
+    if run.status == "done":
+        if world.main and not quiet:
+            print(f"run {rid}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training", file=sys.stderr)
+        return run
+    lock = store.lock(rid) if world.main else nullcontext()
+    with lock:
+        if run.status == "done":  # finished by another process while we waited
+            return run
+        splits = load_splits(cfg)
+        trainer = Trainer(cfg, splits, run, world, progress=progress)
+        if world.main:
+            run.dir.mkdir(parents=True, exist_ok=True)
+            runstore.write_json(run.dir / "config.json", to_dict(cfg))
+            meta = run.meta
+            if not meta:
+                meta = new_meta(cfg, rid, splits, trainer)
+            meta.update(status="running", started=runstore.now(), ended=None, error=None)
+            runstore.write_json(run.dir / "meta.json", meta)
+            trainer.tok.save(run.dir)
+        world.barrier()
+        try:
+            trainer.fit()
+            final = trainer.finish() if world.main else None
+        except Diverged as e:
+            trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=str(e))
+            raise LmlabError(
+                f"run {rid} diverged: {e}. It is marked failed; its last good checkpoint is kept "
+                f"(step {run.meta.get('checkpoint_step', 0)}). Lower lr or enable grad_clip."
+            ) from None
+        except KeyboardInterrupt:
+            trainer.update_meta(status="interrupted", step=trainer.step, ended=runstore.now())
+            raise
+        except BaseException as e:
+            trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=f"{type(e).__name__}: {e}")
+            raise
+        trainer.update_meta(status="done", step=trainer.step, ended=runstore.now(), final=final,
+                            train_seconds=trainer.train_seconds)
+        world.barrier()
+    if world.main and not quiet:
+        print(f"run {rid}: done, val_loss {final['val_loss']:.4f} nats/char "
+              f"(legacy {final['val_loss_legacy']:.4f}) in {trainer.train_seconds:.0f}s", file=sys.stderr)
+    return run

@@ -1,0 +1,93 @@
+import json
+
+import datasets
+import pytest
+
+from conftest import HN_TITLES, WIKITEXT
+from lmlab.config import make_config
+from lmlab.data import EOS, fingerprint, load_splits
+from lmlab.errors import LmlabError
+
+
+def cfg(**overrides):
+    return make_config("smoke", **overrides)
+
+
+def test_text_file_is_prepared_as_the_challenge_prepares_the_hub_data():
+    splits = load_splits(cfg(data=str(HN_TITLES), num_titles=1000))
+    assert (len(splits.train), len(splits.valid), splits.test) == (900, 100, None)
+    # the same datasets shuffle with seed 1337 over the same rows, then strip, then 90/10
+    lines = HN_TITLES.read_text(encoding="utf-8").splitlines()
+    expected = [t.strip() for t in datasets.Dataset.from_dict({"title": lines}).shuffle(seed=1337).select(range(1000))["title"]]
+    assert splits.train + splits.valid == expected
+    assert splits.chars("valid") == len(EOS.join(splits.valid) + EOS)
+
+
+def test_fingerprint_is_content_not_path(tmp_path):
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(HN_TITLES.read_bytes())
+    assert fingerprint(cfg(data=str(copy))) == fingerprint(cfg(data=str(HN_TITLES)))
+    assert fingerprint(cfg(data=str(copy))) != fingerprint(cfg(data=str(copy), num_titles=999))
+    assert load_splits(cfg(data=str(copy))).fingerprint == fingerprint(cfg(data=str(copy)))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_table_files_with_a_title_or_text_column(tmp_path, suffix):
+    rows = [f"  title number {i}  " for i in range(50)]
+    path = tmp_path / f"t{suffix}"
+    column = "text" if suffix == ".jsonl" else "title"
+    ds = datasets.Dataset.from_dict({column: rows, "score": list(range(50))})
+    {".csv": ds.to_csv, ".jsonl": ds.to_json, ".parquet": ds.to_parquet}[suffix](str(path))
+    splits = load_splits(cfg(data=str(path), num_titles=0))
+    assert len(splits.train) == 45 and len(splits.valid) == 5
+    assert sorted(splits.train + splits.valid) == sorted(r.strip() for r in rows)
+
+
+def test_table_without_a_text_column(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"body": "x"}) + "\n")
+    with pytest.raises(LmlabError, match="no 'title' or 'text' column"):
+        load_splits(cfg(data=str(path)))
+
+
+def test_wikitext_directory_keeps_its_splits():
+    splits = load_splits(cfg(data=str(WIKITEXT), num_titles=0))
+    assert (len(splits.train), len(splits.valid), len(splits.test)) == (36_718, 3_760, 4_358)
+    small = load_splits(cfg(data=str(WIKITEXT), num_titles=900))
+    assert (len(small.train), len(small.valid), len(small.test)) == (900, 100, 100)
+
+
+def test_missing_path_is_named():
+    with pytest.raises(LmlabError, match="data=nowhere/titles.txt: no such file or directory"):
+        load_splits(cfg(data="nowhere/titles.txt"))
+
+
+def test_unsupported_file_type(tmp_path):
+    path = tmp_path / "titles.pdf"
+    path.write_bytes(b"%PDF")
+    with pytest.raises(LmlabError, match="unsupported file type '.pdf'"):
+        load_splits(cfg(data=str(path)))
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("")
+    with pytest.raises(LmlabError, match="the train split is empty"):
+        load_splits(cfg(data=str(path)))
+
+
+def test_invalid_utf8_lines_are_skipped_and_counted(tmp_path, capsys):
+    path = tmp_path / "mixed.txt"
+    good = [f"good title {i}".encode() for i in range(40)]
+    path.write_bytes(b"\n".join(good[:20] + [b"bad \xff\xfe title", b"\xc3\x28"] + good[20:]) + b"\n")
+    splits = load_splits(cfg(data=str(path), num_titles=0))
+    assert splits.skipped_lines == 2 and len(splits.train) + len(splits.valid) == 40
+    assert "skipped 2 line(s)" in capsys.readouterr().err
+
+
+def test_unreachable_hub_gives_one_clear_line():
+    with pytest.raises(LmlabError) as err:
+        load_splits(cfg())  # the default source: the hub dataset, unreachable here
+    message = str(err.value)
+    assert "cannot reach the Hugging Face Hub for data=julien040/hacker-news-posts" in message
+    assert "data=path/to/titles.txt" in message and "\n" not in message

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from conftest import HN_TITLES, WIKITEXT
+from lmlab.config import make_config
+from lmlab.data import load_splits
+from lmlab.errors import LmlabError
+from lmlab.tokenize import SentencePieceTokenizer, WordTokenizer, encode, load_tokenizer, tokenized_splits
+
+SAMPLES = ["Show HN: A tiny GPT in 300 lines", "Ask HN: Why is C++ so hard?", "Ünïcödé, emoji 🚀 and  two  spaces", "x"]
+
+
+@pytest.fixture(scope="module")
+def titles():
+    return load_splits(make_config("smoke", data=str(HN_TITLES))).train
+
+
+@pytest.mark.parametrize("kind", ["bpe", "unigram"])
+def test_sentencepiece_round_trips_exactly(titles, kind, tmp_path):
+    tok = SentencePieceTokenizer.train(titles, kind, 512)
+    assert tok.vocab_size == 512 and tok.piece(tok.eos_id) == "<eos>" and tok.eos_id == 1
+    for text in SAMPLES + titles[:50]:
+        assert tok.decode(tok.encode_texts([text])[0]) == text
+    tok.save(tmp_path)
+    again = load_tokenizer(tmp_path)
+    assert again.encode_texts(SAMPLES) == tok.encode_texts(SAMPLES)
+
+
+def test_sentencepiece_never_emits_unk_thanks_to_byte_fallback(titles):
+    tok = SentencePieceTokenizer.train(titles, "bpe", 512)
+    ids = tok.encode_texts(["中文标题 with unseen glyphs ∮"])[0]
+    assert 2 not in ids  # <unk>
+
+
+def test_every_text_ends_with_eos(titles):
+    tok = SentencePieceTokenizer.train(titles, "bpe", 512)
+    stream = encode(tok, ["a b", "c"])
+    assert stream[-1] == tok.eos_id and (stream == tok.eos_id).sum() == 2
+
+
+def test_word_tokenizer_reproduces_wikitext2_vocabulary():
+    splits = load_splits(make_config("smoke", data=str(WIKITEXT), num_titles=0))
+    tok = WordTokenizer.train(splits.train, vocab_size=0)
+    assert tok.vocab_size == 33_278
+    train = encode(tok, splits.train)
+    assert len(train) == 2_088_628  # the standard token count, one <eos> per line
+    assert len(encode(tok, splits.valid)) == 217_646
+    line = "The game 's development began in 2010"
+    assert tok.decode(tok.encode_texts([line])[0]) == line
+
+
+def test_word_tokenizer_top_n_maps_the_rest_to_unk():
+    tok = WordTokenizer.train(["a a a b b c"], vocab_size=4)
+    assert tok.words == ["<eos>", "<unk>", "a", "b"]
+    assert tok.decode(tok.encode_texts(["a c b"])[0]) == "a <unk> b"
+
+
+def test_tokenized_splits_are_cached_by_data_and_tokenizer_settings():
+    cfg = make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=512)
+    splits = load_splits(cfg)
+    tok1, ids1, hit1 = tokenized_splits(cfg, splits)
+    tok2, ids2, hit2 = tokenized_splits(cfg, splits)
+    assert (hit1, hit2) == (False, True)
+    assert np.array_equal(ids1["train"], ids2["train"]) and tok2.vocab_size == 512
+    _, _, hit3 = tokenized_splits(make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=513), splits)
+    assert hit3 is False
+
+
+def test_fitting_on_train_plus_valid_is_a_different_tokenizer(titles):
+    cfg = make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=512, tokenizer_fit="train+valid")
+    _, _, hit = tokenized_splits(cfg, load_splits(cfg))
+    assert hit is False
+
+
+def test_impossible_vocabulary_is_a_clear_error():
+    with pytest.raises(LmlabError, match="sentencepiece refused to train"):
+        SentencePieceTokenizer.train(["a b c", "d e f"], "bpe", 5000)

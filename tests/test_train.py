@@ -1,0 +1,155 @@
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import lmlab
+from conftest import HN_TITLES, TINY, WIKITEXT
+from lmlab.config import make_config
+from lmlab.errors import LmlabError
+from lmlab.model import GPT, ModelConfig
+from lmlab.runs import RunStore
+from lmlab.train import Trainer, World, evaluate, evaluate_legacy
+
+
+def test_a_run_writes_its_records_and_a_second_call_is_a_cache_hit(runs_dir, capsys):
+    run = lmlab.run("smoke", runs_dir=runs_dir, progress=False, note="first try", **TINY)
+    names = {p.name for p in run.dir.iterdir()}
+    assert {"config.json", "meta.json", "metrics.jsonl", "probes.json", "tokenizer.model", "checkpoint.pt"} <= names
+    meta = run.meta
+    assert meta["status"] == "done" and meta["step"] == meta["total_steps"] > 0
+    assert meta["data"]["fingerprint"] and meta["code_hash"] and meta["versions"]["torch"] == torch.__version__
+    assert {"val_loss", "val_loss_legacy", "val_bpc", "val_ppl", "train_loss"} <= set(run.final)
+    assert run.note == "first try"
+    evals = run.evals()
+    assert evals[0]["step"] == 0 and evals[-1]["step"] == meta["total_steps"]
+    assert all({"step", "epoch", "train_loss", "lr", "tok_per_s", "elapsed"} <= set(r) for r in run.train_records())
+    probes = run.probes
+    assert probes["next_token"][0]["context"] == "" and len(probes["next_token"][0]["topk"]) == 10
+    assert len(probes["samples"]) == 5 and probes["token_freq"]["num_tokens"] == meta["data"]["tokens"]["train"]
+
+    before = (run.dir / "metrics.jsonl").stat().st_mtime_ns
+    capsys.readouterr()
+    again = lmlab.run("smoke", runs_dir=runs_dir, progress=False, note="a different note", **TINY)
+    assert again.id == run.id and (run.dir / "metrics.jsonl").stat().st_mtime_ns == before
+    assert "cached" in capsys.readouterr().err
+
+
+def test_full_coverage_metric_scores_every_token_once_whatever_the_batch():
+    torch.manual_seed(0)
+    model = GPT(ModelConfig(vocab_size=40, block_size=8, n_layer=1, n_head=2, d_model=16, dropout=0.0)).eval()
+    ids = torch.randint(0, 40, (203,))
+    # reference: every target scored alone, with the same windows
+    ref = 0.0
+    for start in range(0, 202, 8):
+        x, y = ids[start : start + 8][None], ids[start + 1 : start + 9][None]
+        x = x[:, : y.size(1)]
+        ref += model(x, y, reduction="sum")[1].item()
+    sums = {b: evaluate(model, ids, 8, b, torch.device("cpu")) for b in (1, 3, 64)}
+    assert {n for _, n in sums.values()} == {202}
+    for total, _ in sums.values():
+        assert total == pytest.approx(ref, rel=1e-6)
+    legacy = {b: evaluate_legacy(model, ids, 8, b, chars=1000, device=torch.device("cpu")) for b in (2, 8, 20)}
+    assert len({round(v, 6) for v in legacy.values()}) == 3  # the legacy figure moves with the batch size
+
+
+def test_training_batch_size_changes_the_legacy_metric_only(runs_dir):
+    """The same model evaluated inside runs configured with different batch sizes."""
+    results = {}
+    for batch_size in (8, 24):
+        cfg = make_config("smoke", **{**TINY, "batch_size": batch_size})
+        from lmlab.data import load_splits
+
+        trainer = Trainer(cfg, load_splits(cfg), RunStore(runs_dir).run("x"), World())
+        torch.manual_seed(0)
+        trainer.model.load_state_dict(GPT(trainer.model.cfg).state_dict())
+        results[batch_size] = trainer.evaluate_all(final=True)
+    assert results[8]["val_loss"] == results[24]["val_loss"]  # bit for bit
+    assert results[8]["val_loss_legacy"] != results[24]["val_loss_legacy"]
+
+
+def test_metrics_relate_as_defined(runs_dir):
+    run = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY)
+    f, data = run.final, run.meta["data"]
+    assert f["val_bpc"] == pytest.approx(f["val_loss"] / math.log(2))
+    nll = f["val_loss"] * data["chars"]["valid"]
+    assert f["val_ppl"] == pytest.approx(math.exp(nll / (data["tokens"]["valid"] - 1)))
+
+
+def test_word_level_on_wikitext_reports_test_perplexity(runs_dir):
+    run = lmlab.run("smoke", runs_dir=runs_dir, progress=False, data=str(WIKITEXT), tokenizer="word",
+                      num_titles=300, batch_size=8, block_size=16)
+    assert run.meta["data"]["tokenizer"]["kind"] == "word"
+    assert {"test_loss", "test_ppl"} <= set(run.final) and run.final["test_ppl"] > 1
+
+
+def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(runs_dir, tmp_path, monkeypatch):
+    settings = dict(TINY, checkpoint_every=3, dropout=0.1, optimizer="adamw", lr=2e-3)
+    whole = lmlab.run("smoke", runs_dir=tmp_path / "whole", progress=False, **settings)
+
+    real_step = Trainer.train_step
+    calls = {"n": 0}
+
+    def dies_at_step_8(self):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        real_step(self)
+
+    monkeypatch.setattr(Trainer, "train_step", dies_at_step_8)
+    with pytest.raises(KeyboardInterrupt):
+        lmlab.run("smoke", runs_dir=runs_dir, progress=False, **settings)
+    interrupted = RunStore(runs_dir).run(whole.id)
+    assert interrupted.status == "interrupted" and interrupted.meta["checkpoint_step"] == 6
+    monkeypatch.setattr(Trainer, "train_step", real_step)
+
+    resumed = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **settings)
+    assert resumed.meta["resumed_at"] == 6
+
+    def numbers(run):
+        return [{k: v for k, v in r.items() if k not in ("tok_per_s", "elapsed")} for r in run.metrics]
+
+    assert numbers(resumed) == numbers(whole)
+    assert resumed.final["val_loss"] == whole.final["val_loss"]
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lmlab", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_dry_run_reports_the_challenge_parameter_count():
+    out = run_cli("train", "--profile", "full", "--dry-run")
+    assert out.returncode == 0
+    assert "parameters: 27,172,864" in out.stdout
+
+
+def test_cli_bad_input_is_one_line_without_traceback():
+    out = run_cli("train", "--profile", "smoke", "optimiser=adamw")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "unknown setting 'optimiser'; did you mean 'optimizer'?" in out.stderr
+    out = run_cli("train", "--profile", "smoke", "mlp=glu")
+    assert "choose one of: gelu, relu, swiglu" in out.stderr
+
+
+def test_cli_unreachable_hub(tmp_path):
+    out = run_cli("train", "--profile", "smoke", "--runs", str(tmp_path))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "cannot reach the Hugging Face Hub" in out.stderr and "data=" in out.stderr
+
+
+def test_cli_sweep_runs_the_grid_and_ends_with_the_compare_table(runs_dir):
+    words = [f"{k}={v}" for k, v in TINY.items()]
+    out = run_cli("train", "--profile", "smoke", "--runs", str(runs_dir), "--no-progress", "lr=1e-2,3e-3", "seed=1,2", *words)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    header = lines[0].split()
+    assert header[:4] == ["run", "status", "lr", "seed"] and "val_loss" in header
+    assert len(lines) == 5 and all(" done " in line for line in lines[1:])
+    listing = run_cli("runs", "list", "--runs", str(runs_dir))
+    assert len(listing.stdout.strip().splitlines()) == 5
+    first = lines[1].split()[0]
+    shown = json.loads(run_cli("runs", "show", first[:6], "--runs", str(runs_dir)).stdout)
+    assert shown["run_id"] == first and shown["config"]["lr"] == 1e-2
