@@ -153,3 +153,11 @@ def test_cli_sweep_runs_the_grid_and_ends_with_the_compare_table(runs_dir):
     first = lines[1].split()[0]
     shown = json.loads(run_cli("runs", "show", first[:6], "--runs", str(runs_dir)).stdout)
     assert shown["run_id"] == first and shown["config"]["lr"] == 1e-2
+
+
+def test_cli_settings_may_come_before_and_after_options():
+    out = run_cli("train", "lr=1e-3", "--profile", "smoke", "--dry-run", "note=a b, c")
+    assert out.returncode == 0, out.stderr
+    resolved = json.loads(out.stdout[: out.stdout.rindex("}") + 1])
+    assert (resolved["lr"], resolved["note"], resolved["profile"]) == (1e-3, "a b, c", "smoke")
+    assert run_cli("train", "--bogus").returncode == 2

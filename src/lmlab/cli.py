@@ -120,7 +120,14 @@ def cmd_runs(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # key=value settings may also come after options (argparse stops collecting positionals at the first option)
+    if args.command == "train":
+        args.settings += [word for word in extra if "=" in word and not word.startswith("-")]
+        extra = [word for word in extra if word not in args.settings]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # a polite stop (kill, preemption) takes the same path as Ctrl-C: the run is marked interrupted
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs}

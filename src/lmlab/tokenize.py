@@ -76,8 +76,8 @@ class SentencePieceTokenizer:
     def piece(self, i: int) -> str:
         return self.sp.id_to_piece(int(i))
 
-    def save(self, directory: Path) -> None:
-        (directory / self.filename).write_bytes(self.model_proto)
+    def serialize(self) -> bytes:
+        return self.model_proto
 
     @classmethod
     def load(cls, directory: Path) -> "SentencePieceTokenizer":
@@ -115,8 +115,8 @@ class WordTokenizer:
     def piece(self, i: int) -> str:
         return self.words[int(i)]
 
-    def save(self, directory: Path) -> None:
-        (directory / self.filename).write_text(json.dumps({"kind": "word", "words": self.words}))
+    def serialize(self) -> bytes:
+        return json.dumps({"kind": "word", "words": self.words}).encode()
 
     @classmethod
     def load(cls, directory: Path) -> "WordTokenizer":
@@ -177,7 +177,7 @@ def tokenized_splits(cfg: Config, splits: Splits) -> tuple[Tokenizer, dict[str, 
     ids = {n: encode(tok, getattr(splits, n)) for n in names}
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
-    tok.save(staging)
+    (staging / tok.filename).write_bytes(tok.serialize())
     for n, arr in ids.items():
         np.save(staging / f"{n}.npy", arr)
     (staging / "done").write_text("")

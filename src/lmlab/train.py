@@ -128,7 +128,7 @@ def split_metrics(prefix: str, nll: float, n_tokens: int, chars: int) -> dict:
     return {
         f"{prefix}_loss": per_char,
         f"{prefix}_bpc": per_char / LN2,
-        f"{prefix}_ppl": math.exp(nll / n_tokens),
+        f"{prefix}_ppl": math.exp(nll / n_tokens) if nll / n_tokens < 700 else math.inf,  # exp overflows past ~709
         f"{prefix}_nll_per_token": nll / n_tokens,
     }
 
@@ -217,11 +217,12 @@ class Trainer:
         os.replace(tmp, self.run.checkpoint)
 
     def save_checkpoint(self) -> None:
-        """Checkpoint, then the metrics and meta that go with it: all three agree on the step."""
+        """The checkpoint, then meta. metrics.jsonl is always written ahead of it (at every log),
+        and a resume keeps the records up to the checkpoint's step."""
         if not self.world.main:
             return
+        self.check_finite(weights=True)  # a checkpoint is always a good one to go back to
         self.write_checkpoint_file()
-        runstore.write_jsonl(self.run.dir / "metrics.jsonl", self.records)
         self.update_meta(status="running", step=self.step, checkpoint_step=self.step)
 
     def load_checkpoint(self) -> bool:
@@ -276,10 +277,13 @@ class Trainer:
             model.train()
         return out
 
-    def check_finite(self) -> None:
+    def check_finite(self, weights: bool = False) -> None:
+        """Raise Diverged on a non-finite loss, or (before a checkpoint) non-finite weights."""
         value = float(self.pending_loss)
         if not math.isfinite(value):
             raise Diverged(f"the training loss became {value} by step {self.step}")
+        if weights and not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            raise Diverged(f"the weights became non-finite by step {self.step}")
 
     # -------------------------------------------------------- the loop
 
@@ -333,7 +337,6 @@ class Trainer:
                     self.update_meta(train_seconds=time.perf_counter() - start_wall)
                     self.save_checkpoint()
             elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
-                self.check_finite()
                 self.update_meta(train_seconds=time.perf_counter() - start_wall)
                 self.save_checkpoint()
         if bar is not None:
@@ -437,7 +440,7 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
                 meta = new_meta(cfg, rid, splits, trainer)
             meta.update(status="running", started=runstore.now(), ended=None, error=None)
             runstore.write_json(run.dir / "meta.json", meta)
-            trainer.tok.save(run.dir)
+            runstore.write_atomic(run.dir / trainer.tok.filename, trainer.tok.serialize())
         world.barrier()
         try:
             trainer.fit()

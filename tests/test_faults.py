@@ -1,0 +1,207 @@
+"""Faults a long run meets (kill, a second process, divergence, a damaged checkpoint) and bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import lmlab
+from conftest import TINY
+from lmlab.config import Config, make_config, settings as all_settings
+from lmlab.data import load_splits
+from lmlab.errors import LmlabError
+from lmlab.runs import RunLock, RunStore
+from lmlab.train import Trainer, World
+
+# slow enough to be caught mid-run, small enough to finish in seconds
+LONG = dict(TINY, epochs=4, checkpoint_every=4, optimizer="adamw", lr=2e-3, dropout=0.1)
+
+
+def cli(settings_, runs_dir, **popen):
+    words = [f"{k}={v}" for k, v in settings_.items()]
+    return subprocess.Popen(
+        [sys.executable, "-m", "lmlab", "train", "--profile", "smoke", "--no-progress", "--runs", str(runs_dir), *words],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+    )
+
+
+def wait_for(predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def checkpoint_step(run_dir):
+    try:
+        return json.loads((run_dir / "meta.json").read_text()).get("checkpoint_step") or 0
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+
+
+def without_timing(records):
+    return [{k: v for k, v in r.items() if k not in ("tok_per_s", "elapsed")} for r in records]
+
+
+@pytest.mark.slow
+def test_sigkill_then_the_same_command_resumes_to_identical_numbers(tmp_path):
+    whole = lmlab.run("smoke", runs_dir=tmp_path / "whole", progress=False, **LONG)
+
+    runs_dir = tmp_path / "killed"
+    proc = cli(LONG, runs_dir)
+    run_dir = runs_dir / whole.id
+    wait_for(lambda: checkpoint_step(run_dir) >= 12 or proc.poll() is not None)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    killed_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["step"]  # meta may lag the file
+    assert 12 <= killed_at < whole.meta["total_steps"]
+    assert (run_dir / "run.lock").exists()  # left behind by the dead process
+
+    again = cli(LONG, runs_dir)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert f"resuming at step {killed_at}" in err
+    resumed = RunStore(runs_dir).run(whole.id)
+    assert resumed.status == "done" and not (run_dir / "run.lock").exists()
+    assert resumed.final["val_loss"] == whole.final["val_loss"]  # bit for bit
+    assert resumed.final["val_loss_legacy"] == whole.final["val_loss_legacy"]
+    assert without_timing(resumed.metrics) == without_timing(whole.metrics)
+
+
+@pytest.mark.slow
+def test_sigterm_marks_the_run_interrupted(tmp_path):
+    proc = cli(LONG, tmp_path)
+    wait_for(lambda: any(checkpoint_step(p) >= 4 for p in tmp_path.glob("*")) if tmp_path.exists() else False)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command again to resume" in err
+    (run,) = RunStore(tmp_path).all()
+    assert run.status == "interrupted" and run.meta["step"] >= 4
+
+
+@pytest.mark.slow
+def test_a_second_process_is_told_who_holds_the_run(tmp_path):
+    first = cli(LONG, tmp_path)
+    wait_for(lambda: any((p / "run.lock").exists() and checkpoint_step(p) >= 1 for p in tmp_path.glob("*")) if tmp_path.exists() else False)
+    second = cli(LONG, tmp_path)
+    _, err = second.communicate(timeout=60)
+    first.kill()
+    first.wait()
+    assert second.returncode == 2
+    assert f"is being trained by process {first.pid}" in err and "Traceback" not in err
+
+
+def test_a_stale_lock_from_a_dead_process_is_taken_over(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock_path = tmp_path / "abc" / "run.lock"
+    lock_path.parent.mkdir()
+    import socket
+
+    lock_path.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "since": "earlier"}))
+    lock = RunLock(lock_path)
+    with lock:
+        assert json.loads(lock_path.read_text())["pid"] == os.getpid()
+        assert lock.stale_taken_over["pid"] == dead.pid
+    assert not lock_path.exists()
+
+
+def test_a_half_written_lock_is_stale_too(tmp_path):
+    lock_path = tmp_path / "run.lock"
+    lock_path.write_text('{"pid": 12')
+    with RunLock(lock_path):
+        pass
+
+
+def test_divergence_stops_marks_failed_and_keeps_the_last_good_checkpoint(tmp_path):
+    # warm up from a tiny rate into an absurd one: the first steps are sound, then the loss explodes
+    settings_ = dict(TINY, epochs=3, optimizer="sgd", lr=1e6, grad_clip=0, schedule="warmup_cosine",
+                     warmup_frac=0.9, checkpoint_every=1, log_every=1)
+    with pytest.raises(LmlabError, match=r"diverged: .* by step \d+.*last good checkpoint is kept"):
+        lmlab.run("smoke", runs_dir=tmp_path, progress=False, **settings_)
+    (run,) = RunStore(tmp_path).all()
+    meta = run.meta
+    assert meta["status"] == "failed" and "by step" in meta["error"] and meta["step"] > meta["checkpoint_step"] >= 1
+    state = torch.load(run.checkpoint, weights_only=True)
+    assert state["step"] == meta["checkpoint_step"]
+    assert all(torch.isfinite(t).all() for t in state["model"].values())
+
+
+def test_a_truncated_checkpoint_is_a_clear_error_and_the_run_is_kept(tmp_path, monkeypatch):
+    real_step = Trainer.train_step
+    calls = {"n": 0}
+
+    def dies(self):
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise KeyboardInterrupt
+        real_step(self)
+
+    monkeypatch.setattr(Trainer, "train_step", dies)
+    with pytest.raises(KeyboardInterrupt):
+        lmlab.run("smoke", runs_dir=tmp_path, progress=False, **LONG)
+    monkeypatch.setattr(Trainer, "train_step", real_step)
+    (run,) = RunStore(tmp_path).all()
+    data = run.checkpoint.read_bytes()
+    run.checkpoint.write_bytes(data[: len(data) // 2])
+    files_before = sorted(p.name for p in run.dir.iterdir())
+    with pytest.raises(LmlabError, match=r"checkpoint .* cannot be loaded .*the run directory is kept.*rm "):
+        lmlab.run("smoke", runs_dir=tmp_path, progress=False, **LONG)
+    assert sorted(p.name for p in run.dir.iterdir()) == files_before
+    assert run.status == "failed" and run.metrics  # records intact
+
+
+def test_run_store_files_are_replaced_atomically(tmp_path):
+    run = lmlab.run("smoke", runs_dir=tmp_path, progress=False, **TINY)
+    leftovers = [p.name for p in run.dir.iterdir() if ".tmp" in p.name]
+    assert leftovers == []
+    for name in ("config.json", "meta.json", "probes.json"):
+        json.loads((run.dir / name).read_text())
+
+
+# ------------------------------------------------------------------ property: any override is handled
+
+KEYS = [k for k in all_settings() if k not in ("data", "device", "compile", "profile")]
+junk = st.one_of(st.text(max_size=6), st.integers(-5, 5).map(str), st.floats(allow_nan=True).map(str), st.sampled_from(["", "true", "0", "1e-3", "-1", "inf", "nan"]))
+
+
+def plausible(key):
+    f = all_settings()[key]
+    if f.metadata.get("choices"):
+        return st.sampled_from(f.metadata["choices"])
+    return {"int": st.integers(1, 8).map(str), "float": st.sampled_from(["0", "0.05", "0.5", "1", "3e-3"]),
+            "bool": st.sampled_from(["true", "false"]), "str": st.text(max_size=8)}[f.type]
+
+
+overrides = st.dictionaries(
+    st.one_of(st.sampled_from(KEYS), st.text(min_size=1, max_size=8)),
+    st.nothing(), max_size=0,
+).flatmap(lambda _: st.lists(st.sampled_from(KEYS + ["nonsense", "lr_rate"]), max_size=4, unique=True)).flatmap(
+    lambda keys: st.fixed_dictionaries({k: st.one_of(plausible(k), plausible(k), plausible(k), junk) if k in KEYS else junk for k in keys})
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(overrides)
+def test_any_override_starts_a_run_or_raises_a_clear_error(tmp_path, words):
+    base = dict(TINY, num_titles=300)
+    try:
+        cfg = make_config("smoke", **{**base, **words})
+        splits = load_splits(cfg)
+        trainer = Trainer(cfg, splits, RunStore(tmp_path).run("prop"), World(), progress=False)
+        trainer.train_step()
+        trainer.evaluate_all()
+        event("started a run")
+    except LmlabError as e:
+        event("clear error")
+        assert str(e) and "\n" not in str(e)
