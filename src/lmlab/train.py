@@ -10,6 +10,7 @@ gradients are averaged, and only rank 0 evaluates and writes the run store.
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import sys
@@ -79,6 +80,7 @@ def init_world(device_name: str) -> World:
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() and device_name in ("auto", "cuda") else "gloo"
         dist.init_process_group(backend)
+        atexit.register(dist.destroy_process_group)
     return World(dist.get_rank(), dist.get_world_size())
 
 
@@ -219,9 +221,9 @@ class Trainer:
     def save_checkpoint(self) -> None:
         """The checkpoint, then meta. metrics.jsonl is always written ahead of it (at every log),
         and a resume keeps the records up to the checkpoint's step."""
+        self.check_finite(weights=True)  # on every process: they hold the same weights and must stop together
         if not self.world.main:
             return
-        self.check_finite(weights=True)  # a checkpoint is always a good one to go back to
         self.write_checkpoint_file()
         self.update_meta(status="running", step=self.step, checkpoint_step=self.step)
 
