@@ -101,7 +101,7 @@ def _shuffle_and_split(ds, column: str, cfg: Config) -> tuple[list[str], list[st
     """The challenge's recipe: shuffle with the seed, take num_titles, strip, first 90% train."""
     ds = ds.shuffle(seed=cfg.data_seed)
     n = len(ds) if cfg.num_titles == 0 else min(cfg.num_titles, len(ds))
-    texts = [t.strip() for t in ds.select(range(n))[column]]
+    texts = [t.strip() for t in ds[:n][column]]  # a slice is one columnar read; row iteration is 20x slower
     n_train = int(n * (1 - cfg.val_frac))
     return texts[:n_train], texts[n_train:]
 

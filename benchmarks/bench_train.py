@@ -1,0 +1,261 @@
+"""Training and evaluation speed of lmlab against the challenge's own code, on this machine.
+
+    python benchmarks/bench_train.py --profile cpu          # one profile's model config
+    python benchmarks/bench_train.py                        # smoke, cpu and full (full: a few steps)
+
+For each profile's model config it measures, in one process and interleaved round by round so
+both see the same machine: tokens/s of a training step (forward, backward, optimizer) for the
+reference loop (benchmarks/reference.py), for lmlab's trainer, and for lmlab with torch.compile;
+tokens/s of evaluation; peak memory; model FLOPs utilization against this machine's measured fp32
+GEMM peak; and the cold and warm (cached) data preparation time. Results are merged into
+benchmarks/results.json. The last line is `speedup vs reference: X.XXx` (training tokens/s of
+lmlab's fastest variant over the reference's, for the last profile measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import reference  # noqa: E402
+
+from lmlab.config import make_config  # noqa: E402
+from lmlab.data import load_splits  # noqa: E402
+from lmlab.runs import RunStore  # noqa: E402
+from lmlab.tokenize import tokenized_splits  # noqa: E402
+from lmlab.train import Trainer, World, evaluate  # noqa: E402
+
+RESULTS = HERE / "results.json"
+STEPS = {"smoke": 20, "cpu": 8, "full": 2}  # timed steps per round
+ROUNDS = {"smoke": 3, "cpu": 3, "full": 1}
+
+
+def default_data() -> str:
+    local = HERE.parent.parent / "shared" / "data" / "hn-titles" / "titles.txt"
+    return str(local) if local.exists() else "julien040/hacker-news-posts"
+
+
+def make_trainer(profile: str, tmp: Path, **overrides) -> Trainer:
+    cfg = make_config(profile, **overrides)
+    return Trainer(cfg, load_splits(cfg), RunStore(tmp / "runs").run("bench"), World(), progress=False)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+# ------------------------------------------------------------------ memory
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        return
+    try:  # Linux: "5" resets the peak resident set size (VmHWM) of this process
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_memory_mb(device: torch.device) -> float | None:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+# ------------------------------------------------------------------ machine
+
+
+def gemm_peak_gflops(device: torch.device, n: int = 2048, repeats: int = 10) -> float:
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    for _ in range(2):
+        a @ b
+    sync(device)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+        "python": platform.python_version(), "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
+
+
+def flops_per_token(model, cfg) -> float:
+    """6 x (matmul parameters) + attention (PaLM appendix B): embeddings lookups cost no FLOPs, the head does."""
+    params = model.num_params() - model.token_emb.weight.numel() - (model.pos_emb.numel() if model.pos_emb is not None else 0)
+    params += model.head.weight.numel()
+    return 6 * params + 12 * cfg.n_layer * cfg.d_model * cfg.block_size
+
+
+# ------------------------------------------------------------------ the measurements
+
+
+def time_steps(run_steps, steps: int, device: torch.device) -> float:
+    sync(device)
+    t0 = time.perf_counter()
+    run_steps(steps)
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
+    steps, rounds = STEPS[profile], ROUNDS[profile]
+    out: dict = {"profile": profile}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ["LMLAB_CACHE"] = str(tmp / "cache")
+        cfg = make_config(profile, data=data)
+
+        # data preparation: cold (tokenizer training + encoding) and warm (the cache)
+        t0 = time.perf_counter()
+        splits = load_splits(cfg)
+        tokenized_splits(cfg, splits)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        tokenized_splits(cfg, load_splits(cfg))
+        warm = time.perf_counter() - t0
+        out["data_prep_s"] = {"cold": cold, "warm": warm, "ratio": cold / warm}
+        log(f"[{profile}] data preparation: {cold:.2f}s cold, {warm:.3f}s from the cache ({cold / warm:.0f}x)")
+
+        variants = {"lmlab": make_trainer(profile, tmp, data=data)}
+        if compile_too:
+            variants["lmlab+compile"] = make_trainer(profile, tmp, data=data, compile="true")
+        trainer = variants["lmlab"]
+        device = trainer.device
+        ids = trainer.ids["train"]
+        torch.manual_seed(cfg.seed)
+        ref_model = reference.GPT(trainer.tok.vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.d_model, cfg.dropout).to(device)
+        ref_opt = torch.optim.SGD(ref_model.parameters(), lr=cfg.lr)
+        assert ref_model.token_emb.weight.numel() and sum(p.numel() for p in ref_model.parameters()) == trainer.model.num_params()
+        ref_state = {"ptr": 0}
+
+        def ref_steps(n):
+            ref_state["ptr"], _ = reference.train_steps(ref_model, ref_opt, ids, ref_state["ptr"], n, cfg.block_size, cfg.batch_size)
+
+        def our_steps(t):
+            def run(n):
+                for _ in range(n):
+                    t.train_step()
+                    t.step += 1
+                float(t.pending_loss)  # one sync at the end, as the trainer does at a log step
+            return run
+
+        runners = {"reference": ref_steps, **{name: our_steps(t) for name, t in variants.items()}}
+        tokens = steps * cfg.batch_size * cfg.block_size
+        times = {name: [] for name in runners}
+        memory = {}
+        for name, run in runners.items():  # warm-up, and for compile: the compilation itself
+            t0 = time.perf_counter()
+            reset_peak_memory(device)
+            run(1 if profile == "full" else 2)
+            memory[name] = peak_memory_mb(device)
+            out.setdefault("warmup_s", {})[name] = time.perf_counter() - t0
+        for r in range(rounds):
+            for name, run in runners.items():
+                times[name].append(time_steps(run, steps, device))
+            log(f"[{profile}] round {r + 1}/{rounds}: " + ", ".join(f"{n} {tokens / times[n][-1]:,.0f} tok/s" for n in runners))
+        train_tps = {name: tokens / statistics.median(ts) for name, ts in times.items()}
+
+        # evaluation over the validation stream
+        valid = trainer.ids["valid"]
+        chars = splits.chars("valid")
+        t0 = time.perf_counter()
+        reference.evaluate(ref_model, valid, cfg.block_size, cfg.batch_size, chars)
+        ref_eval = time.perf_counter() - t0
+        ref_eval_tokens = (len(valid) - 1) // (cfg.batch_size * cfg.block_size + 1) * cfg.batch_size * cfg.block_size
+        trainer.model.eval()
+        t0 = time.perf_counter()
+        evaluate(trainer.model, valid, cfg.block_size, cfg.eval_batch_size, device)
+        sync(device)
+        our_eval = time.perf_counter() - t0
+        eval_tps = {"reference": ref_eval_tokens / ref_eval, "lmlab": (len(valid) - 1) / our_eval}
+
+        peak = gemm_peak_gflops(device)
+        fpt = flops_per_token(trainer.model, cfg)
+        best = max((n for n in runners if n != "reference"), key=lambda n: train_tps[n])
+        out.update({
+            "model": {"params": trainer.model.num_params(), "n_layer": cfg.n_layer, "d_model": cfg.d_model,
+                      "vocab_size": trainer.tok.vocab_size, "block_size": cfg.block_size, "batch_size": cfg.batch_size},
+            "timed_steps": steps * rounds,
+            "train_tok_per_s": train_tps,
+            "eval_tok_per_s": eval_tps,
+            "peak_memory_mb": memory,
+            "gemm_peak_gflops": peak,
+            "flops_per_token": fpt,
+            "mfu": {name: tps * fpt / (peak * 1e9) for name, tps in train_tps.items()},
+            "fastest": best,
+            "speedup_vs_reference": train_tps[best] / train_tps["reference"],
+            "speedup_vs_reference_eager": train_tps["lmlab"] / train_tps["reference"],
+        })
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", action="append", choices=list(STEPS), help="repeatable; default: all three")
+    parser.add_argument("--data", default=default_data())
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    profiles = args.profile or list(STEPS)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results["machine"] = machine()
+    results["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    results.setdefault("profiles", {})
+    for profile in profiles:
+        r = bench_profile(profile, args.data, not args.no_compile, log)
+        results["profiles"][profile] = r
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        tps = r["train_tok_per_s"]
+        print(f"\n{profile}: {r['model']['params']:,} params, GEMM peak {r['gemm_peak_gflops']:.0f} GFLOP/s")
+        for name in tps:
+            print(f"  train {name:<14} {tps[name]:>10,.0f} tok/s   MFU {r['mfu'][name]:6.1%}   peak {r['peak_memory_mb'][name] or 0:,.0f} MB")
+        print(f"  eval  reference      {r['eval_tok_per_s']['reference']:>10,.0f} tok/s")
+        print(f"  eval  lmlab          {r['eval_tok_per_s']['lmlab']:>10,.0f} tok/s")
+        print(f"  data prep: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached ({r['data_prep_s']['ratio']:.0f}x)")
+        print(f"  eager lmlab vs reference: {r['speedup_vs_reference_eager']:.2f}x")
+    print(f"results: {args.out}")
+    print(f"speedup vs reference: {results['profiles'][profiles[-1]]['speedup_vs_reference']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
