@@ -11,9 +11,12 @@ from lmlab.runs import Run, RunStore
 
 def run(profile: str = "cpu", runs_dir: str | Path | None = None, progress: bool = True, **overrides) -> Run:
     """One run with `overrides` on top of `profile`; returns the cached run when it exists."""
+    from lmlab.report import record_use
     from lmlab.train import train as train_config
 
-    return train_config(make_config(profile, **overrides), runs_dir=runs_dir, progress=progress)
+    result = train_config(make_config(profile, **overrides), runs_dir=runs_dir, progress=progress)
+    record_use(result)
+    return result
 
 
 def sweep(profile: str = "cpu", runs_dir: str | Path | None = None, progress: bool = True, **grid) -> list[Run]:

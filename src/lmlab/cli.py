@@ -1,4 +1,4 @@
-"""`lmlab` command line: train, runs list|show|compare.
+"""`lmlab` command line: train, settings, runs list|show|compare, notebooks run|status, check.
 
     lmlab train --profile cpu optimizer=adamw lr=5e-4
     lmlab train --profile cpu optimizer=adamw lr=1e-3,5e-4 seed=1,2,3   # a grid of 6 runs
@@ -45,6 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     rc = rsub.add_parser("compare", help="the settings that differ among runs, and their final metrics")
     rc.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
     _add_runs_option(rc)
+
+    n = sub.add_parser("notebooks", help="execute the study's notebooks, or tell which are stale")
+    nsub = n.add_subparsers(dest="notebooks_command", required=True)
+    nr = nsub.add_parser("run", help="execute notebooks (default: all) and write their .ipynb with outputs")
+    nr.add_argument("names", nargs="*", help="e.g. 01, 01_initial_run or initial_run")
+    nr.add_argument("--stale", action="store_true", help="only the notebooks that are not current")
+    nr.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
+    nsub.add_parser("status", help="per notebook: executed, in sync, stale, outputs present")
+    for p in (nr, n):
+        p.add_argument("--dir", default="notebooks", help="notebook directory (default: notebooks)")
+
+    c = sub.add_parser("check", help="build the site content offline and fail on broken embeds, references, or stale notebooks")
+    c.add_argument("--root", default=".", help="project root holding myst.yml")
     return parser
 
 
@@ -119,6 +132,44 @@ def cmd_runs(args) -> int:
     return 0
 
 
+def cmd_notebooks(args) -> int:
+    from pathlib import Path
+
+    from lmlab import notebooks
+
+    directory = Path(args.dir)
+    if args.notebooks_command == "status":
+        rows = []
+        for source in notebooks.sources(directory):
+            st = notebooks.status(source)
+            rows.append(f"{'ok   ' if st.ok else 'STALE'}  {source.stem}" + "".join(f"\n       - {p}" for p in st.problems()))
+        print("\n".join(rows) if rows else f"no notebooks in {directory}")
+        return 0
+    names = args.names
+    if args.stale:
+        names = [s.stem for s in notebooks.select(directory, names) if not notebooks.status(s).ok]
+        if not names:
+            print("every notebook is current", file=sys.stderr)
+            return 0
+    notebooks.run(directory, names, jobs=args.jobs, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from pathlib import Path
+
+    from lmlab.check import check
+
+    problems = check(Path(args.root))
+    if problems:
+        print(f"lmlab check: {len(problems)} problem(s)", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 1
+    print("lmlab check: site content built; every embed, reference and notebook is sound", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -130,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # a polite stop (kill, preemption) takes the same path as Ctrl-C: the run is marked interrupted
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs}
+    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs, "notebooks": cmd_notebooks, "check": cmd_check}
     try:
         return handlers[args.command](args)
     except LmlabError as e:

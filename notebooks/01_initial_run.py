@@ -1,0 +1,63 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Initial run: the challenge recipe
+#
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/01_initial_run.ipynb)
+#
+# The challenge's training run unchanged: SGD at learning rate 6e-3 with a cosine schedule over
+# all steps, gradient clipping at 1.0, dropout 0.1, learned positions, LayerNorm, GELU, tied
+# embeddings, three seeds. On a GPU this notebook runs the `full` profile (the challenge exactly);
+# elsewhere the `cpu` profile. Runs already in the store are read, not trained.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+
+# %% tags=["parameters"]
+import lmlab
+from lmlab import plots, report
+
+report.setup_notebook()
+PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
+SEEDS = [1, 2, 3]
+print(f"profile: {PROFILE}\ndata: {DATA}")
+
+# %%
+baseline = lmlab.sweep(PROFILE, data=DATA, seed=SEEDS, note="challenge recipe: SGD lr 6e-3, cosine")
+groups = {"SGD (challenge)": baseline}
+
+# %%
+#| label: initial-loss
+plots.loss_curves(groups)
+
+# %%
+#| label: initial-results
+report.results_table(groups)
+
+# %%
+#| label: initial-token-freq
+plots.token_frequency(baseline[0])
+
+# %%
+#| label: initial-topk
+plots.topk_bars(baseline[0], context=1)
+
+# %%
+#| label: initial-topk-start
+plots.topk_bars(baseline[0], context=0)
+
+# %%
+#| label: initial-samples
+report.samples(baseline[0])

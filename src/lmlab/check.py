@@ -1,0 +1,113 @@
+"""`lmlab check`: build the site content offline and fail on anything broken or stale.
+
+mystmd only warns on a broken cross-reference and is silent about an embed whose label does not
+exist, so the checks read the built page JSON (`_build/site/content/*.json`) themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from lmlab import notebooks
+from lmlab.errors import LmlabError
+
+STUB_MARK = "# lmlab stub: the real theme could not be downloaded; content builds only"
+IMAGE_MIMETYPES = ("image/", "application/vnd.plotly.v1+json")
+
+
+def site_template(root: Path) -> str:
+    text = (root / "myst.yml").read_text(encoding="utf-8")
+    match = re.search(r"^\s*template:\s*(\S+)", text, re.MULTILINE)
+    return match.group(1) if match else "book-theme"
+
+
+def ensure_theme(root: Path) -> bool:
+    """Place the two-line stub template where mystmd looks for the theme, if the theme is absent.
+    Returns True when the stub is in use."""
+    folder = root / "_build" / "templates" / "site" / "myst" / site_template(root)
+    template = folder / "template.yml"
+    if template.exists():
+        return template.read_text().startswith(STUB_MARK)
+    folder.mkdir(parents=True, exist_ok=True)
+    template.write_text(f"{STUB_MARK}\njtex: v1\ntitle: lmlab stub theme\n")
+    return True
+
+
+def remove_stub_theme(root: Path) -> None:
+    template = root / "_build" / "templates" / "site" / "myst" / site_template(root) / "template.yml"
+    if template.exists() and template.read_text().startswith(STUB_MARK):
+        shutil.rmtree(template.parent)
+
+
+def build_site(root: Path) -> str:
+    myst = shutil.which("myst")
+    if myst is None:
+        raise LmlabError("the `myst` command is not installed; install it with: pip install mystmd")
+    ensure_theme(root)
+    out = subprocess.run([myst, "build", "--site"], cwd=root, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise LmlabError(f"myst build --site failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+    return out.stdout + out.stderr
+
+
+def walk(node):
+    yield node
+    for child in node.get("children", []) or []:
+        yield from walk(child)
+
+
+def page_problems(page: Path) -> list[str]:
+    """Unknown embed labels, unresolved cross-references, embedded figures without an image."""
+    doc = json.loads(page.read_text(encoding="utf-8"))
+    where = doc.get("location", page.name)
+    problems = []
+    for node in walk(doc.get("mdast", {})):
+        kind = node.get("type")
+        source = node.get("source") if isinstance(node.get("source"), dict) else None
+        if source and "label" in source and kind in ("container", "embed", "image", "_lift"):
+            if not source.get("url"):
+                if kind != "_lift":  # the figure around it is reported already
+                    problems.append(f"{where}: embed of unknown label '#{source['label']}'")
+                continue
+            if kind == "container" and node.get("kind") == "figure":
+                mimetypes = [m for n in walk(node) if n.get("type") == "output"
+                             for m in (n.get("jupyter_data", {}).get("data") or {})]
+                if not any(m.startswith(IMAGE_MIMETYPES) for m in mimetypes):
+                    problems.append(f"{where}: figure '#{source['label']}' embeds no image output")
+        elif kind == "crossReference" and node.get("resolved") is False:
+            problems.append(f"{where}: unresolved cross-reference '#{node.get('identifier')}'")
+        elif kind == "link" and str(node.get("urlSource", "")).startswith("#"):
+            problems.append(f"{where}: unresolved cross-reference '{node['urlSource']}'")
+    return problems
+
+
+def duplicate_labels(sources: list[Path]) -> list[str]:
+    seen: dict[str, str] = {}
+    problems = []
+    for source in sources:
+        for label in notebooks.labels(source):
+            if label in seen:
+                problems.append(f"label '{label}' is defined in both {seen[label]} and {source.name}; the first wins silently")
+            seen.setdefault(label, source.name)
+    return problems
+
+
+def check(root: Path) -> list[str]:
+    """Every problem found, one line each; empty when the site is sound."""
+    if not (root / "myst.yml").exists():
+        raise LmlabError(f"no myst.yml in {root}; run lmlab check from the project root")
+    sources = notebooks.sources(root / "notebooks")
+    problems = duplicate_labels(sources)
+    for source in sources:
+        problems += notebooks.status(source).problems()
+    build_site(root)
+    pages = sorted((root / "_build" / "site" / "content").glob("*.json"))
+    if not pages:
+        problems.append("myst build --site produced no pages")
+    for page in pages:
+        problems += page_problems(page)
+    return problems

@@ -1,0 +1,191 @@
+"""Executing the study's notebooks and telling whether they are current.
+
+`notebooks/NN_name.py` (jupytext percent format) is the source; `notebooks/NN_name.ipynb` is the
+executed copy with outputs that MyST reads. Executing records in the notebook's metadata what it
+was made from: the hash of the .py, the hash of the lmlab code, and the runs it used (with
+their profile and data fingerprint), so `status` can say when an output has gone stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lmlab.errors import LmlabError
+from lmlab.report import RUN_LOG_ENV
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)
+
+
+def package_hash() -> str:
+    """Hash of all lmlab code: training decides the numbers, plots and report decide the figures."""
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def text_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def sources(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("[0-9]*.py"))
+
+
+def select(directory: Path, names: list[str]) -> list[Path]:
+    """Notebooks by name: `01`, `01_initial_run`, `initial_run` or a path; all when none given."""
+    available = sources(directory)
+    if not names:
+        return available
+    chosen = []
+    for name in names:
+        stem = Path(name).stem
+        matches = [p for p in available if p.stem == stem or p.stem.split("_", 1)[0] == stem or p.stem.split("_", 1)[-1] == stem]
+        if len(matches) != 1:
+            listing = ", ".join(p.stem for p in available) or "(none)"
+            raise LmlabError(f"no notebook '{name}' in {directory}; available: {listing}")
+        chosen.append(matches[0])
+    return chosen
+
+
+def labels(path: Path) -> list[str]:
+    return LABEL.findall(path.read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------ execution
+
+
+def execute(source: Path, timeout: int = 3600) -> dict:
+    """Run the .py notebook in a fresh kernel and write the paired .ipynb with its outputs.
+    On an error nothing is written: the previous .ipynb stays as it was."""
+    import jupytext
+    import nbclient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = jupytext.read(source)
+    with tempfile.NamedTemporaryFile("r", suffix=".runs", delete=False) as log:
+        log_path = Path(log.name)
+    previous = os.environ.get(RUN_LOG_ENV)
+    os.environ[RUN_LOG_ENV] = str(log_path)  # the kernel inherits it; lmlab.run() appends what it used
+    started = time.perf_counter()
+    try:
+        client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                         resources={"metadata": {"path": str(source.parent.resolve())}})
+        client.execute()
+    except CellExecutionError as e:
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # the kernel colours its tracebacks
+        last = [line for line in plain.splitlines() if line.strip()][-1:] or ["(no message)"]
+        raise LmlabError(f"{source.name}: a cell failed: {last[0][:300]}; the executed .ipynb was left unchanged") from None
+    except Exception as e:
+        raise LmlabError(f"{source.name}: could not execute ({type(e).__name__}: {e})") from None
+    finally:
+        if previous is None:
+            os.environ.pop(RUN_LOG_ENV, None)
+        else:
+            os.environ[RUN_LOG_ENV] = previous
+        used = [line.split("\t") for line in log_path.read_text().splitlines() if line.strip()]
+        log_path.unlink(missing_ok=True)
+    run_ids = list(dict.fromkeys(u[0] for u in used))
+    record = {
+        "source_hash": text_hash(source),
+        "code_hash": package_hash(),
+        "executed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "profiles": sorted({u[2] for u in used}),
+        "data_fingerprints": sorted({u[1] for u in used}),
+        "run_ids": run_ids,
+    }
+    nb.metadata["lmlab"] = record
+    jupytext.write(nb, source.with_suffix(".ipynb"))
+    return record
+
+
+def run(directory: Path, names: list[str], jobs: int = 1, log=print) -> list[dict]:
+    chosen = select(directory, names)
+    if not chosen:
+        raise LmlabError(f"no notebooks in {directory}")
+
+    if jobs > 1 and len(chosen) > 1:  # processes: each kernel gets its own run log through the environment
+        with ProcessPoolExecutor(jobs) as pool:
+            records = list(pool.map(execute, chosen))
+        for source, record in zip(chosen, records):
+            _report(source, record, log)
+        return records
+    records = []
+    for source in chosen:
+        records.append(execute(source))
+        _report(source, records[-1], log)
+    return records
+
+
+def _report(source: Path, record: dict, log) -> None:
+    log(f"{source.stem}: executed in {record['seconds']}s, {len(record['run_ids'])} runs ({', '.join(record['profiles']) or 'no runs'})")
+
+
+# ------------------------------------------------------------------ status
+
+
+@dataclass
+class Status:
+    name: str
+    executed: bool = False
+    in_sync: bool = False
+    stale_reasons: list[str] = field(default_factory=list)
+    missing_outputs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.executed and self.in_sync and not self.stale_reasons and not self.missing_outputs
+
+    def problems(self) -> list[str]:
+        if not self.executed:
+            return [f"{self.name}: not executed (no .ipynb); run: lmlab notebooks run {self.name}"]
+        out = []
+        if not self.in_sync:
+            out.append(f"{self.name}: .py and .ipynb are out of sync; run: lmlab notebooks run {self.name}")
+        out += [f"{self.name}: stale, {reason}; run: lmlab notebooks run {self.name}" for reason in self.stale_reasons]
+        out += [f"{self.name}: cell '{label}' has no output" for label in self.missing_outputs]
+        return out
+
+
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def status(source: Path) -> Status:
+    import jupytext
+
+    st = Status(source.stem)
+    ipynb = source.with_suffix(".ipynb")
+    if not ipynb.exists():
+        return st
+    st.executed = True
+    executed = jupytext.read(ipynb)
+    st.in_sync = _cells(jupytext.read(source)) == _cells(executed)
+    record = executed.metadata.get("lmlab", {})
+    if not record:
+        st.stale_reasons.append("it was not executed by `lmlab notebooks run`")
+    else:
+        if record.get("source_hash") != text_hash(source) and st.in_sync is False:
+            pass  # already reported as out of sync
+        elif record.get("source_hash") != text_hash(source):
+            st.stale_reasons.append("the notebook source changed since it was executed")
+        if record.get("code_hash") != package_hash():
+            st.stale_reasons.append(f"the lmlab code changed since it was executed ({record.get('code_hash')} -> {package_hash()})")
+    for cell in executed.cells:
+        if cell.cell_type != "code":
+            continue
+        found = LABEL.findall(cell.source)
+        if found and not cell.get("outputs"):
+            st.missing_outputs.append(found[0])
+    return st

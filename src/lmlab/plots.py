@@ -1,0 +1,200 @@
+"""Figures of runs. Every figure carries a footer naming profile, data and run ids.
+
+Matplotlib figures are built with `matplotlib.figure.Figure` (not pyplot), so a notebook cell that
+ends with one shows it exactly once and stores it as an image output; plotly versions of the loss
+curves and the ladder give hover in the site.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lmlab.report import mean_std, provenance, summary_rows
+from lmlab.runs import Run
+
+Groups = dict[str, list[Run]]
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+VAL_LABEL = "validation loss (nats/char)"
+TRAIN_LABEL = "training loss (nats/token)"
+
+
+def _footer(fig: Figure, runs: list[Run]) -> None:
+    fig.text(0.01, 0.005, provenance(runs), fontsize=7, color="0.4", ha="left", va="bottom")
+
+
+def _runs(groups: Groups) -> list[Run]:
+    return [r for runs in groups.values() for r in runs]
+
+
+def _curve(runs: list[Run], key: str, x: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and std across seeds of `key`, at the x values all runs share."""
+    series = []
+    for run in runs:
+        records = [r for r in run.metrics if key in r and r[key] is not None]
+        series.append({r[x]: r[key] for r in records})
+    common = sorted(set.intersection(*(set(s) for s in series))) if series else []
+    values = np.array([[s[k] for k in common] for s in series], dtype=float)
+    return np.array(common, dtype=float), values.mean(axis=0), values.std(axis=0, ddof=1) if len(series) > 1 else np.zeros(len(common))
+
+
+def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", title: str | None = None) -> Figure:
+    """Training and validation loss against step (or epoch) for each group; seeds as mean ± std;
+    the group named `reference` dashed."""
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    ax_train, ax_val = fig.subplots(1, 2)
+    for i, (label, runs) in enumerate(groups.items()):
+        style = dict(color=COLORS[i % len(COLORS)], linestyle="--" if label == reference else "-", linewidth=1.6)
+        for ax, key in ((ax_train, "train_loss"), (ax_val, "val_loss")):
+            xs, mean, std = _curve(runs, key, x)
+            name = f"{label} (n={len(runs)})" if len(runs) > 1 else label
+            ax.plot(xs, mean, label=name, **style)
+            if len(runs) > 1:
+                ax.fill_between(xs, mean - std, mean + std, color=style["color"], alpha=0.15, linewidth=0)
+    xlabel = "optimizer step" if x == "step" else "epoch"
+    ax_train.set(xlabel=xlabel, ylabel=TRAIN_LABEL, title="training")
+    ax_val.set(xlabel=xlabel, ylabel=VAL_LABEL, title="validation (every token once)")
+    for ax in (ax_train, ax_val):
+        ax.grid(alpha=0.3)
+    _zoom_to_progress(ax_val, groups)
+    ax_val.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+    _footer(fig, _runs(groups))
+    return fig
+
+
+def _zoom_to_progress(ax, groups: Groups) -> None:
+    """The first evaluation (an untrained model) dwarfs the differences that matter: clip it."""
+    finals = [v for runs in groups.values() for v in (r.final.get("val_loss") for r in runs) if v]
+    evals = [e["val_loss"] for runs in groups.values() for r in runs for e in r.evals()[1:2]]
+    if finals and evals:
+        ax.set_ylim(min(finals) * 0.97, max(evals) * 1.02)
+
+
+def topk_bars(run: Run, context: int = 1, k: int = 10) -> Figure:
+    """The model's top-k next tokens after a probe context, `<eos>` highlighted, the true next token marked."""
+    probe = run.probes["next_token"][context]
+    top = probe["topk"][:k]
+    tokens = [t["token"] for t in top][::-1]
+    probs = [t["prob"] for t in top][::-1]
+    colors = ["#d62728" if t == "<eos>" else ("#2ca02c" if t == probe.get("true_next") else "#1f77b4") for t in tokens]
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    ax = fig.subplots()
+    ax.barh(range(len(tokens)), probs, color=colors)
+    ax.set_yticks(range(len(tokens)), [repr(t)[1:-1] for t in tokens], fontsize=9)
+    ax.set_xlabel("probability of the next token")
+    shown = probe["context"] or "(start of a title)"
+    ax.set_title(f"after “{shown}”: P(<eos>) = {probe['eos_prob']:.3f}", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    _footer(fig, [run])
+    return fig
+
+
+def token_frequency(run: Run, top_n: int = 25) -> Figure:
+    """The training tokens: the most frequent ones, and the rank/frequency curve on log-log axes."""
+    freq = run.probes["token_freq"]
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    ax_top, ax_rank = fig.subplots(1, 2, width_ratios=(1.3, 1))
+    top = freq["top"][:top_n]
+    share = [t["count"] / freq["num_tokens"] for t in top]
+    ax_top.bar(range(len(top)), share, color=["#d62728" if t["token"] == "<eos>" else "#1f77b4" for t in top])
+    ax_top.set_xticks(range(len(top)), [repr(t["token"])[1:-1] for t in top], rotation=70, fontsize=8)
+    ax_top.set_ylabel("share of training tokens")
+    ax_top.set_title(f"top {top_n} of {freq['vocab_used']:,} tokens used ({freq['num_tokens']:,} in all)", fontsize=10)
+    curve = freq["rank_curve"]
+    ax_rank.loglog(curve["rank"], curve["count"], marker=".", linewidth=1)
+    ax_rank.set(xlabel="rank", ylabel="count", title="rank / frequency")
+    ax_rank.grid(alpha=0.3, which="both")
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    _footer(fig, [run])
+    return fig
+
+
+def ladder(groups: Groups, metric: str = "val_loss") -> Figure:
+    """Each step's final metric, mean ± std over seeds, in ladder order."""
+    rows = summary_rows(groups, metric)
+    fig = Figure(figsize=(max(6, 0.8 * len(rows) + 2), 4), layout="constrained")
+    ax = fig.subplots()
+    xs = np.arange(len(rows))
+    means = [r["mean"] for r in rows]
+    ax.errorbar(xs, means, yerr=[r["std"] for r in rows], fmt="o-", capsize=4, color=COLORS[0])
+    for x, r in zip(xs, rows):
+        ax.annotate(f"{r['mean']:.3f}", (x, r["mean"]), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+    ax.set_xticks(xs, [r["label"] for r in rows], rotation=30, ha="right")
+    ax.set_ylabel(VAL_LABEL if metric == "val_loss" else metric)
+    ax.grid(alpha=0.3)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
+    _footer(fig, _runs(groups))
+    return fig
+
+
+def sweep(runs: list[Run], key: str, metric: str = "val_loss", log_x: bool = True, reference: Groups | None = None) -> Figure:
+    """The final metric against one setting: each seed as a dot, the mean with a ±std band."""
+    by_value: dict = {}
+    for run in runs:
+        by_value.setdefault(run.config[key], []).append(run.final.get(metric))
+    values = sorted(by_value)
+    stats = [mean_std(by_value[v]) for v in values]
+    means, stds = np.array([m for m, _ in stats]), np.array([s for _, s in stats])
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    for v in values:
+        ax.scatter([v] * len(by_value[v]), by_value[v], color=COLORS[0], alpha=0.45, s=14)
+    ax.plot(values, means, "o-", color=COLORS[0], label=f"mean over seeds (n={len(runs) // max(1, len(values))})")
+    ax.fill_between(values, means - stds, means + stds, color=COLORS[0], alpha=0.15, linewidth=0)
+    for i, (label, ref_runs) in enumerate((reference or {}).items()):
+        m, _ = mean_std([r.final.get(metric) for r in ref_runs])
+        ax.axhline(m, color=COLORS[1 + i], linestyle="--", label=label)
+    best = values[int(np.nanargmin(means))]
+    ax.set(xlabel=key, ylabel=VAL_LABEL if metric == "val_loss" else metric, title=f"best {key} = {best:g}")
+    if log_x and all(v > 0 for v in values):
+        ax.set_xscale("log")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
+    _footer(fig, runs + [r for rs in (reference or {}).values() for r in rs])
+    return fig
+
+
+# ------------------------------------------------------------------ plotly (interactive in the site)
+
+
+def loss_curves_plotly(groups: Groups, reference: str | None = None):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (label, runs) in enumerate(groups.items()):
+        xs, mean, std = _curve(runs, "val_loss", "step")
+        color = COLORS[i % len(COLORS)]
+        dash = "dash" if label == reference else "solid"
+        fig.add_trace(go.Scatter(x=xs, y=mean, name=label, line=dict(color=color, dash=dash),
+                                 error_y=dict(type="data", array=std, visible=len(runs) > 1, thickness=1),
+                                 hovertemplate="step %{x}<br>%{y:.4f} nats/char<extra>" + label + "</extra>"))
+    fig.update_layout(xaxis_title="optimizer step", yaxis_title=VAL_LABEL, height=420,
+                      margin=dict(l=60, r=20, t=30, b=80), template="plotly_white")
+    _plotly_footer(fig, _runs(groups))
+    return fig
+
+
+def ladder_plotly(groups: Groups, metric: str = "val_loss"):
+    import plotly.graph_objects as go
+
+    rows = summary_rows(groups, metric)
+    hover = [f"{r['label']}<br>{r['mean']:.4f} ± {r['std']:.4f} (n={r['seeds']})"
+             + ("" if r["delta"] is None else f"<br>change {r['delta']:+.4f}") for r in rows]
+    fig = go.Figure(go.Scatter(
+        x=[r["label"] for r in rows], y=[r["mean"] for r in rows], mode="lines+markers",
+        error_y=dict(type="data", array=[r["std"] for r in rows]), hovertext=hover, hoverinfo="text",
+    ))
+    fig.update_layout(yaxis_title=VAL_LABEL, height=420, margin=dict(l=60, r=20, t=30, b=110), template="plotly_white")
+    _plotly_footer(fig, _runs(groups))
+    return fig
+
+
+def _plotly_footer(fig, runs: list[Run]) -> None:
+    fig.add_annotation(text=provenance(runs), xref="paper", yref="paper", x=0, y=-0.28, showarrow=False,
+                       font=dict(size=9, color="gray"), xanchor="left")
+

@@ -1,0 +1,103 @@
+"""The report pipeline end to end on a temporary copy of the project: notebooks executed with the
+smoke profile, the site built by the real mystmd, and `lmlab check` catching what mystmd does not."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import HN_TITLES, ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("myst") is None, reason="mystmd not installed")
+
+
+def lmlab(*args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "lmlab", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A copy of the study whose notebooks were executed at the smoke profile into its own run store."""
+    root = tmp_path_factory.mktemp("project")
+    for name in ("content", "notebooks"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "kernel-*"))
+    shutil.copy(ROOT / "myst.yml", root / "myst.yml")
+    env = {"LMLAB_PROFILE": "smoke", "LMLAB_DATA": str(HN_TITLES), "LMLAB_RUNS": str(root / "runs")}
+    out = lmlab("notebooks", "run", cwd=root, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return root
+
+
+def test_executed_notebooks_record_what_they_used(project):
+    for ipynb in sorted((project / "notebooks").glob("*.ipynb")):
+        record = json.loads(ipynb.read_text())["metadata"]["lmlab"]
+        assert record["profiles"] == ["smoke"] and record["run_ids"] and record["code_hash"] and record["source_hash"]
+        assert len(record["data_fingerprints"]) == 1
+    status = lmlab("notebooks", "status", cwd=project)
+    assert status.returncode == 0 and "STALE" not in status.stdout
+
+
+def test_check_passes_and_every_embedded_figure_names_its_notebook(project):
+    out = lmlab("check", cwd=project)
+    assert out.returncode == 0, out.stderr
+    figures = []
+    for page in (project / "_build" / "site" / "content").glob("*.json"):
+        stack = [json.loads(page.read_text())["mdast"]]
+        while stack:
+            node = stack.pop()
+            stack += node.get("children", []) or []
+            if node.get("type") == "container" and node.get("kind") == "figure":
+                figures.append(node["source"])
+    assert len(figures) >= 8
+    assert all(f["kind"] == "Notebook" and f["location"].startswith("/notebooks/") and f["url"] for f in figures)
+
+
+def test_check_names_a_broken_label_a_broken_reference_and_an_unpaired_notebook(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build", "runs"))
+    page = broken / "content" / "02-adamw.md"
+    page.write_text(page.read_text().replace(":::{figure} #adamw-lr-sweep", ":::{figure} #adamw-lr-swep")
+                    + "\nSee also [](#fig-that-does-not-exist).\n")
+    source = broken / "notebooks" / "01_initial_run.py"
+    source.write_text(source.read_text() + "\n# %%\nprint('added after execution')\n")
+    out = lmlab("check", cwd=broken)
+    assert out.returncode == 1
+    assert "embed of unknown label '#adamw-lr-swep'" in out.stderr
+    assert "unresolved cross-reference '#fig-that-does-not-exist'" in out.stderr
+    assert "01_initial_run: .py and .ipynb are out of sync" in out.stderr
+
+
+def test_check_catches_a_figure_without_an_image_and_stale_code(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build", "runs"))
+    page = broken / "content" / "01-initial-run.md"
+    page.write_text(page.read_text() + "\n:::{figure} #initial-samples\n:label: fig-text\nNot an image.\n:::\n")
+    ipynb = broken / "notebooks" / "02_adamw.ipynb"
+    nb = json.loads(ipynb.read_text())
+    nb["metadata"]["lmlab"]["code_hash"] = "0" * 12
+    ipynb.write_text(json.dumps(nb))
+    out = lmlab("check", cwd=broken)
+    assert out.returncode == 1
+    assert "figure '#initial-samples' embeds no image output" in out.stderr
+    assert "02_adamw: stale, the lmlab code changed" in out.stderr
+
+
+def test_unknown_notebook_name_is_a_clear_error(project):
+    out = lmlab("notebooks", "run", "99_nope", cwd=project)
+    assert out.returncode == 2 and "no notebook '99_nope'" in out.stderr and "01_initial_run" in out.stderr
+
+
+def test_a_failing_cell_leaves_the_executed_notebook_unchanged(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build"))
+    source = broken / "notebooks" / "01_initial_run.py"
+    before = (broken / "notebooks" / "01_initial_run.ipynb").read_bytes()
+    source.write_text(source.read_text() + "\n# %%\nraise RuntimeError('boom')\n")
+    out = lmlab("notebooks", "run", "01", cwd=broken, env={"LMLAB_PROFILE": "smoke", "LMLAB_DATA": str(HN_TITLES), "LMLAB_RUNS": str(broken / "runs")})
+    assert out.returncode == 2 and "a cell failed" in out.stderr and "RuntimeError: boom" in out.stderr
+    assert (broken / "notebooks" / "01_initial_run.ipynb").read_bytes() == before
