@@ -8,7 +8,7 @@ LMLAB := $(PYTHON) -m lmlab
 # torch pinned: on CPU-only machines a bare `torch` resolves to a multi-GB CUDA build
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install "torch==2.13.0"
-	@$(PYTHON) -c "import lmlab, mystmd" 2>/dev/null || $(PIP) install -e ".[test]"
+	@($(PYTHON) -c "import lmlab" 2>/dev/null && command -v myst >/dev/null) || $(PIP) install -e ".[test]"
 	@$(PYTHON) -m jupyter kernelspec list 2>/dev/null | grep -q python3 || $(PYTHON) -m ipykernel install --sys-prefix
 
 # Execute the notebooks that are stale (training only what the run store lacks), check the site,

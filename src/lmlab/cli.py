@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (nr, n):
         p.add_argument("--dir", default="notebooks", help="notebook directory (default: notebooks)")
 
+    lad = sub.add_parser("ladder", help="train the study's ladder step by step; several processes may share the work",
+                         description="Each step starts from the best recipe so far. Runs held by another process are "
+                                     "skipped and waited for, so `lmlab ladder` in two terminals trains twice as fast on two GPUs or cores.")
+    lad.add_argument("--profile", default="cpu")
+    lad.add_argument("--status", action="store_true", help="show each step's state, train nothing")
+    _add_runs_option(lad)
+    lad.add_argument("settings", nargs="*", metavar="data=...", help="only data= is taken (default: as the notebooks choose)")
+
     c = sub.add_parser("check", help="build the site content offline and fail on broken embeds, references, or stale notebooks")
     c.add_argument("--root", default=".", help="project root holding myst.yml")
     return parser
@@ -155,6 +163,24 @@ def cmd_notebooks(args) -> int:
     return 0
 
 
+def cmd_ladder(args) -> int:
+    from lmlab.config import parse_overrides
+    from lmlab.ladder import Ladder
+    from lmlab.report import parameters
+
+    given = {k: v[0] for k, v in parse_overrides(args.settings).items()}
+    unknown = set(given) - {"data"}
+    if unknown:
+        raise LmlabError(f"lmlab ladder takes only data=...; the ladder defines the rest (got: {', '.join(sorted(unknown))})")
+    ladder = Ladder(args.profile, given.get("data") or parameters()[1], runs_dir=args.runs)
+    results = ladder.results() if args.status else ladder.train_all(log=lambda m: print(m, file=sys.stderr))
+    for r in results:
+        state = "missing %d runs" % len(r.missing) if r.missing else ("adopted " + r.winner if r.adopted else "kept " + r.recipe_label)
+        mean, std = r.mean_std(r.winner) if r.groups[r.winner] else (float("nan"), float("nan"))
+        print(f"{r.step.name:<11} best {r.winner:<18} {mean:.4f} ± {std:.4f}   {state}")
+    return 0
+
+
 def cmd_check(args) -> int:
     from pathlib import Path
 
@@ -181,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # a polite stop (kill, preemption) takes the same path as Ctrl-C: the run is marked interrupted
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs, "notebooks": cmd_notebooks, "check": cmd_check}
+    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs, "notebooks": cmd_notebooks, "ladder": cmd_ladder, "check": cmd_check}
     try:
         return handlers[args.command](args)
     except LmlabError as e:

@@ -448,7 +448,7 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
             trainer.fit()
             final = trainer.finish() if world.main else None
         except Diverged as e:
-            trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=str(e))
+            trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=f"diverged: {e}")
             raise LmlabError(
                 f"run {rid} diverged: {e}. It is marked failed; its last good checkpoint is kept "
                 f"(step {run.meta.get('checkpoint_step', 0)}). Lower lr or enable grad_clip."

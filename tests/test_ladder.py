@@ -1,0 +1,36 @@
+import pytest
+
+import lmlab.ladder as ladder_module
+from conftest import HN_TITLES, TINY
+from lmlab.config import PROFILES
+from lmlab.ladder import STEPS, Ladder, Step, group_mean
+
+
+@pytest.fixture
+def small_ladder(monkeypatch, tmp_path):
+    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
+    monkeypatch.setattr(ladder_module, "STEPS", (
+        STEPS[0],
+        Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "explodes": {"lr": 1e6, "grad_clip": 0}}, "test"),
+        Step("worse", "A change that hurts", {"tiny lr": {"lr": 1e-7}}, "test"),
+        Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
+    ))
+    return Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
+
+
+def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
+    results = small_ladder.train_all(progress=False, log=lambda m: None)
+    base, opt, worse, init = results
+    assert [r.step.name for r in results] == ["baseline", "opt", "worse", "init"] and all(r.complete for r in results)
+    assert opt.adopted and opt.winner == "adamw" and group_mean(opt.groups["explodes"]) == float("inf")
+    assert opt.recipe_after == {"optimizer": "adamw", "lr": 3e-3}
+    assert not worse.adopted and worse.label_after == "adamw"  # kept in the report, not in the recipe
+    assert init.recipe_label == "adamw" and init.recipe == {"optimizer": "adamw", "lr": 3e-3}
+    assert all(r.config["optimizer"] == "adamw" and r.config["init"] == "scaled" for r in init.groups["scaled"])
+    assert all(r.note.startswith("ladder ") for rs in opt.groups.values() for r in rs)
+
+
+def test_results_stop_at_the_first_incomplete_step(small_ladder):
+    small_ladder.step("baseline")
+    results = small_ladder.results()
+    assert [r.step.name for r in results] == ["baseline", "opt"] and len(results[-1].missing) == 4
