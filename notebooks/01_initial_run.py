@@ -26,16 +26,16 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
 
 # %% tags=["parameters"]
-import lmlab
 from lmlab import plots, report
+from lmlab.ladder import Ladder
 
 report.setup_notebook()
 PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-SEEDS = [1, 2, 3]
 print(f"profile: {PROFILE}\ndata: {DATA}")
 
 # %%
-baseline = lmlab.sweep(PROFILE, data=DATA, seed=SEEDS, note="challenge recipe: SGD lr 6e-3, cosine")
+step = Ladder(PROFILE, DATA).step("baseline")  # three seeds; trains only the runs the store lacks
+baseline = step.groups["SGD (challenge)"]
 groups = {"SGD (challenge)": baseline}
 
 # %%
@@ -44,7 +44,7 @@ plots.loss_curves(groups)
 
 # %%
 #| label: initial-results
-report.results_table(groups)
+report.step_table(step)
 
 # %%
 #| label: initial-token-freq

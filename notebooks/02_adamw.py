@@ -25,42 +25,38 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
 
 # %% tags=["parameters"]
-import lmlab
 from lmlab import plots, report
+from lmlab.ladder import Ladder
 
 report.setup_notebook()
 PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-SEEDS = [1, 2, 3]
-LEARNING_RATES = [5e-4, 1e-3, 2e-3, 4e-3, 8e-3]
 print(f"profile: {PROFILE}\ndata: {DATA}")
 
 # %%
-baseline = lmlab.sweep(PROFILE, data=DATA, seed=SEEDS, note="challenge recipe: SGD lr 6e-3, cosine")
-adamw = lmlab.sweep(PROFILE, data=DATA, optimizer="adamw", lr=LEARNING_RATES, seed=SEEDS, note="AdamW learning-rate sweep")
-by_lr = {lr: [r for r in adamw if r.config["lr"] == lr] for lr in LEARNING_RATES}
-best_lr = min(LEARNING_RATES, key=lambda lr: report.mean_std(report.final_values(by_lr[lr]))[0])
-groups = {"SGD (challenge)": baseline, f"AdamW lr {best_lr:g}": by_lr[best_lr]}
+step = Ladder(PROFILE, DATA).step("adamw")  # trains only the runs the store lacks
+adamw = [r for runs in step.groups.values() for r in runs]
+best = {f"before: {step.recipe_label}": step.recipe_runs, step.winner: step.groups[step.winner]}
 
 # %%
 #| label: adamw-lr-sweep
-plots.sweep(adamw, "lr", reference={"SGD (challenge)": baseline})
+plots.sweep(adamw, "lr", reference={step.recipe_label: step.recipe_runs})
 
 # %%
 #| label: adamw-loss
-plots.loss_curves(groups, reference="SGD (challenge)")
+plots.loss_curves(best, reference=f"before: {step.recipe_label}")
 
 # %%
 #| label: adamw-loss-interactive
-plots.loss_curves_plotly({**{f"AdamW lr {lr:g}": by_lr[lr] for lr in LEARNING_RATES}, "SGD (challenge)": baseline}, reference="SGD (challenge)")
+plots.loss_curves_plotly(report.step_groups(step), reference=f"before: {step.recipe_label}")
 
 # %%
 #| label: adamw-results
-report.results_table({"SGD (challenge)": baseline, **{f"AdamW lr {lr:g}": by_lr[lr] for lr in LEARNING_RATES}})
+report.step_table(step)
 
 # %%
 #| label: adamw-topk
-plots.topk_bars(by_lr[best_lr][0], context=1)
+plots.topk_bars(step.groups[step.winner][0], context=1)
 
 # %%
 #| label: adamw-samples
-report.samples(by_lr[best_lr][0])
+report.samples(step.groups[step.winner][0])

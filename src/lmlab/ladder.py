@@ -16,7 +16,7 @@ from pathlib import Path
 from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError
-from lmlab.report import mean_std
+from lmlab.report import mean_std, record_use
 from lmlab.runs import Run, RunStore
 
 SEEDS = (1, 2, 3)
@@ -165,6 +165,8 @@ class Ladder:
         while True:
             result = self.results(until=name)[-1]
             if result.complete and result.step.name == name:
+                for run in result.recipe_runs + [r for runs in result.groups.values() for r in runs]:
+                    record_use(run)  # the notebook executing this records which runs it used
                 return result
             if not train:
                 raise LmlabError(f"ladder step '{result.step.name}' is not complete: {len(result.missing)} runs missing")

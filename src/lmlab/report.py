@@ -83,24 +83,6 @@ def summary_rows(groups: dict[str, list[Run]], metric: str = "val_loss") -> list
     return rows
 
 
-def results_table(groups: dict[str, list[Run]], metric: str = "val_loss"):
-    """A Markdown table (an IPython display object in a notebook) of the groups' final metric."""
-    lines = [
-        f"| | seeds | {metric} (nats/char) | change | legacy metric | note | runs |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in summary_rows(groups, metric):
-        delta = "" if row["delta"] is None else f"{row['delta']:+.4f}"
-        lines.append(
-            f"| {row['label']} | {row['seeds']} | {row['mean']:.4f} ± {row['std']:.4f} | {delta} | "
-            f"{row['legacy']:.4f} | {'; '.join(row['notes'])} | {', '.join(r[:8] for r in row['runs'])} |"
-        )
-    runs = [r for rs in groups.values() for r in rs]
-    lines.append("")
-    lines.append(f"*{provenance(runs)}. Mean ± standard deviation over seeds.*")
-    return markdown("\n".join(lines))
-
-
 def markdown(text: str):
     try:
         from IPython.display import Markdown
@@ -125,3 +107,49 @@ def samples(run: Run):
     lines += [f"- {title or '(empty)'}" for title in run.probes.get("samples", [])]
     lines += ["", f"*{provenance([run])}*"]
     return markdown("\n".join(lines))
+
+
+def step_groups(result) -> dict[str, list[Run]]:
+    """A ladder step's groups for plotting: the recipe it starts from, then its candidates."""
+    before = {f"before: {result.recipe_label}": result.recipe_runs} if result.recipe_runs else {}
+    return {**before, **result.groups}
+
+
+def step_table(result):
+    """A ladder step as a Markdown table (settings changed, mean ± std, change against the recipe
+    it starts from, notes) and the decision in one sentence, all computed from the runs."""
+    before = result.recipe_runs
+    base_mean, base_std = mean_std(final_values(before)) if before else (math.nan, math.nan)
+    lines = [
+        "| | change | seeds | val_loss (nats/char) | vs. before | legacy metric | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    if before:
+        lines.append(f"| before: {result.recipe_label} | | {len(before)} | {base_mean:.4f} ± {base_std:.4f} | | "
+                     f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f} | {'; '.join(sorted({r.note for r in before}))} |")
+    for label, runs in result.groups.items():
+        change = ", ".join(f"{k}={v}" for k, v in result.step.candidates[label].items()) or "none"
+        diverged = [r for r in runs if r.status != "done"]
+        mean, std = mean_std(final_values(runs))
+        shown = f"{mean:.4f} ± {std:.4f}" + (f" ({len(diverged)} diverged)" if diverged else "")
+        delta = "" if not before else f"{mean - base_mean:+.4f}"
+        legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
+        lines.append(f"| {label} | `{change}` | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {'; '.join(sorted({r.note for r in runs}))} |")
+    lines += ["", decision(result), "", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
+    return markdown("\n".join(lines))
+
+
+def decision(result) -> str:
+    """What the step decided, and whether the difference is larger than the seeds' spread."""
+    mean, std = mean_std(final_values(result.groups[result.winner]))
+    if not result.recipe_runs:
+        return f"**Result:** {result.winner}: {mean:.4f} ± {std:.4f} nats/char."
+    base_mean, base_std = mean_std(final_values(result.recipe_runs))
+    delta = mean - base_mean
+    noise = max(std, base_std)
+    size = "larger than" if abs(delta) > 2 * noise else "within two standard deviations of"
+    if result.adopted:
+        return (f"**Adopted:** {result.winner} lowers the validation loss by {-delta:.4f} nats/char "
+                f"({-delta / base_mean:.1%}), {size} the spread over seeds; the next step starts from it.")
+    return (f"**Not adopted:** the best candidate, {result.winner}, changes the validation loss by {delta:+.4f} "
+            f"nats/char ({size} the spread over seeds); the recipe stays {result.recipe_label}.")
