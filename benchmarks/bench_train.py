@@ -32,9 +32,8 @@ sys.path.insert(0, str(HERE))
 import reference  # noqa: E402
 
 from lmlab.config import make_config  # noqa: E402
-from lmlab.data import load_splits  # noqa: E402
 from lmlab.runs import RunStore  # noqa: E402
-from lmlab.tokenize import tokenized_splits  # noqa: E402
+from lmlab.tokenize import prepare  # noqa: E402
 from lmlab.train import Trainer, World, evaluate  # noqa: E402
 
 RESULTS = HERE / "results.json"
@@ -49,7 +48,7 @@ def default_data() -> str:
 
 def make_trainer(profile: str, tmp: Path, **overrides) -> Trainer:
     cfg = make_config(profile, **overrides)
-    return Trainer(cfg, load_splits(cfg), RunStore(tmp / "runs").run("bench"), World(), progress=False)
+    return Trainer(cfg, RunStore(tmp / "runs").run("bench"), World(), progress=False)
 
 
 def sync(device: torch.device) -> None:
@@ -141,13 +140,12 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
         os.environ["LMLAB_CACHE"] = str(tmp / "cache")
         cfg = make_config(profile, data=data)
 
-        # data preparation: cold (tokenizer training + encoding) and warm (the cache)
+        # data preparation: cold (loading, tokenizer training, encoding) and warm (the cache)
         t0 = time.perf_counter()
-        splits = load_splits(cfg)
-        tokenized_splits(cfg, splits)
+        splits, *_ = prepare(cfg)
         cold = time.perf_counter() - t0
         t0 = time.perf_counter()
-        tokenized_splits(cfg, load_splits(cfg))
+        prepare(cfg)
         warm = time.perf_counter() - t0
         out["data_prep_s"] = {"cold": cold, "warm": warm, "ratio": cold / warm}
         log(f"[{profile}] data preparation: {cold:.2f}s cold, {warm:.3f}s from the cache ({cold / warm:.0f}x)")

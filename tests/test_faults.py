@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 import lmlab
 from conftest import TINY
 from lmlab.config import Config, make_config, settings as all_settings
-from lmlab.data import load_splits
 from lmlab.errors import LmlabError
 from lmlab.runs import RunLock, RunStore
 from lmlab.train import Trainer, World
@@ -197,8 +196,7 @@ def test_any_override_starts_a_run_or_raises_a_clear_error(tmp_path, words):
     base = dict(TINY, num_titles=300)
     try:
         cfg = make_config("smoke", **{**base, **words})
-        splits = load_splits(cfg)
-        trainer = Trainer(cfg, splits, RunStore(tmp_path).run("prop"), World(), progress=False)
+        trainer = Trainer(cfg, RunStore(tmp_path).run("prop"), World(), progress=False)
         trainer.train_step()
         trainer.evaluate_all()
         event("started a run")

@@ -27,6 +27,8 @@ def project(tmp_path_factory):
     for name in ("content", "notebooks"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "kernel-*"))
     shutil.copy(ROOT / "myst.yml", root / "myst.yml")
+    (root / "benchmarks").mkdir()
+    shutil.copy(ROOT / "benchmarks" / "results.json", root / "benchmarks" / "results.json")
     env = {"LMLAB_PROFILE": "smoke", "LMLAB_DATA": str(HN_TITLES), "LMLAB_RUNS": str(root / "runs")}
     out = lmlab("notebooks", "run", cwd=root, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -34,9 +36,12 @@ def project(tmp_path_factory):
 
 
 def test_executed_notebooks_record_what_they_used(project):
-    for ipynb in sorted((project / "notebooks").glob("*.ipynb")):
-        record = json.loads(ipynb.read_text())["metadata"]["lmlab"]
-        assert record["profiles"] == ["smoke"] and record["run_ids"] and record["code_hash"] and record["source_hash"]
+    records = {p.stem: json.loads(p.read_text())["metadata"]["lmlab"] for p in (project / "notebooks").glob("*.ipynb")}
+    assert records["90_performance"]["run_ids"] == []  # it reads benchmark results, no runs
+    with_runs = [r for r in records.values() if r["run_ids"]]
+    assert len(with_runs) >= 2
+    for record in with_runs:
+        assert record["profiles"] == ["smoke"] and record["code_hash"] and record["source_hash"]
         assert len(record["data_fingerprints"]) == 1
     status = lmlab("notebooks", "status", cwd=project)
     assert status.returncode == 0 and "STALE" not in status.stdout

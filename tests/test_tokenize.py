@@ -5,7 +5,7 @@ from conftest import HN_TITLES, WIKITEXT
 from lmlab.config import make_config
 from lmlab.data import load_splits
 from lmlab.errors import LmlabError
-from lmlab.tokenize import SentencePieceTokenizer, WordTokenizer, encode, load_tokenizer, tokenized_splits
+from lmlab.tokenize import SentencePieceTokenizer, WordTokenizer, cache_root, encode, load_tokenizer, prepare
 
 SAMPLES = ["Show HN: A tiny GPT in 300 lines", "Ask HN: Why is C++ so hard?", "Ünïcödé, emoji 🚀 and  two  spaces", "x"]
 
@@ -55,21 +55,29 @@ def test_word_tokenizer_top_n_maps_the_rest_to_unk():
     assert tok.decode(tok.encode_texts(["a c b"])[0]) == "a <unk> b"
 
 
-def test_tokenized_splits_are_cached_by_data_and_tokenizer_settings():
+def test_prepared_data_is_cached_by_data_and_tokenizer_settings():
     cfg = make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=512)
-    splits = load_splits(cfg)
-    tok1, ids1, hit1 = tokenized_splits(cfg, splits)
-    tok2, ids2, hit2 = tokenized_splits(cfg, splits)
+    splits1, tok1, ids1, hit1 = prepare(cfg)
+    splits2, tok2, ids2, hit2 = prepare(cfg)
     assert (hit1, hit2) == (False, True)
     assert np.array_equal(ids1["train"], ids2["train"]) and tok2.vocab_size == 512
-    _, _, hit3 = tokenized_splits(make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=513), splits)
-    assert hit3 is False
+    assert splits2 == splits1 == load_splits(cfg)  # the texts come back from the cache as they were prepared
+    assert prepare(make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=513))[3] is False
+    assert prepare(make_config("smoke", data=str(HN_TITLES), num_titles=501, vocab_size=512))[3] is False
 
 
-def test_fitting_on_train_plus_valid_is_a_different_tokenizer(titles):
+def test_fitting_on_train_plus_valid_is_a_different_tokenizer():
     cfg = make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=512, tokenizer_fit="train+valid")
-    _, _, hit = tokenized_splits(cfg, load_splits(cfg))
-    assert hit is False
+    assert prepare(cfg)[3] is False
+
+
+def test_a_damaged_cache_entry_is_rebuilt():
+    cfg = make_config("smoke", data=str(HN_TITLES), num_titles=400, vocab_size=512)
+    _, _, ids, _ = prepare(cfg)
+    entry = next(p for p in (cache_root() / "tokens").iterdir() if (p / "train.npy").exists() and np.array_equal(np.load(p / "train.npy"), ids["train"]))
+    (entry / "train.npy").write_bytes(b"garbage")
+    _, _, again, hit = prepare(cfg)
+    assert hit is False and np.array_equal(again["train"], ids["train"])
 
 
 def test_impossible_vocabulary_is_a_clear_error():

@@ -61,9 +61,7 @@ def test_training_batch_size_changes_the_legacy_metric_only(runs_dir):
     results = {}
     for batch_size in (8, 24):
         cfg = make_config("smoke", **{**TINY, "batch_size": batch_size})
-        from lmlab.data import load_splits
-
-        trainer = Trainer(cfg, load_splits(cfg), RunStore(runs_dir).run("x"), World())
+        trainer = Trainer(cfg, RunStore(runs_dir).run("x"), World())
         torch.manual_seed(0)
         trainer.model.load_state_dict(GPT(trainer.model.cfg).state_dict())
         results[batch_size] = trainer.evaluate_all(final=True)

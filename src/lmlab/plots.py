@@ -198,3 +198,28 @@ def _plotly_footer(fig, runs: list[Run]) -> None:
     fig.add_annotation(text=provenance(runs), xref="paper", yref="paper", x=0, y=-0.28, showarrow=False,
                        font=dict(size=9, color="gray"), xanchor="left")
 
+
+
+def benchmark(results: dict) -> Figure:
+    """Training tokens/s of the reference loop and of lmlab per profile, with MFU against the measured GEMM peak."""
+    profiles = list(results["profiles"])
+    variants = list(next(iter(results["profiles"].values()))["train_tok_per_s"])
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    axes = fig.subplots(1, len(profiles), squeeze=False)[0]
+    for ax, profile in zip(axes, profiles):
+        r = results["profiles"][profile]
+        tps = [r["train_tok_per_s"].get(v, 0) for v in variants]
+        bars = ax.bar(range(len(variants)), tps, color=[COLORS[i] for i in range(len(variants))])
+        for bar, v in zip(bars, variants):
+            ax.annotate(f"{r['mfu'][v]:.0%} MFU", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
+        ax.set_xticks(range(len(variants)), variants, rotation=20, fontsize=8)
+        ax.set_title(f"{profile}: {r['model']['params'] / 1e6:.1f}M params", fontsize=10)
+        ax.set_ylabel("training tokens/s")
+        ax.grid(axis="y", alpha=0.3)
+    m = results["machine"]
+    fig.text(0.01, 0.005, f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, GEMM peak "
+             f"{max(r['gemm_peak_gflops'] for r in results['profiles'].values()):.0f} GFLOP/s · {results['date']}",
+             fontsize=7, color="0.4")
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
+    return fig

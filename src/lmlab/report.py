@@ -153,3 +153,21 @@ def decision(result) -> str:
                 f"({-delta / base_mean:.1%}), {size} the spread over seeds; the next step starts from it.")
     return (f"**Not adopted:** the best candidate, {result.winner}, changes the validation loss by {delta:+.4f} "
             f"nats/char ({size} the spread over seeds); the recipe stays {result.recipe_label}.")
+
+
+def benchmark_table(results: dict):
+    """The benchmark results per profile as a Markdown table."""
+    lines = ["| profile | variant | train tok/s | vs. reference | MFU | eval tok/s | peak memory (MB) |",
+             "|---|---|---|---|---|---|---|"]
+    for profile, r in results["profiles"].items():
+        ref = r["train_tok_per_s"]["reference"]
+        for variant, tps in r["train_tok_per_s"].items():
+            eval_tps = r["eval_tok_per_s"].get(variant)
+            memory = r["peak_memory_mb"].get(variant)
+            lines.append(f"| {profile} | {variant} | {tps:,.0f} | {tps / ref:.2f}x | {r['mfu'][variant]:.1%} | "
+                         f"{'' if eval_tps is None else f'{eval_tps:,.0f}'} | {'' if memory is None else f'{memory:,.0f}'} |")
+    prep = ", ".join(f"{p}: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.2f}s cached" for p, r in results["profiles"].items())
+    m = results["machine"]
+    lines += ["", f"Data preparation (tokenizer training and encoding, then from the cache): {prep}.", "",
+              f"*{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; measured {results['date']}.*"]
+    return markdown("\n".join(lines))

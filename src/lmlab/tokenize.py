@@ -1,12 +1,13 @@
 """Tokenizers (sentencepiece BPE/unigram, whitespace words) and the on-disk cache of tokenized splits.
 
-Every text is followed by `<eos>`, as the challenge joins titles. Token streams are cached by
-data fingerprint and tokenizer settings, so a second run on the same data skips both tokenizer
-training and encoding.
+Every text is followed by `<eos>`, as the challenge joins titles. `prepare` caches the prepared
+texts, the tokenizer and the token streams by data fingerprint and tokenizer settings, so a second
+run on the same data skips loading, tokenizer training and encoding.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lmlab.config import Config
-from lmlab.data import EOS, Splits
+from lmlab.data import EOS, Splits, fingerprint, load_splits
 from lmlab.errors import LmlabError
 
 UNK = "<unk>"
@@ -163,23 +164,29 @@ def cache_key(cfg: Config, data_fingerprint: str) -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
-def tokenized_splits(cfg: Config, splits: Splits) -> tuple[Tokenizer, dict[str, np.ndarray], bool]:
-    """(tokenizer, {split: ids}, cache_hit). Trains and encodes only on a cache miss."""
-    entry = cache_root() / "tokens" / cache_key(cfg, splits.fingerprint)
-    names = [n for n in ("train", "valid", "test") if getattr(splits, n) is not None]
+def prepare(cfg: Config) -> tuple[Splits, Tokenizer, dict[str, np.ndarray], bool]:
+    """(splits, tokenizer, {split: ids}, cache_hit). On a hit nothing is read but the cache entry:
+    the prepared texts, the tokenizer and the token streams; on a miss all three are made and stored."""
+    data_fingerprint = fingerprint(cfg)
+    entry = cache_root() / "tokens" / cache_key(cfg, data_fingerprint)
     if (entry / "done").exists():
         try:
-            tok = load_tokenizer(entry)
-            return tok, {n: np.load(entry / f"{n}.npy") for n in names}, True
+            meta = json.loads((entry / "texts.json").read_text(encoding="utf-8"))
+            splits = Splits(**meta)
+            names = [n for n in ("train", "valid", "test") if getattr(splits, n) is not None]
+            return splits, load_tokenizer(entry), {n: np.load(entry / f"{n}.npy") for n in names}, True
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(entry, ignore_errors=True)
+    splits = load_splits(cfg)
     tok = train_tokenizer(cfg, splits)
+    names = [n for n in ("train", "valid", "test") if getattr(splits, n) is not None]
     ids = {n: encode(tok, getattr(splits, n)) for n in names}
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
     (staging / tok.filename).write_bytes(tok.serialize())
     for n, arr in ids.items():
         np.save(staging / f"{n}.npy", arr)
+    (staging / "texts.json").write_text(json.dumps(dataclasses.asdict(splits)), encoding="utf-8")
     (staging / "done").write_text("")
     if entry.exists() and not (entry / "done").exists():
         shutil.rmtree(entry, ignore_errors=True)  # left half-written by a killed process
@@ -187,4 +194,4 @@ def tokenized_splits(cfg: Config, splits: Splits) -> tuple[Tokenizer, dict[str, 
         os.replace(staging, entry)
     except OSError:  # another process filled the entry first; theirs is identical
         shutil.rmtree(staging, ignore_errors=True)
-    return tok, ids, False
+    return splits, tok, ids, False

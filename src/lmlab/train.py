@@ -26,13 +26,12 @@ from torch.nn import functional as F
 
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
-from lmlab.data import Splits, load_splits
 from lmlab.data import fingerprint as data_fingerprint
 from lmlab.errors import LmlabError
 from lmlab.model import GPT, ModelConfig
 from lmlab.optim import lr_factor, make_optimizer, set_lr
 from lmlab.probes import compute_probes
-from lmlab.tokenize import tokenized_splits
+from lmlab.tokenize import prepare
 
 LN2 = math.log(2)
 
@@ -143,19 +142,19 @@ class Diverged(Exception):
 
 
 class Trainer:
-    def __init__(self, cfg: Config, splits: Splits, run: runstore.Run, world: World, progress: bool = True):
-        self.cfg, self.splits, self.run, self.world, self.progress = cfg, splits, run, world, progress
+    def __init__(self, cfg: Config, run: runstore.Run, world: World, progress: bool = True):
+        self.cfg, self.run, self.world, self.progress = cfg, run, world, progress
         self.device = pick_device(cfg.device)
         if world.size > 1 and self.device.type == "cuda":
             torch.cuda.set_device(self.device)
 
         t0 = time.perf_counter()
         if world.main:
-            self.tok, ids, self.cache_hit = tokenized_splits(cfg, splits)
+            self.splits, self.tok, ids, self.cache_hit = prepare(cfg)
             world.barrier()
-        else:  # wait for rank 0 to fill the tokenized cache, then read it
+        else:  # wait for rank 0 to fill the cache, then read it
             world.barrier()
-            self.tok, ids, self.cache_hit = tokenized_splits(cfg, splits)
+            self.splits, self.tok, ids, self.cache_hit = prepare(cfg)
         self.prep_seconds = time.perf_counter() - t0
         self.ids = {k: torch.from_numpy(v.astype(np.int64)).to(self.device) for k, v in ids.items()}
         self.train_ids_np = ids["train"]
@@ -387,7 +386,8 @@ class Trainer:
 # ---------------------------------------------------------------- entry points
 
 
-def new_meta(cfg: Config, rid: str, splits: Splits, trainer: Trainer) -> dict:
+def new_meta(cfg: Config, rid: str, trainer: Trainer) -> dict:
+    splits = trainer.splits
     return {
         "run_id": rid,
         "status": "running",
@@ -432,14 +432,13 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
     with lock:
         if run.status == "done":  # finished by another process while we waited
             return run
-        splits = load_splits(cfg)
-        trainer = Trainer(cfg, splits, run, world, progress=progress)
+        trainer = Trainer(cfg, run, world, progress=progress)
         if world.main:
             run.dir.mkdir(parents=True, exist_ok=True)
             runstore.write_json(run.dir / "config.json", to_dict(cfg))
             meta = run.meta
             if not meta:
-                meta = new_meta(cfg, rid, splits, trainer)
+                meta = new_meta(cfg, rid, trainer)
             meta.update(status="running", started=runstore.now(), ended=None, error=None)
             runstore.write_json(run.dir / "meta.json", meta)
             runstore.write_atomic(run.dir / trainer.tok.filename, trainer.tok.serialize())

@@ -1,0 +1,35 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Performance
+#
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/90_performance.ipynb)
+#
+# Reads `benchmarks/results.json`, written by `python benchmarks/bench_train.py`, which measures
+# lmlab's training step against the challenge's own loop (benchmarks/reference.py) in one process
+# on one machine.
+
+# %%
+import json
+from pathlib import Path
+
+from lmlab import plots, report
+
+report.setup_notebook()
+results = json.loads(Path("../benchmarks/results.json").read_text())
+
+# %%
+#| label: perf-throughput
+plots.benchmark(results)
+
+# %%
+#| label: perf-table
+report.benchmark_table(results)
