@@ -28,3 +28,23 @@ def _isolated_environment(tmp_path_factory):
 @pytest.fixture
 def runs_dir(tmp_path):
     return tmp_path / "runs"
+
+
+def interrupted_run(monkeypatch, at_step: int, **run_kwargs) -> None:
+    """Train with a Ctrl-C raised at the `at_step`-th training step (the run is left interrupted)."""
+    import lmlab
+    from lmlab.train import Trainer
+
+    real_step = Trainer.train_step
+    calls = {"n": 0}
+
+    def dies(self):
+        calls["n"] += 1
+        if calls["n"] == at_step:
+            raise KeyboardInterrupt
+        real_step(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "train_step", dies)
+        with pytest.raises(KeyboardInterrupt):
+            lmlab.run("smoke", progress=False, **run_kwargs)

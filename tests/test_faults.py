@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import lmlab
-from conftest import TINY
+from conftest import TINY, interrupted_run
 from lmlab.config import Config, make_config, settings as all_settings
 from lmlab.errors import LmlabError
 from lmlab.runs import RunLock, RunStore
@@ -137,19 +137,7 @@ def test_divergence_stops_marks_failed_and_keeps_the_last_good_checkpoint(tmp_pa
 
 
 def test_a_truncated_checkpoint_is_a_clear_error_and_the_run_is_kept(tmp_path, monkeypatch):
-    real_step = Trainer.train_step
-    calls = {"n": 0}
-
-    def dies(self):
-        calls["n"] += 1
-        if calls["n"] == 10:
-            raise KeyboardInterrupt
-        real_step(self)
-
-    monkeypatch.setattr(Trainer, "train_step", dies)
-    with pytest.raises(KeyboardInterrupt):
-        lmlab.run("smoke", runs_dir=tmp_path, progress=False, **LONG)
-    monkeypatch.setattr(Trainer, "train_step", real_step)
+    interrupted_run(monkeypatch, 10, runs_dir=tmp_path, **LONG)
     (run,) = RunStore(tmp_path).all()
     data = run.checkpoint.read_bytes()
     run.checkpoint.write_bytes(data[: len(data) // 2])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import lmlab
-from conftest import HN_TITLES, TINY, WIKITEXT
+from conftest import TINY, WIKITEXT, interrupted_run
 from lmlab.config import make_config
 from lmlab.errors import LmlabError
 from lmlab.model import GPT, ModelConfig
@@ -88,21 +88,9 @@ def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(runs_dir, tmp
     settings = dict(TINY, checkpoint_every=3, dropout=0.1, optimizer="adamw", lr=2e-3)
     whole = lmlab.run("smoke", runs_dir=tmp_path / "whole", progress=False, **settings)
 
-    real_step = Trainer.train_step
-    calls = {"n": 0}
-
-    def dies_at_step_8(self):
-        calls["n"] += 1
-        if calls["n"] == 8:
-            raise KeyboardInterrupt
-        real_step(self)
-
-    monkeypatch.setattr(Trainer, "train_step", dies_at_step_8)
-    with pytest.raises(KeyboardInterrupt):
-        lmlab.run("smoke", runs_dir=runs_dir, progress=False, **settings)
+    interrupted_run(monkeypatch, 8, runs_dir=runs_dir, **settings)
     interrupted = RunStore(runs_dir).run(whole.id)
     assert interrupted.status == "interrupted" and interrupted.meta["checkpoint_step"] == 6
-    monkeypatch.setattr(Trainer, "train_step", real_step)
 
     resumed = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **settings)
     assert resumed.meta["resumed_at"] == 6

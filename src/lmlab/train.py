@@ -80,6 +80,9 @@ def init_world(device_name: str) -> World:
         backend = "nccl" if torch.cuda.is_available() and device_name in ("auto", "cuda") else "gloo"
         dist.init_process_group(backend)
         atexit.register(dist.destroy_process_group)
+        if backend == "gloo":  # processes on one CPU share its cores instead of each taking them all
+            local = int(os.environ.get("LOCAL_WORLD_SIZE", size))
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
     return World(dist.get_rank(), dist.get_world_size())
 
 
