@@ -202,3 +202,42 @@ class Ladder:
                 return results
             log(f"ladder: step '{last.step.name}' from recipe '{last.recipe_label}': {len(last.missing)} runs to train")
             self.train_missing(last, progress=progress, log=log)
+
+
+def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> dict:
+    """The ladder as data: per step the change, every candidate's per-seed values, mean and std,
+    the decision, and the final recipe's ratio to the baseline. Only complete steps count."""
+    steps = []
+    for r in results:
+        if not r.complete:
+            break
+        candidates = {}
+        for label, runs in r.groups.items():
+            values = [final_loss(run) for run in runs]
+            mean, std = mean_std(values)
+            candidates[label] = {"settings": r.step.candidates[label], "seeds": [run.config["seed"] for run in runs],
+                                 "val_loss": values, "mean": group_mean(runs), "std": std, "runs": [run.id for run in runs]}
+        steps.append({
+            "step": r.step.name, "title": r.step.title, "starts_from": r.recipe_label, "best": r.winner,
+            "adopted": r.adopted, "change": r.step.candidates[r.winner] if r.adopted else {},
+            "recipe_after": r.recipe_after, "candidates": candidates,
+        })
+    out = {"profile": profile, "data_fingerprint": data_fingerprint, "metric": "val_loss (nats/char, every validation token once)",
+           "steps": steps}
+    if steps:
+        baseline = steps[0]["candidates"][steps[0]["best"]]["mean"]
+        last_adopted = next(s for s in reversed(steps) if s["adopted"])
+        final = last_adopted["candidates"][last_adopted["best"]]["mean"]
+        out["final_recipe"] = {"settings": last_adopted["recipe_after"], "label": last_adopted["best"],
+                               "val_loss": final, "ratio_to_baseline": final / baseline}
+    return out
+
+
+def ladder_groups(results: list[StepResult]) -> dict[str, list[Run]]:
+    """Per complete step, its best candidate's runs, labelled with the step and whether it was adopted."""
+    groups = {}
+    for r in results:
+        if r.complete:
+            suffix = "" if r.adopted else " (not adopted)"
+            groups[f"{r.step.title}: {r.winner}{suffix}"] = r.groups[r.winner]
+    return groups

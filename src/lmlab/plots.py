@@ -223,3 +223,18 @@ def benchmark(results: dict) -> Figure:
              fontsize=7, color="0.4")
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
     return fig
+
+
+def lr_curves(groups: Groups) -> Figure:
+    """The learning rate each group trained with, as recorded step by step (first seed)."""
+    fig = Figure(figsize=(6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for i, (label, runs) in enumerate(groups.items()):
+        records = runs[0].train_records()
+        ax.plot([r["step"] for r in records], [r["lr"] for r in records], label=label, color=COLORS[i % len(COLORS)])
+    ax.set(xlabel="optimizer step", ylabel="learning rate")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 1))
+    _footer(fig, _runs(groups))
+    return fig

@@ -171,3 +171,22 @@ def benchmark_table(results: dict):
     lines += ["", f"Data preparation (tokenizer training and encoding, then from the cache): {prep}.", "",
               f"*{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; measured {results['date']}.*"]
     return markdown("\n".join(lines))
+
+
+def ladder_table(summary: dict):
+    """The ladder summary (lmlab.ladder.summary) as a Markdown table, with the final ratio to the baseline."""
+    lines = ["| step | best candidate | val_loss (nats/char) | change | decision |", "|---|---|---|---|---|"]
+    previous = None
+    for step in summary["steps"]:
+        best = step["candidates"][step["best"]]
+        delta = "" if previous is None else f"{best['mean'] - previous:+.4f}"
+        decision = "baseline" if previous is None else ("adopted" if step["adopted"] else f"not adopted; stays {step['starts_from']}")
+        lines.append(f"| {step['title']} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} (n={len(best['val_loss'])}) | {delta} | {decision} |")
+        if step["adopted"]:
+            previous = best["mean"]
+    final = summary.get("final_recipe")
+    if final:
+        lines += ["", f"Final recipe so far: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
+                      f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at equal budget."]
+    lines += ["", f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · change: against the last adopted step.*"]
+    return markdown("\n".join(lines))

@@ -1,0 +1,58 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The ladder so far (summary)
+#
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/80_summary.ipynb)
+#
+# Every complete step of the ladder, read from the run store (nothing is trained here): the best
+# candidate of each step with its mean ± std over seeds, whether it was adopted, and the change
+# from the step before. Also writes `results/summary.json`.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+
+# %% tags=["parameters"]
+import json
+from pathlib import Path
+
+from lmlab import plots, report
+from lmlab.ladder import Ladder, ladder_groups, summary
+
+report.setup_notebook()
+PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
+print(f"profile: {PROFILE}\ndata: {DATA}")
+
+# %%
+ladder = Ladder(PROFILE, DATA)
+results = [r for r in ladder.results() if r.complete]
+groups = ladder_groups(results)
+for run in [r for runs in groups.values() for r in runs]:
+    report.record_use(run)
+data = summary(results, PROFILE, ladder.fingerprint)
+Path("../results").mkdir(exist_ok=True)
+Path(f"../results/summary{'' if PROFILE == 'cpu' else '-' + PROFILE}.json").write_text(json.dumps(data, indent=1) + "\n")
+
+# %%
+#| label: ladder-table
+report.ladder_table(data)
+
+# %%
+#| label: ladder-chart
+plots.ladder(groups)
+
+# %%
+#| label: ladder-chart-interactive
+plots.ladder_plotly(groups)
