@@ -32,6 +32,7 @@ def test_unknown_key_suggests_the_nearest_and_lists_all():
         ({"batch_size": "10", "grad_accum": "3"}, r"divisible by grad_accum=3"),
         ({"tie_embeddings": "maybe"}, r"expected true or false"),
         ({"lr": "nan"}, r"expected a finite number"),
+        ({"data_seed": "-1"}, r"data_seed=-1 is out of range: it must be at least 0"),  # found by the property test
     ],
 )
 def test_bad_values_say_what_is_valid(overrides, message):

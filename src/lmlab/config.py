@@ -28,7 +28,7 @@ class Config:
     # data
     data: str = _setting(HUB_DATASET, "hub dataset name, a .txt/.csv/.jsonl/.parquet file, or a directory with train/valid/test.txt")
     num_titles: int = _setting(100_000, "texts taken after shuffling (0 = all); for a directory: training lines", low=0)
-    data_seed: int = _setting(1337, "seed of the dataset shuffle (the challenge uses 1337)")
+    data_seed: int = _setting(1337, "seed of the dataset shuffle (the challenge uses 1337)", low=0)
     val_frac: float = _setting(0.10, "fraction of texts held out for validation", low=0.0, high=0.5, low_open=True)
     # tokenizer
     tokenizer: str = _setting("bpe", "sentencepiece bpe or unigram, or whitespace words", choices=("bpe", "unigram", "word"))
@@ -61,7 +61,7 @@ class Config:
     batch_size: int = _setting(64, "global batch in sequences per optimizer step", low=1)
     grad_accum: int = _setting(1, "micro-batches per optimizer step (per process)", low=1)
     epochs: int = _setting(7, "passes over the training tokens", low=1)
-    seed: int = _setting(1337, "seed of initialization, dropout and sampling")
+    seed: int = _setting(1337, "seed of initialization, dropout and sampling", low=0)
     # evaluation and logging
     evals_per_epoch: int = _setting(3, "validation passes per epoch (plus one at step 1 and at the end)", low=1)
     log_every: int = _setting(10, "steps between train-loss records", low=1)

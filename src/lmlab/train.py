@@ -336,11 +336,8 @@ class Trainer:
                         bar.set_postfix(train=f"{record['train_loss']:.3f}", val=f"{record['val_loss']:.4f}")
                 self.log(record)
                 t_log, tokens_since = time.perf_counter(), 0
-                wants_checkpoint = is_eval if cfg.checkpoint_every == 0 else self.step % cfg.checkpoint_every == 0
-                if wants_checkpoint and self.step < self.total_steps:
-                    self.update_meta(train_seconds=time.perf_counter() - start_wall)
-                    self.save_checkpoint()
-            elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+            wants_checkpoint = is_eval if cfg.checkpoint_every == 0 else self.step % cfg.checkpoint_every == 0
+            if wants_checkpoint and self.step < self.total_steps:  # the last step's weights are saved by finish()
                 self.update_meta(train_seconds=time.perf_counter() - start_wall)
                 self.save_checkpoint()
         if bar is not None:
