@@ -132,6 +132,27 @@ def time_steps(run_steps, steps: int, device: torch.device) -> float:
     return time.perf_counter() - t0
 
 
+def bench_data_prep(cfg, log) -> dict:
+    """Cold (loading, tokenizer training, encoding) and warm (from the cache) data preparation, in a fresh cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        previous = os.environ.get("LMLAB_CACHE")
+        os.environ["LMLAB_CACHE"] = cache
+        try:
+            t0 = time.perf_counter()
+            prepare(cfg)
+            cold = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            prepare(cfg)
+            warm = time.perf_counter() - t0
+        finally:
+            if previous is None:
+                os.environ.pop("LMLAB_CACHE")
+            else:
+                os.environ["LMLAB_CACHE"] = previous
+    log(f"[{cfg.profile}] data preparation: {cold:.2f}s cold, {warm:.3f}s from the cache ({cold / warm:.0f}x)")
+    return {"cold": cold, "warm": warm, "ratio": cold / warm}
+
+
 def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
     steps, rounds = STEPS[profile], ROUNDS[profile]
     out: dict = {"profile": profile}
@@ -140,15 +161,8 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
         os.environ["LMLAB_CACHE"] = str(tmp / "cache")
         cfg = make_config(profile, data=data)
 
-        # data preparation: cold (loading, tokenizer training, encoding) and warm (the cache)
-        t0 = time.perf_counter()
+        out["data_prep_s"] = bench_data_prep(cfg, log)
         splits, *_ = prepare(cfg)
-        cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        prepare(cfg)
-        warm = time.perf_counter() - t0
-        out["data_prep_s"] = {"cold": cold, "warm": warm, "ratio": cold / warm}
-        log(f"[{profile}] data preparation: {cold:.2f}s cold, {warm:.3f}s from the cache ({cold / warm:.0f}x)")
 
         variants = {"lmlab": make_trainer(profile, tmp, data=data)}
         if compile_too:
@@ -229,6 +243,7 @@ def main() -> None:
     parser.add_argument("--data", default=default_data())
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--data-only", action="store_true", help="measure only data preparation (cheap; merged into the results)")
     args = parser.parse_args()
     profiles = args.profile or list(STEPS)
 
@@ -237,8 +252,17 @@ def main() -> None:
 
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     results["machine"] = machine()
-    results["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     results.setdefault("profiles", {})
+    if args.data_only:
+        results["data_prep_date"] = now
+        for profile in profiles:
+            prep = bench_data_prep(make_config(profile, data=args.data), log)
+            results["profiles"].setdefault(profile, {})["data_prep_s"] = prep
+            print(f"{profile}: data prep {prep['cold']:.2f}s cold, {prep['warm']:.3f}s cached ({prep['ratio']:.0f}x)")
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        return
+    results["date"] = now
     for profile in profiles:
         r = bench_profile(profile, args.data, not args.no_compile, log)
         results["profiles"][profile] = r

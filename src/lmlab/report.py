@@ -166,9 +166,10 @@ def benchmark_table(results: dict):
             memory = r["peak_memory_mb"].get(variant)
             lines.append(f"| {profile} | {variant} | {tps:,.0f} | {tps / ref:.2f}x | {r['mfu'][variant]:.1%} | "
                          f"{'' if eval_tps is None else f'{eval_tps:,.0f}'} | {'' if memory is None else f'{memory:,.0f}'} |")
-    prep = ", ".join(f"{p}: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.2f}s cached" for p, r in results["profiles"].items())
+    prep = ", ".join(f"{p}: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached" for p, r in results["profiles"].items())
     m = results["machine"]
-    lines += ["", f"Data preparation (tokenizer training and encoding, then from the cache): {prep}.", "",
+    lines += ["", f"Data preparation (loading, tokenizer training and encoding, then from the cache; "
+                  f"measured {results.get('data_prep_date', results['date'])}): {prep}.", "",
               f"*{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; measured {results['date']}.*"]
     return markdown("\n".join(lines))
 
