@@ -106,3 +106,11 @@ def test_a_failing_cell_leaves_the_executed_notebook_unchanged(project, tmp_path
     out = lmlab("notebooks", "run", "01", cwd=broken, env={"LMLAB_PROFILE": "smoke", "LMLAB_DATA": str(HN_TITLES), "LMLAB_RUNS": str(broken / "runs")})
     assert out.returncode == 2 and "a cell failed" in out.stderr and "RuntimeError: boom" in out.stderr
     assert (broken / "notebooks" / "01_initial_run.ipynb").read_bytes() == before
+
+
+def test_a_notebook_finds_the_projects_run_store_from_its_own_folder(project, monkeypatch):
+    from lmlab.runs import default_root
+
+    monkeypatch.delenv("LMLAB_RUNS", raising=False)
+    monkeypatch.chdir(project / "notebooks")
+    assert default_root() == project / "runs"

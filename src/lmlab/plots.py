@@ -152,6 +152,8 @@ def sweep(runs: list[Run], key: str, metric: str = "val_loss", log_x: bool = Tru
     ax.set(xlabel=key, ylabel=VAL_LABEL if metric == "val_loss" else metric, title=f"best {key} = {best:g}")
     if log_x and all(v > 0 for v in values):
         ax.set_xscale("log")
+        ax.minorticks_off()
+    ax.set_xticks(values, [f"{v:g}" for v in values])
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))

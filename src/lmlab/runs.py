@@ -97,7 +97,15 @@ def versions() -> dict:
 
 
 def default_root() -> Path:
-    return Path(os.environ.get("LMLAB_RUNS", "runs"))
+    """$LMLAB_RUNS; else `runs/` of the project the current directory is in (the nearest folder
+    with a myst.yml, so a notebook running in notebooks/ finds the project's store); else ./runs."""
+    if os.environ.get("LMLAB_RUNS"):
+        return Path(os.environ["LMLAB_RUNS"])
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "myst.yml").exists():
+            return folder / "runs"
+    return Path("runs")
 
 
 def read_jsonl(path: Path) -> list[dict]:
