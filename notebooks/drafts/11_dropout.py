@@ -1,0 +1,44 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Dropout
+#
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/11_dropout.ipynb)
+#
+# Two epochs over the data leave little room for overfitting: dropout may cost more in capacity than it gives in regularization.
+# Three seeds per candidate, starting from the best recipe of the ladder so far.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+
+# %% tags=["parameters"]
+from lmlab import plots, report
+from lmlab.ladder import Ladder
+
+report.setup_notebook()
+PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
+print(f"profile: {PROFILE}\ndata: {DATA}")
+
+# %%
+step = Ladder(PROFILE, DATA).step("dropout")  # trains only the runs the store lacks
+groups = report.step_groups(step)
+
+# %%
+#| label: dropout-loss
+plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+
+# %%
+#| label: dropout-results
+report.step_table(step)
