@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import lmlab
 from conftest import TINY, interrupted_run
-from lmlab.config import Config, make_config, settings as all_settings
+from lmlab.config import make_config, settings as all_settings
 from lmlab.errors import LmlabError
 from lmlab.runs import RunLock, RunStore
 from lmlab.train import Trainer, World

@@ -9,7 +9,6 @@ import torch
 import lmlab
 from conftest import TINY, WIKITEXT, interrupted_run
 from lmlab.config import make_config
-from lmlab.errors import LmlabError
 from lmlab.model import GPT, ModelConfig
 from lmlab.runs import RunStore
 from lmlab.train import Trainer, World, evaluate, evaluate_legacy

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmlab.config import HUB_DATASET, Config
+from lmlab.config import Config
 from lmlab.errors import LmlabError
 
 EOS = "<eos>"

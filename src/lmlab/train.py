@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.nn import functional as F
 
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
