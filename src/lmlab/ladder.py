@@ -228,7 +228,8 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
         baseline = steps[0]["candidates"][steps[0]["best"]]["mean"]
         last_adopted = next(s for s in reversed(steps) if s["adopted"])
         final = last_adopted["candidates"][last_adopted["best"]]["mean"]
-        out["final_recipe"] = {"settings": last_adopted["recipe_after"], "label": last_adopted["best"],
+        chain = " + ".join(s["best"] for s in steps[1:] if s["adopted"]) or steps[0]["best"]
+        out["final_recipe"] = {"settings": last_adopted["recipe_after"], "label": chain,
                                "val_loss": final, "ratio_to_baseline": final / baseline}
     return out
 
