@@ -3,3 +3,11 @@
 
 class LmlabError(Exception):
     """A clear, actionable error; the CLI prints it without a traceback."""
+
+
+class RunLocked(LmlabError):
+    """Another live process is training this run id."""
+
+
+class RunDiverged(LmlabError):
+    """The run stopped on a non-finite loss or weights; it is recorded as failed."""

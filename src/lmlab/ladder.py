@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
-from lmlab.errors import LmlabError
+from lmlab.errors import LmlabError, RunDiverged, RunLocked
 from lmlab.report import mean_std, record_use
 from lmlab.runs import Run, RunStore
 
@@ -180,13 +180,10 @@ class Ladder:
         for label, settings in result.missing:
             try:
                 train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
-            except LmlabError as e:
-                if "diverged" in str(e):
-                    log(f"ladder: {label} diverged; recorded as a failed run")
-                elif "is being trained by process" in str(e):
-                    waiting.append(settings)
-                else:
-                    raise
+            except RunDiverged:
+                log(f"ladder: {label} diverged; recorded as a failed run")
+            except RunLocked:
+                waiting.append(settings)
         for settings in waiting:
             run = self.run_for(settings)
             while not finished(run):

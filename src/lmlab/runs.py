@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmlab.errors import LmlabError
+from lmlab.errors import LmlabError, RunLocked
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TRAINING_MODULES = ("config.py", "data.py", "tokenize.py", "model.py", "optim.py", "train.py", "probes.py")
@@ -248,7 +248,7 @@ class RunLock:
                     self.stale_taken_over = info or {}
                     self.path.unlink(missing_ok=True)
                     continue
-                raise LmlabError(
+                raise RunLocked(
                     f"run {self.path.parent.name} is being trained by process {info['pid']} on {info['host']} "
                     f"since {info['since']}; wait for it to finish (the result will be cached) or stop that process"
                 ) from None

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
 from lmlab.data import fingerprint as data_fingerprint
-from lmlab.errors import LmlabError
+from lmlab.errors import LmlabError, RunDiverged
 from lmlab.model import GPT, ModelConfig
 from lmlab.optim import lr_factor, make_optimizer, set_lr
 from lmlab.probes import compute_probes
@@ -447,7 +447,7 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
             final = trainer.finish() if world.main else None
         except Diverged as e:
             trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=f"diverged: {e}")
-            raise LmlabError(
+            raise RunDiverged(
                 f"run {rid} diverged: {e}. It is marked failed; its last good checkpoint is kept "
                 f"(step {run.meta.get('checkpoint_step', 0)}). Lower lr or enable grad_clip."
             ) from None
