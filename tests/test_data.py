@@ -54,7 +54,10 @@ def test_wikitext_directory_keeps_its_splits():
     splits = load_splits(cfg(data=str(WIKITEXT), num_titles=0))
     assert (len(splits.train), len(splits.valid), len(splits.test)) == (36_718, 3_760, 4_358)
     small = load_splits(cfg(data=str(WIKITEXT), num_titles=900))
-    assert (len(small.train), len(small.valid), len(small.test)) == (900, 100, 100)
+    # a shorter training set, the same benchmark: valid and test are never cut
+    assert (len(small.train), len(small.valid), len(small.test)) == (900, 3_760, 4_358)
+    assert small.fingerprint != splits.fingerprint
+    assert load_splits(cfg(data=str(WIKITEXT), num_titles=900, val_frac=0.2)).fingerprint == small.fingerprint
 
 
 def test_missing_path_is_named():

@@ -81,6 +81,8 @@ def test_word_level_on_wikitext_reports_test_perplexity(runs_dir):
                       num_titles=300, batch_size=8, block_size=16)
     assert run.meta["data"]["tokenizer"]["kind"] == "word"
     assert {"test_loss", "test_ppl"} <= set(run.final) and run.final["test_ppl"] > 1
+    assert "val_loss_legacy" not in run.final  # the challenge's batch-dependent figure has no meaning on a corpus
+    assert run.final["val_loss"] == run.metrics[-1]["val_loss"]  # the last evaluation is reused, not repeated
 
 
 def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(runs_dir, tmp_path, monkeypatch):

@@ -27,9 +27,9 @@ def _setting(default, help: str, choices: tuple | None = None, low=None, high=No
 class Config:
     # data
     data: str = _setting(HUB_DATASET, "hub dataset name, a .txt/.csv/.jsonl/.parquet file, or a directory with train/valid/test.txt")
-    num_titles: int = _setting(100_000, "texts taken after shuffling (0 = all); for a directory: training lines", low=0)
+    num_titles: int = _setting(100_000, "texts taken after shuffling (0 = all); for a directory: leading training lines (valid and test stay whole)", low=0)
     data_seed: int = _setting(1337, "seed of the dataset shuffle (the challenge uses 1337)", low=0)
-    val_frac: float = _setting(0.10, "fraction of texts held out for validation", low=0.0, high=0.5, low_open=True)
+    val_frac: float = _setting(0.10, "fraction of texts held out for validation (not for a directory, which brings its own split)", low=0.0, high=0.5, low_open=True)
     # tokenizer
     tokenizer: str = _setting("bpe", "sentencepiece bpe or unigram, or whitespace words", choices=("bpe", "unigram", "word"))
     vocab_size: int = _setting(16_000, "vocabulary size (word: 0 = every training word)", low=0)

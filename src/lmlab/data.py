@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import re
 import sys
 from dataclasses import dataclass
@@ -93,7 +92,10 @@ def _read_lines(path: Path) -> tuple[list[str], int]:
 
 
 def _prep_fingerprint(content_digest: str, cfg: Config, kind: str) -> str:
-    prep = f"{kind}|{content_digest}|n={cfg.num_titles}|seed={cfg.data_seed}|val={cfg.val_frac}"
+    if kind == "dir":  # no shuffle and no split of our own: only the training prefix varies
+        prep = f"dir|{content_digest}|train_lines={cfg.num_titles}"
+    else:
+        prep = f"{kind}|{content_digest}|n={cfg.num_titles}|seed={cfg.data_seed}|val={cfg.val_frac}"
     return hashlib.sha256(prep.encode()).hexdigest()[:16]
 
 
@@ -191,9 +193,8 @@ def _load_split_dir(path: Path, cfg: Config) -> Splits:
         texts[f.stem], bad = _read_lines(f)
         skipped += bad
     if cfg.num_titles:
-        # keep the splits' proportions as val_frac says when taking a prefix of the corpus
-        n_eval = max(1, math.ceil(cfg.num_titles * cfg.val_frac / (1 - cfg.val_frac)))
-        texts = {k: v[: cfg.num_titles if k == "train" else n_eval] for k, v in texts.items()}
+        # only training is cut: the valid and test files are the benchmark, and published numbers score all of them
+        texts["train"] = texts["train"][: cfg.num_titles]
     splits = Splits(
         texts["train"], texts["valid"], texts.get("test"), str(path),
         _prep_fingerprint(_file_digest(files), cfg, "dir"), skipped,
