@@ -94,3 +94,50 @@ def test_unreachable_hub_gives_one_clear_line():
     message = str(err.value)
     assert "cannot reach the Hugging Face Hub for data=julien040/hacker-news-posts" in message
     assert "data=path/to/titles.txt" in message and "\n" not in message
+
+
+@pytest.fixture
+def hub_copy(monkeypatch):
+    """The hub, served from the local copies: `datasets.load_dataset(repo, config)` answers with a
+    DatasetDict built by `datasets` from the files in ../shared/data, in the hub's row format."""
+    from lmlab import data as data_module
+
+    calls = []
+
+    def load_dataset(repo, config=None, **kwargs):
+        calls.append((repo, config))
+        if repo == "Salesforce/wikitext" and config == "wikitext-2-v1":
+            files = {"train": "train.txt", "validation": "valid.txt", "test": "test.txt"}
+            rows = {split: [line + "\n" for line in (WIKITEXT / f).read_text(encoding="utf-8").splitlines()]
+                    for split, f in files.items()}
+            return datasets.DatasetDict({split: datasets.Dataset.from_dict({"text": r}) for split, r in rows.items()})
+        if repo == "julien040/hacker-news-posts":
+            lines = HN_TITLES.read_text(encoding="utf-8").splitlines()
+            return datasets.DatasetDict({"train": datasets.Dataset.from_dict({"title": lines, "score": [0] * len(lines)})})
+        raise datasets.exceptions.DatasetNotFoundError(f"Dataset '{repo}' doesn't exist on the Hub")
+
+    data_module._load_hub.cache_clear()
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    yield calls
+    data_module._load_hub.cache_clear()
+
+
+def test_hub_wikitext_config_keeps_its_own_split(hub_copy):
+    hub = load_splits(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=0))
+    local = load_splits(cfg(data=str(WIKITEXT), num_titles=0))
+    assert hub_copy[0] == ("Salesforce/wikitext", "wikitext-2-v1")
+    assert hub.given_split and (hub.train, hub.valid, hub.test) == (local.train, local.valid, local.test)
+    cut = load_splits(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=500))
+    assert (len(cut.train), len(cut.valid)) == (500, 3_760)
+    assert fingerprint(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=500)) == cut.fingerprint != hub.fingerprint
+
+
+def test_hub_titles_are_shuffled_and_split_like_the_local_copy(hub_copy):
+    hub = load_splits(cfg(num_titles=1000))  # the default: julien040/hacker-news-posts
+    local = load_splits(cfg(data=str(HN_TITLES), num_titles=1000))
+    assert not hub.given_split and (hub.train, hub.valid, hub.test) == (local.train, local.valid, None)
+
+
+def test_unknown_hub_dataset_is_named(hub_copy):
+    with pytest.raises(LmlabError, match="data=nobody/nothing: cannot load it from the hub"):
+        load_splits(cfg(data="nobody/nothing"))

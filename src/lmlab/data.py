@@ -2,9 +2,12 @@
 
 One `data=` setting names the source: the hub dataset (default), a local `.txt` (one text per
 line), a `.csv`/`.jsonl`/`.parquet` file with a `title` or `text` column, or a directory in the
-WikiText layout (`train.txt`, `valid.txt`, `test.txt`). Every source that is one list of texts
-goes through the same `datasets` shuffle with `data_seed`, so a local copy of the hub data is
-split exactly as the hub data would be.
+WikiText layout (`train.txt`, `valid.txt`, `test.txt`); a hub name may name a config after a
+colon (`Salesforce/wikitext:wikitext-2-v1`). Every source that is one list of texts goes through
+the same `datasets` shuffle with `data_seed`, so a local copy of the hub data is split exactly as
+the hub data would be. A corpus that brings its own split (a directory, or a hub dataset with a
+`validation` split) keeps it: only its training texts can be cut, so its numbers stay comparable
+with published ones.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Splits:
     source: str  # human-readable: where the texts came from
     fingerprint: str  # content hash of the source plus the preparation settings
     skipped_lines: int = 0  # lines dropped because they were not valid UTF-8
+    given_split: bool = False  # the corpus's own train/valid(/test) split, not the challenge's shuffle
 
     def chars(self, split: str) -> int:
         """Characters of the split as the challenge joins it: every text followed by `<eos>`."""
@@ -40,7 +44,7 @@ class Splits:
         return sum(len(t) for t in texts) + len(EOS) * len(texts)
 
 
-HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")  # owner/name[:config]
 KNOWN_SUFFIXES = (".txt", *TABLE_SUFFIXES)
 
 
@@ -92,7 +96,7 @@ def _read_lines(path: Path) -> tuple[list[str], int]:
 
 
 def _prep_fingerprint(content_digest: str, cfg: Config, kind: str) -> str:
-    if kind == "dir":  # no shuffle and no split of our own: only the training prefix varies
+    if kind == "dir":  # a given split, no shuffle: only the training prefix varies
         prep = f"dir|{content_digest}|train_lines={cfg.num_titles}"
     else:
         prep = f"{kind}|{content_digest}|n={cfg.num_titles}|seed={cfg.data_seed}|val={cfg.val_frac}"
@@ -117,22 +121,33 @@ def _text_column(column_names: list[str], data: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _load_hub(name: str):
+    """Every split of a hub dataset, `owner/name[:config]`."""
     import datasets
 
+    repo, _, config = name.partition(":")
     try:
-        ds = datasets.load_dataset(name, split="train")
+        ds = datasets.load_dataset(repo, config or None)
+    except datasets.exceptions.DatasetNotFoundError as e:  # an OSError too, but the hub did answer
+        raise LmlabError(f"data={name}: cannot load it from the hub: {e}") from None
     except (ConnectionError, OSError) as e:
         raise LmlabError(
             f"cannot reach the Hugging Face Hub for data={name} ({type(e).__name__}); "
             f"point data= at a local copy instead, e.g. data=path/to/titles.txt"
         ) from None
-    except Exception as e:  # datasets raises its own types for a wrong name or a missing split
+    except Exception as e:  # datasets raises its own types for a wrong name or a missing config
         raise LmlabError(f"data={name}: cannot load it from the hub: {e}") from None
+    if "train" not in ds:
+        raise LmlabError(f"data={name}: the hub dataset has no 'train' split (splits: {', '.join(ds)})")
     return ds
 
 
 def _hub_digest(name: str, ds) -> str:
-    return f"{name}@{ds._fingerprint}"
+    return f"{name}@" + ",".join(f"{split}:{ds[split]._fingerprint}" for split in sorted(ds))
+
+
+def _hub_kind(ds) -> str:
+    """A hub corpus with a validation split is used as given, like a directory."""
+    return "dir" if "validation" in ds else "hub"
 
 
 def _split_files(path: Path) -> list[Path]:
@@ -144,7 +159,8 @@ def fingerprint(cfg: Config) -> str:
     kind = source_kind(cfg.data)
     path = Path(cfg.data).expanduser()
     if kind == "hub":
-        digest = _hub_digest(cfg.data, _load_hub(cfg.data))
+        ds = _load_hub(cfg.data)
+        digest, kind = _hub_digest(cfg.data, ds), _hub_kind(ds)
     else:
         digest = _file_digest(_split_files(path) if kind == "dir" else [path])
     return _prep_fingerprint(digest, cfg, kind)
@@ -164,6 +180,9 @@ def load_splits(cfg: Config) -> Splits:
         ds = _load_hub(cfg.data)
         digest = _hub_digest(cfg.data, ds)
         source = f"hub:{cfg.data}"
+        if _hub_kind(ds) == "dir":
+            return _given_split(_hub_texts(ds, cfg.data), source, _prep_fingerprint(digest, cfg, "dir"), 0, cfg)
+        ds = ds["train"]
     elif kind == "txt":
         lines, skipped = _read_lines(path)
         ds = datasets.Dataset.from_dict({"title": lines})
@@ -192,13 +211,23 @@ def _load_split_dir(path: Path, cfg: Config) -> Splits:
     for f in files:
         texts[f.stem], bad = _read_lines(f)
         skipped += bad
+    if skipped:
+        print(f"data: skipped {skipped} line(s) of {path} that are not valid UTF-8", file=sys.stderr)
+    return _given_split(texts, str(path), _prep_fingerprint(_file_digest(files), cfg, "dir"), skipped, cfg)
+
+
+def _hub_texts(ds, name: str) -> dict[str, list[str]]:
+    column = _text_column(ds["train"].column_names, name)
+    names = {"train": "train", "valid": "validation", "test": "test"}
+    # a row is a line with its newline kept (WikiText on the hub); a local file's line has none
+    return {ours: [t.rstrip("\r\n") for t in ds[theirs][column]] for ours, theirs in names.items() if theirs in ds}
+
+
+def _given_split(texts: dict[str, list[str]], source: str, fp: str, skipped: int, cfg: Config) -> Splits:
     if cfg.num_titles:
-        # only training is cut: the valid and test files are the benchmark, and published numbers score all of them
-        texts["train"] = texts["train"][: cfg.num_titles]
-    splits = Splits(
-        texts["train"], texts["valid"], texts.get("test"), str(path),
-        _prep_fingerprint(_file_digest(files), cfg, "dir"), skipped,
-    )
+        # only training is cut: valid and test are the benchmark, and published numbers score all of them
+        texts = {**texts, "train": texts["train"][: cfg.num_titles]}
+    splits = Splits(texts["train"], texts["valid"], texts.get("test"), source, fp, skipped, given_split=True)
     _check_not_empty(splits, cfg)
     return splits
 

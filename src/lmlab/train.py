@@ -25,7 +25,7 @@ import torch.distributed as dist
 
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
-from lmlab.data import fingerprint as data_fingerprint, source_kind
+from lmlab.data import fingerprint as data_fingerprint
 from lmlab.errors import LmlabError, RunDiverged
 from lmlab.model import GPT, ModelConfig
 from lmlab.optim import lr_factor, make_optimizer, set_lr
@@ -269,7 +269,7 @@ class Trainer:
             # these weights were just evaluated at the last step; on a corpus a valid pass takes minutes
             out = {k: v for k, v in last.items() if k.startswith("val_")}
         splits = [s for s in (("valid", "test") if final else ("valid",)) if s in self.ids and not (s == "valid" and out)]
-        legacy = final and source_kind(self.cfg.data) != "dir"  # a corpus with its own split has no legacy figure
+        legacy = final and not self.splits.given_split  # a corpus with its own split has no legacy figure
         model = self.model
         model.eval()
         try:
