@@ -49,6 +49,13 @@ def test_word_tokenizer_reproduces_wikitext2_vocabulary():
     assert tok.decode(tok.encode_texts([line])[0]) == line
 
 
+def test_a_cut_corpus_keeps_the_benchmark_vocabulary_and_evaluation_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMLAB_CACHE", str(tmp_path))
+    splits, tok, ids, _ = prepare(make_config("smoke", data=str(WIKITEXT), tokenizer="word", vocab_size=0, num_titles=900))
+    assert len(splits.train) == 900 and tok.vocab_size == 33_278  # learnt from all 36,718 training lines
+    assert len(ids["valid"]) == 217_646 and len(ids["train"]) < 60_000
+
+
 def test_word_tokenizer_top_n_maps_the_rest_to_unk():
     tok = WordTokenizer.train(["a a a b b c"], vocab_size=4)
     assert tok.words == ["<eos>", "<unk>", "a", "b"]

@@ -37,6 +37,7 @@ class Splits:
     fingerprint: str  # content hash of the source plus the preparation settings
     skipped_lines: int = 0  # lines dropped because they were not valid UTF-8
     given_split: bool = False  # the corpus's own train/valid(/test) split, not the challenge's shuffle
+    vocabulary_texts: list[str] | None = None  # what the tokenizer learns from, when not `train` (a cut corpus)
 
     def chars(self, split: str) -> int:
         """Characters of the split as the challenge joins it: every text followed by `<eos>`."""
@@ -224,10 +225,14 @@ def _hub_texts(ds, name: str) -> dict[str, list[str]]:
 
 
 def _given_split(texts: dict[str, list[str]], source: str, fp: str, skipped: int, cfg: Config) -> Splits:
-    if cfg.num_titles:
-        # only training is cut: valid and test are the benchmark, and published numbers score all of them
+    vocabulary = None
+    if cfg.num_titles and cfg.num_titles < len(texts["train"]):
+        # Only training is cut. Valid and test are the benchmark, and so is the vocabulary: the
+        # tokenizer still learns from the whole training file, as the published numbers' did.
+        vocabulary = texts["train"]
         texts = {**texts, "train": texts["train"][: cfg.num_titles]}
-    splits = Splits(texts["train"], texts["valid"], texts.get("test"), source, fp, skipped, given_split=True)
+    splits = Splits(texts["train"], texts["valid"], texts.get("test"), source, fp, skipped, given_split=True,
+                    vocabulary_texts=vocabulary)
     _check_not_empty(splits, cfg)
     return splits
 

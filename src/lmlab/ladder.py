@@ -172,6 +172,10 @@ class Ladder:
                 raise LmlabError(f"ladder step '{result.step.name}' is not complete: {len(result.missing)} runs missing")
             self.train_missing(result, progress=progress)
 
+    def final(self, train: bool = True, progress: bool = True) -> StepResult:
+        """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
+        return self.step(STEPS[-1].name, train=train, progress=progress)
+
     def train_missing(self, result: StepResult, progress: bool = True, log=print) -> None:
         """Train a step's missing runs. A run another process holds is skipped, then waited for."""
         from lmlab.train import train

@@ -16,6 +16,7 @@ from lmlab.runs import Run
 Groups = dict[str, list[Run]]
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
 VAL_LABEL = "validation loss (nats/char)"
+VAL_LABELS = {"val_loss": VAL_LABEL, "val_ppl": "validation perplexity (per token)", "val_bpc": "validation bits per char"}
 TRAIN_LABEL = "training loss (nats/token)"
 
 
@@ -38,14 +39,15 @@ def _curve(runs: list[Run], key: str, x: str) -> tuple[np.ndarray, np.ndarray, n
     return np.array(common, dtype=float), values.mean(axis=0), values.std(axis=0, ddof=1) if len(series) > 1 else np.zeros(len(common))
 
 
-def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", title: str | None = None) -> Figure:
-    """Training and validation loss against step (or epoch) for each group; seeds as mean ± std;
-    the group named `reference` dashed."""
+def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", title: str | None = None,
+                val: str = "val_loss") -> Figure:
+    """Training loss and a validation metric (`val`) against step (or epoch) for each group; seeds
+    as mean ± std; the group named `reference` dashed."""
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_train, ax_val = fig.subplots(1, 2)
     for i, (label, runs) in enumerate(groups.items()):
         style = dict(color=COLORS[i % len(COLORS)], linestyle="--" if label == reference else "-", linewidth=1.6)
-        for ax, key in ((ax_train, "train_loss"), (ax_val, "val_loss")):
+        for ax, key in ((ax_train, "train_loss"), (ax_val, val)):
             xs, mean, std = _curve(runs, key, x)
             name = f"{label} (n={len(runs)})" if len(runs) > 1 else label
             ax.plot(xs, mean, label=name, **style)
@@ -53,10 +55,12 @@ def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", t
                 ax.fill_between(xs, mean - std, mean + std, color=style["color"], alpha=0.15, linewidth=0)
     xlabel = "optimizer step" if x == "step" else "epoch"
     ax_train.set(xlabel=xlabel, ylabel=TRAIN_LABEL, title="training")
-    ax_val.set(xlabel=xlabel, ylabel=VAL_LABEL, title="validation (every token once)")
+    ax_val.set(xlabel=xlabel, ylabel=VAL_LABELS[val], title="validation (every token once)")
+    if val == "val_ppl":
+        ax_val.set_yscale("log")
     for ax in (ax_train, ax_val):
         ax.grid(alpha=0.3)
-    _zoom_to_progress(ax_val, groups)
+    _zoom_to_progress(ax_val, groups, val)
     ax_val.legend(fontsize=8)
     if title:
         fig.suptitle(title)
@@ -65,10 +69,10 @@ def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", t
     return fig
 
 
-def _zoom_to_progress(ax, groups: Groups) -> None:
+def _zoom_to_progress(ax, groups: Groups, key: str = "val_loss") -> None:
     """The first evaluation (an untrained model) dwarfs the differences that matter: clip it."""
-    finals = [v for runs in groups.values() for v in (r.final.get("val_loss") for r in runs) if v]
-    evals = [e["val_loss"] for runs in groups.values() for r in runs for e in r.evals()[1:2]]
+    finals = [v for runs in groups.values() for v in (r.final.get(key) for r in runs) if v]
+    evals = [e[key] for runs in groups.values() for r in runs for e in r.evals()[1:2]]
     if finals and evals:
         ax.set_ylim(min(finals) * 0.97, max(evals) * 1.02)
 

@@ -25,7 +25,7 @@ from lmlab.errors import LmlabError
 
 UNK = "<unk>"
 PAD = "<pad>"
-CACHE_VERSION = 1  # bump when tokenization output changes, to invalidate old cache entries
+CACHE_VERSION = 2  # bump when tokenization output changes, to invalidate old cache entries
 
 
 class SentencePieceTokenizer:
@@ -128,7 +128,7 @@ Tokenizer = SentencePieceTokenizer | WordTokenizer
 
 
 def train_tokenizer(cfg: Config, splits: Splits) -> Tokenizer:
-    texts = splits.train + (splits.valid if cfg.tokenizer_fit == "train+valid" else [])
+    texts = (splits.vocabulary_texts or splits.train) + (splits.valid if cfg.tokenizer_fit == "train+valid" else [])
     if cfg.tokenizer == "word":
         return WordTokenizer.train(texts, cfg.vocab_size)
     return SentencePieceTokenizer.train(texts, cfg.tokenizer, cfg.vocab_size)

@@ -1,0 +1,85 @@
+"""The word-level check: the challenge baseline and the ladder's final recipe on WikiText-2.
+
+WikiText-2 (Merity et al., 2016) is the standard small word-level benchmark: 2.1M training words,
+a fixed 33,278-word vocabulary (rarer words are already `<unk>` in the files) and perplexity per
+word on the whole validation and test files, one `<eos>` per line. Our word tokenizer reproduces
+that vocabulary exactly (`vocab_size=0`), so a perplexity here means what it means in the papers.
+
+What transfers from the ladder is the training recipe (optimizer, schedule, init, positions,
+norm, MLP, mask, tying, dropout). The tokenizer is fixed by the benchmark, and the model's size
+and the training budget are this page's, per profile: a 33k-word softmax dominates the cost of a
+small model, so the `cpu` budget is a narrow model and a slice of the training text.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lmlab.api import run as train_or_fetch
+from lmlab.report import markdown, mean_std, provenance
+from lmlab.runs import Run
+
+HUB_DATA = "Salesforce/wikitext:wikitext-2-v1"
+LOCAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "wikitext-2"
+DATA_ENV = "LMLAB_WORD_DATA"
+
+WORDS = dict(tokenizer="word", vocab_size=0)  # the benchmark's own vocabulary, every training word
+BUDGETS: dict[str, dict] = {
+    # for tests: the 2,000 most frequent words, so perplexities are not the benchmark's
+    "smoke": dict(num_titles=300, vocab_size=2_000, batch_size=8, block_size=16, eval_batch_size=256),
+    # ~340k training words (the first 6,000 lines, 16% of the training text), one pass; evaluation
+    # of the 463k valid + test words is half of each run's time.
+    "cpu": dict(num_titles=6_000, d_model=128, epochs=1, evals_per_epoch=1, eval_batch_size=16),
+    # the challenge's model on the whole training text
+    "full": dict(num_titles=0, epochs=7),
+}
+NOT_TRANSFERRED = frozenset({"tokenizer", "vocab_size", "n_layer", "n_head", "d_model", "block_size"})
+
+# (model, parameters, valid ppl, test ppl, source) as reported in the papers, same files and vocabulary.
+PUBLISHED = (
+    ("Pointer sentinel-LSTM", "21M", 84.8, 80.8, "Merity et al. 2016, arXiv:1609.07843"),
+    ("AWD-LSTM", "33M", 68.6, 65.8, "Merity et al. 2017, arXiv:1708.02182"),
+    ("AWD-LSTM + continuous cache pointer", "33M", 53.8, 52.0, "Merity et al. 2017, arXiv:1708.02182"),
+)
+
+
+def data() -> str:
+    """$LMLAB_WORD_DATA, else the offline copy beside the project when present, else the hub."""
+    return os.environ.get(DATA_ENV) or (str(LOCAL_DATA) if LOCAL_DATA.exists() else HUB_DATA)
+
+
+def transferable(recipe: dict) -> dict:
+    """The ladder recipe's training settings, without what the benchmark or the budget fixes."""
+    return {k: v for k, v in recipe.items() if k not in NOT_TRANSFERRED}
+
+
+def settings(profile: str, recipe: dict, data: str, seed: int, label: str) -> dict:
+    return {**WORDS, **BUDGETS[profile], **transferable(recipe), "data": data, "seed": seed,
+            "note": f"WikiText-2 words: {label}"}
+
+
+def runs(profile: str, data: str, recipes: dict[str, dict], seeds=(1, 2, 3), progress: bool = True) -> dict[str, list[Run]]:
+    """{label: runs over the seeds} for each recipe, trained when the store lacks them."""
+    return {label: [train_or_fetch(profile, progress=progress, **settings(profile, recipe, data, seed, label)) for seed in seeds]
+            for label, recipe in recipes.items()}
+
+
+def table(groups: dict[str, list[Run]]):
+    """Validation and test perplexity per word, ours (mean ± std over seeds) above the published numbers."""
+    lines = ["| model | parameters | training | valid ppl | test ppl | source |", "|---|---|---|---|---|---|"]
+    for label, group in groups.items():
+        cfg, meta = group[0].config, group[0].meta
+        words = meta["data"]["tokens"]["train"]
+        budget = f"{cfg['epochs']} x {words / 1e6:.2f}M words ({cfg['profile']} profile)"
+        cells = []
+        for metric in ("val_ppl", "test_ppl"):
+            mean, std = mean_std([r.final.get(metric) for r in group])
+            cells.append(f"{mean:.1f} ± {std:.1f}")
+        lines.append(f"| **{label}** (n={len(group)}) | {group[0].meta['num_params'] / 1e6:.1f}M | {budget} | "
+                     f"{cells[0]} | {cells[1]} | this study |")
+    for model, params, valid, test, source in PUBLISHED:
+        lines.append(f"| {model} | {params} | 2.09M words, tuned to convergence | {valid} | {test} | {source} |")
+    runs_ = [r for group in groups.values() for r in group]
+    lines += ["", f"*{provenance(runs_)}.*"]
+    return markdown("\n".join(lines))
