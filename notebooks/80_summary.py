@@ -28,8 +28,8 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 import json
 from pathlib import Path
 
-from lmlab import plots, report
-from lmlab.ladder import Ladder, ladder_groups, summary
+from lmlab import plots, report, wordlevel
+from lmlab.ladder import Ladder, final_comparison, ladder_groups, run_count, summary
 
 report.setup_notebook()
 PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
@@ -56,3 +56,25 @@ plots.ladder(groups)
 # %%
 #| label: ladder-chart-interactive
 plots.ladder_plotly(groups)
+
+# %% [markdown]
+# The challenge baseline against the final recipe, seed by seed.
+
+# %%
+#| label: final-curves
+final_groups = final_comparison(results)
+plots.loss_curves(final_groups, reference="challenge baseline (SGD)")
+
+# %%
+#| label: final-table
+report.final_table(data)
+
+# %% [markdown]
+# What changes between the `cpu` profile of this report and the challenge's `full` profile.
+
+# %%
+#| label: profiles-table
+report.profiles_table(
+    extra={"WikiText-2": {p: wordlevel.budget(p) for p in ("cpu", "full")}},
+    note=f"The ladder trains {run_count()} runs per profile; the WikiText-2 page adds 6.",
+)

@@ -3,7 +3,8 @@ import pytest
 import lmlab.ladder as ladder_module
 from conftest import HN_TITLES, TINY
 from lmlab.config import PROFILES
-from lmlab.ladder import STEPS, Ladder, Step, group_mean
+from lmlab import report
+from lmlab.ladder import STEPS, Ladder, Step, final_comparison, group_mean, summary
 
 
 @pytest.fixture
@@ -28,6 +29,16 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     assert init.recipe_label == "adamw" and init.recipe == {"optimizer": "adamw", "lr": 3e-3}
     assert all(r.config["optimizer"] == "adamw" and r.config["init"] == "scaled" for r in init.groups["scaled"])
     assert all(r.note.startswith("ladder ") for rs in opt.groups.values() for r in rs)
+
+    data = summary(results, "smoke", small_ladder.fingerprint)
+    last = init if init.adopted else opt
+    assert small_ladder.final(train=False).recipe_after == data["final_recipe"]["settings"] == last.recipe_after
+    groups = final_comparison(results)
+    assert groups["challenge baseline (SGD)"] == base.groups["SGD (challenge)"] and groups["final recipe"] == last.groups[last.winner]
+    ratio = group_mean(last.groups[last.winner]) / group_mean(base.groups["SGD (challenge)"])
+    assert data["final_recipe"]["ratio_to_baseline"] == pytest.approx(ratio)
+    table = str(report.final_table(data).data)
+    assert f"**{ratio:.3f}**" in table and "challenge baseline (SGD)" in table and table.count("| seed") == 2
 
 
 def test_results_stop_at_the_first_incomplete_step(small_ladder):

@@ -113,3 +113,11 @@ def test_a_notebook_finds_the_projects_run_store_from_its_own_folder(project, mo
     monkeypatch.delenv("LMLAB_RUNS", raising=False)
     monkeypatch.chdir(project / "notebooks")
     assert default_root() == project / "runs"
+
+
+def test_profiles_table_lists_what_differs_and_extra_budgets():
+    from lmlab import report
+
+    table = str(report.profiles_table(extra={"words": {"cpu": {"d_model": 128}}}, note="a note").data)
+    assert "| `d_model` | 256 | 512 |" in table and "| `lr` |" not in table  # only what differs
+    assert "| words: `d_model` | 128 | 512 |" in table and "a note" in table  # missing values: the profile's

@@ -63,7 +63,7 @@ class Config:
     epochs: int = _setting(7, "passes over the training tokens", low=1)
     seed: int = _setting(1337, "seed of initialization, dropout and sampling", low=0)
     # evaluation and logging
-    evals_per_epoch: int = _setting(3, "validation passes per epoch (plus one at step 1 and at the end)", low=1)
+    evals_per_epoch: int = _setting(3, "validation passes per epoch (plus one before training, one at step 1 and one at the end)", low=1)
     log_every: int = _setting(10, "steps between train-loss records", low=1)
     probes: str = _setting("", "probe contexts for top-k next-token plots, separated by |; empty = first words of 3 validation titles")
     # execution: these change how a run executes, not what it computes, so they stay out of the run id

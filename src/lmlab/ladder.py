@@ -235,6 +235,21 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
     return out
 
 
+def run_count(seeds=SEEDS) -> int:
+    """Runs the whole ladder trains at one profile: every candidate of every step, every seed."""
+    return sum(len(step.candidates) for step in STEPS) * len(seeds)
+
+
+def final_comparison(results: list[StepResult]) -> dict[str, list[Run]]:
+    """The challenge baseline's runs and the final recipe's (the last adopted candidate's), over the complete steps."""
+    complete = [r for r in results if r.complete]
+    adopted = [r for r in complete if r.adopted]
+    groups = {"challenge baseline (SGD)": complete[0].groups[complete[0].winner]} if complete else {}
+    if adopted:
+        groups["final recipe"] = adopted[-1].groups[adopted[-1].winner]
+    return groups
+
+
 def ladder_groups(results: list[StepResult]) -> dict[str, list[Run]]:
     """Per complete step, its best candidate's runs, labelled with the step and whether it was adopted."""
     groups = {}

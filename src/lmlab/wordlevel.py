@@ -54,8 +54,13 @@ def transferable(recipe: dict) -> dict:
     return {k: v for k, v in recipe.items() if k not in NOT_TRANSFERRED}
 
 
+def budget(profile: str) -> dict:
+    """What this page sets over the profile: the benchmark's tokenizer and the profile's budget."""
+    return {**WORDS, **BUDGETS[profile]}
+
+
 def settings(profile: str, recipe: dict, data: str, seed: int, label: str) -> dict:
-    return {**WORDS, **BUDGETS[profile], **transferable(recipe), "data": data, "seed": seed,
+    return {**budget(profile), **transferable(recipe), "data": data, "seed": seed,
             "note": f"WikiText-2 words: {label}"}
 
 
