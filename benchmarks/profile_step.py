@@ -1,8 +1,9 @@
-"""Where a training step's time goes: torch.profiler over a few steps of lmlab's trainer.
+"""Where a training step's time goes: torch.profiler over a few steps of lmlab's trainer, or of
+the challenge-style reference loop (`--reference`) at the same config, to compare the two.
 
-    python benchmarks/profile_step.py --profile cpu [key=value ...]
+    python benchmarks/profile_step.py --profile cpu [--reference] [key=value ...]
 
-Prints the operators by self CPU time; writes a Chrome trace to benchmarks/<profile>.trace.json.
+Prints the operators by self CPU time; writes a Chrome trace to benchmarks/<profile>[-reference].trace.json.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference  # noqa: E402
 from bench_train import default_data, make_trainer  # noqa: E402
 
 from lmlab.config import parse_overrides  # noqa: E402
@@ -26,6 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--reference", action="store_true", help="profile the challenge-style loop instead")
     parser.add_argument("settings", nargs="*")
     args = parser.parse_args()
     overrides = {k: v[0] for k, v in parse_overrides(args.settings).items()}
@@ -33,17 +36,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("LMLAB_CACHE", str(Path(tmp) / "cache"))
         trainer = make_trainer(args.profile, Path(tmp), **overrides)
-        for _ in range(2):
-            trainer.train_step()
+        run_steps = reference_steps(trainer) if args.reference else trainer_steps(trainer)
+        run_steps(2)
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
         with profile(activities=activities, record_shapes=False) as prof:
-            for _ in range(args.steps):
-                trainer.train_step()
-            float(trainer.pending_loss)
+            run_steps(args.steps)
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
-    out = Path(__file__).with_name(f"{args.profile}.trace.json")
+    out = Path(__file__).with_name(f"{args.profile}{'-reference' if args.reference else ''}.trace.json")
     prof.export_chrome_trace(str(out))
     print(f"trace: {out}")
+
+
+def trainer_steps(trainer):
+    def run(n: int) -> None:
+        for _ in range(n):
+            trainer.train_step()
+        float(trainer.pending_loss)  # the one host sync of a log step
+
+    return run
+
+
+def reference_steps(trainer):
+    """The challenge-style model and loop, built at the trainer's config on the same tokens."""
+    cfg = trainer.cfg
+    model = reference.GPT(trainer.tok.vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.d_model, cfg.dropout).to(trainer.device)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    state = {"ptr": 0}
+
+    def run(n: int) -> None:
+        state["ptr"], _ = reference.train_steps(model, opt, trainer.ids["train"], state["ptr"], n, cfg.block_size, cfg.batch_size)
+
+    return run
 
 
 if __name__ == "__main__":

@@ -42,3 +42,11 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 # %%
 #| label: tokenizer-results
 report.step_table(step)
+
+# %% [markdown]
+# The same context, predicted by one run (seed 1) of each candidate: the pieces each vocabulary
+# offers for the next position.
+
+# %%
+#| label: tokenizer-topk
+plots.topk_compare({label: runs[0] for label, runs in step.groups.items()}, context=1)

@@ -79,22 +79,37 @@ def _zoom_to_progress(ax, groups: Groups, key: str = "val_loss") -> None:
 
 def topk_bars(run: Run, context: int = 1, k: int = 10) -> Figure:
     """The model's top-k next tokens after a probe context, `<eos>` highlighted, the true next token marked."""
-    probe = run.probes["next_token"][context]
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    _topk_axes(fig.subplots(), run.probes["next_token"][context], k)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    _footer(fig, [run])
+    return fig
+
+
+def topk_compare(runs: dict[str, Run], context: int = 1, k: int = 10) -> Figure:
+    """The top-k next tokens of several runs after the same probe context, side by side: how
+    differently tokenizers (or models) cut and predict the same text."""
+    fig = Figure(figsize=(3.4 * len(runs), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(runs), squeeze=False)[0]
+    for ax, (label, run) in zip(axes, runs.items()):
+        _topk_axes(ax, run.probes["next_token"][context], k, label=label)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    _footer(fig, list(runs.values()))
+    return fig
+
+
+def _topk_axes(ax, probe: dict, k: int, label: str | None = None) -> None:
     top = probe["topk"][:k]
     tokens = [t["token"] for t in top][::-1]
     probs = [t["prob"] for t in top][::-1]
     colors = ["#d62728" if t == "<eos>" else ("#2ca02c" if t == probe.get("true_next") else "#1f77b4") for t in tokens]
-    fig = Figure(figsize=(6, 3.6), layout="constrained")
-    ax = fig.subplots()
     ax.barh(range(len(tokens)), probs, color=colors)
     ax.set_yticks(range(len(tokens)), [repr(t)[1:-1] for t in tokens], fontsize=9)
     ax.set_xlabel("probability of the next token")
     shown = probe["context"] or "(start of a title)"
-    ax.set_title(f"after “{shown}”: P(<eos>) = {probe['eos_prob']:.3f}", fontsize=10)
+    title = f"after “{shown}”: P(<eos>) = {probe['eos_prob']:.3f}"
+    ax.set_title(title if label is None else f"{label}\n{title}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-    _footer(fig, [run])
-    return fig
 
 
 def token_frequency(run: Run, top_n: int = 25) -> Figure:
