@@ -3,15 +3,19 @@ the challenge-style reference loop (`--reference`) at the same config, to compar
 
     python benchmarks/profile_step.py --profile cpu [--reference] [key=value ...]
 
-Prints the operators by self CPU time; writes a Chrome trace to benchmarks/<profile>[-reference].trace.json.
+Prints the operators by self CPU time, records the top ones in benchmarks/profiles.json (the
+Performance page's "where the time goes" table) and writes a Chrome trace to
+benchmarks/<profile>[-reference].trace.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -19,7 +23,7 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402
-from bench_train import default_data, make_trainer  # noqa: E402
+from bench_train import default_data, machine, make_trainer  # noqa: E402
 
 from lmlab.config import parse_overrides  # noqa: E402
 
@@ -41,10 +45,28 @@ def main() -> None:
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
         with profile(activities=activities, record_shapes=False) as prof:
             run_steps(args.steps)
-    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
+    averages = prof.key_averages()
+    print(averages.table(sort_by="self_cpu_time_total", row_limit=25))
+    variant = "reference" if args.reference else "lmlab"
+    record(args.profile, variant, averages, args.steps, overrides)
     out = Path(__file__).with_name(f"{args.profile}{'-reference' if args.reference else ''}.trace.json")
     prof.export_chrome_trace(str(out))
     print(f"trace: {out}")
+
+
+def record(profile: str, variant: str, averages, steps: int, overrides: dict, top: int = 12) -> None:
+    """Keep the top operators by self CPU time in benchmarks/profiles.json, beside earlier records."""
+    ops = sorted((e for e in averages if e.self_cpu_time_total > 0), key=lambda e: -e.self_cpu_time_total)
+    total_us = sum(e.self_cpu_time_total for e in ops)
+    path = Path(__file__).with_name("profiles.json")
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results[f"{profile}/{variant}"] = {
+        "profile": profile, "variant": variant, "steps": steps, "settings": {k: v for k, v in overrides.items() if k != "data"},
+        "step_ms": total_us / steps / 1e3, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
+        "ops": [{"name": e.key, "self_ms": e.self_cpu_time_total / 1e3, "share": e.self_cpu_time_total / total_us, "calls": e.count}
+                for e in ops[:top]],
+    }
+    path.write_text(json.dumps(results, indent=1) + "\n")
 
 
 def trainer_steps(trainer):

@@ -33,3 +33,8 @@ plots.benchmark(results)
 # %%
 #| label: perf-table
 report.benchmark_table(results)
+
+# %%
+#| label: perf-profile
+profiles = json.loads(Path("../benchmarks/profiles.json").read_text())
+report.profile_table(profiles, "cpu")

@@ -193,6 +193,26 @@ def ladder_table(summary: dict):
     return markdown("\n".join(lines))
 
 
+def profile_table(profiles: dict, profile: str = "cpu", variants=("reference", "lmlab"), top: int = 10):
+    """Where a training step's time goes (benchmarks/profiles.json): each operator's share of the
+    step's CPU time, per variant side by side."""
+    records = {v: profiles[f"{profile}/{v}"] for v in variants if f"{profile}/{v}" in profiles}
+    if not records:
+        return markdown(f"*No profile of the `{profile}` profile recorded yet: run benchmarks/profile_step.py.*")
+    shares = {v: {op["name"]: op["share"] for op in r["ops"]} for v, r in records.items()}
+    names = sorted({n for s in shares.values() for n in s}, key=lambda n: -max(s.get(n, 0) for s in shares.values()))[:top]
+    lines = ["| operator | " + " | ".join(f"{v} (share of step)" for v in records) + " |", "|---|" + "---|" * len(records)]
+    for name in names:
+        lines.append(f"| `{name}` | " + " | ".join(f"{shares[v][name]:.1%}" if name in shares[v] else "" for v in records) + " |")
+    lines.append("| **CPU time per step** | " + " | ".join(f"**{r['step_ms']:,.0f} ms**" for r in records.values()) + " |")
+    any_record = next(iter(records.values()))
+    m = any_record["machine"]
+    lines += ["", f"*torch.profiler over {any_record['steps']} training steps at the `{profile}` profile "
+                  f"({', '.join(f'{k}={v}' for k, v in any_record['settings'].items()) or 'its defaults'}); "
+                  f"{m['cpu']}, {m['torch_threads']} torch threads; measured {any_record['date']}.*"]
+    return markdown("\n".join(lines))
+
+
 def final_table(summary: dict):
     """Baseline against the final recipe, seed by seed, from the ladder summary, with the ratio."""
     final = summary.get("final_recipe")
