@@ -45,3 +45,19 @@ def test_results_stop_at_the_first_incomplete_step(small_ladder):
     small_ladder.step("baseline")
     results = small_ladder.results()
     assert [r.step.name for r in results] == ["baseline", "opt"] and len(results[-1].missing) == 4
+
+
+def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch, tmp_path):
+    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
+    monkeypatch.setattr(ladder_module, "STEPS", (
+        STEPS[0],
+        Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "tiny lr": {"lr": 1e-7}}, "test",
+             not_eligible={"adamw": "an unfair score"}),
+    ))
+    ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1,))
+    base, opt = ladder.train_all(progress=False, log=lambda m: None)
+    assert group_mean(opt.groups["adamw"]) < group_mean(base.groups["SGD (challenge)"])  # it would win on the number
+    assert opt.winner == "tiny lr" and not opt.adopted and opt.recipe_after == {}
+    assert summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"] == "an unfair score"
+    table = str(report.step_table(opt).data)
+    assert "| adamw (not eligible) |" in table and "adamw is shown but cannot be adopted: an unfair score" in table

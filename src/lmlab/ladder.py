@@ -29,6 +29,10 @@ class Step:
     title: str
     candidates: dict[str, dict]
     why: str
+    not_eligible: dict[str, str] = field(default_factory=dict)  # label -> why it is shown but cannot be adopted
+
+    def eligible(self, label: str) -> bool:
+        return label not in self.not_eligible
 
 
 STEPS: tuple[Step, ...] = (
@@ -55,7 +59,9 @@ STEPS: tuple[Step, ...] = (
         "BPE 8192": {"vocab_size": 8192},
         "unigram 4096": {"tokenizer": "unigram"},
         "words 8192": {"tokenizer": "word", "vocab_size": 8192},
-    }, "the vocabulary trades sequence length against embedding size; nats per character compares them fairly"),
+    }, "the vocabulary trades sequence length against embedding size; nats per character compares them fairly",
+        not_eligible={"words 8192": "every word outside its 8,192 becomes <unk>, which is cheap to predict and "
+                                    "never spelled out, so its nats per character is not comparable"}),
     Step("tying", "Weight tying", {"untied": {"tie_embeddings": False}},
          "a separate output matrix doubles the embedding parameters but frees input and output roles"),
     Step("dropout", "Dropout", {"no dropout": {"dropout": 0.0}, "dropout 0.2": {"dropout": 0.2}},
@@ -143,8 +149,8 @@ class Ladder:
                     else:
                         missing.append((label, settings))
                 groups[label] = runs
-            means = {label: group_mean(runs) for label, runs in groups.items() if runs}
-            winner = min(means, key=means.get) if means else next(iter(step.candidates))
+            means = {label: group_mean(runs) for label, runs in groups.items() if runs and step.eligible(label)}
+            winner = min(means, key=means.get) if means else next(label for label in step.candidates if step.eligible(label))
             current = group_mean(recipe_runs)
             adopted = not missing and means.get(winner, float("inf")) < current
             result = StepResult(
@@ -218,6 +224,8 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
             mean, std = mean_std(values)
             candidates[label] = {"settings": r.step.candidates[label], "seeds": [run.config["seed"] for run in runs],
                                  "val_loss": values, "mean": group_mean(runs), "std": std, "runs": [run.id for run in runs]}
+            if not r.step.eligible(label):
+                candidates[label]["not_eligible"] = r.step.not_eligible[label]
         steps.append({
             "step": r.step.name, "title": r.step.title, "starts_from": r.recipe_label, "best": r.winner,
             "adopted": r.adopted, "change": r.step.candidates[r.winner] if r.adopted else {},

@@ -134,8 +134,12 @@ def step_table(result):
         shown = f"{mean:.4f} ± {std:.4f}" + (f" ({len(diverged)} diverged)" if diverged else "")
         delta = "" if not before else f"{mean - base_mean:+.4f}"
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
-        lines.append(f"| {label} | `{change}` | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {'; '.join(sorted({r.note for r in runs}))} |")
-    lines += ["", decision(result), "", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
+        name = label if result.step.eligible(label) else f"{label} (not eligible)"
+        lines.append(f"| {name} | `{change}` | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {'; '.join(sorted({r.note for r in runs}))} |")
+    lines += ["", decision(result)]
+    for label, why in result.step.not_eligible.items():
+        lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
+    lines += ["", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
     return markdown("\n".join(lines))
 
 
