@@ -60,7 +60,7 @@ STEPS: tuple[Step, ...] = (
         "unigram 4096": {"tokenizer": "unigram"},
         "words 8192": {"tokenizer": "word", "vocab_size": 8192},
     }, "the vocabulary trades sequence length against embedding size; nats per character compares them fairly",
-        not_eligible={"words 8192": "every word outside its 8,192 becomes <unk>, which is cheap to predict and "
+        not_eligible={"words 8192": "every word outside its 8,192 becomes `<unk>`, which is cheap to predict and "
                                     "never spelled out, so its nats per character is not comparable"}),
     Step("tying", "Weight tying", {"untied": {"tie_embeddings": False}},
          "a separate output matrix doubles the embedding parameters but frees input and output roles"),
