@@ -121,11 +121,11 @@ def step_table(result):
     before = result.recipe_runs
     base_mean, base_std = mean_std(final_values(before)) if before else (math.nan, math.nan)
     lines = [
-        "| | change | seeds | val_loss (nats/char) | vs. before | legacy metric | note |",
-        "|---|---|---|---|---|---|---|",
+        "| | change | parameters | seeds | val_loss (nats/char) | vs. before | legacy metric | note |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     if before:
-        lines.append(f"| before: {result.recipe_label} | | {len(before)} | {base_mean:.4f} ± {base_std:.4f} | | "
+        lines.append(f"| before: {result.recipe_label} | | {parameter_counts(before)} | {len(before)} | {base_mean:.4f} ± {base_std:.4f} | | "
                      f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f} | {'; '.join(sorted({r.note for r in before}))} |")
     for label, runs in result.groups.items():
         change = ", ".join(f"{k}={v}" for k, v in result.step.candidates[label].items()) or "none"
@@ -135,12 +135,17 @@ def step_table(result):
         delta = "" if not before else f"{mean - base_mean:+.4f}"
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
         name = label if result.step.eligible(label) else f"{label} (not eligible)"
-        lines.append(f"| {name} | `{change}` | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {'; '.join(sorted({r.note for r in runs}))} |")
+        lines.append(f"| {name} | `{change}` | {parameter_counts(runs)} | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {'; '.join(sorted({r.note for r in runs}))} |")
     lines += ["", decision(result)]
     for label, why in result.step.not_eligible.items():
         lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
     lines += ["", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
     return markdown("\n".join(lines))
+
+
+def parameter_counts(runs: list[Run]) -> str:
+    counts = sorted({r.meta.get("num_params") for r in runs if r.meta.get("num_params")})
+    return " / ".join(f"{n / 1e6:.2f}M" for n in counts)
 
 
 def decision(result) -> str:
