@@ -39,6 +39,7 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     assert data["final_recipe"]["ratio_to_baseline"] == pytest.approx(ratio)
     table = str(report.final_table(data).data)
     assert f"**{ratio:.3f}**" in table and "challenge baseline (SGD)" in table and table.count("| seed") == 2
+    assert data["complete"] and f"{base.groups['SGD (challenge)'][0].meta['num_params'] / 1e6:.2f}M" in table
 
 
 def test_results_stop_at_the_first_incomplete_step(small_ladder):

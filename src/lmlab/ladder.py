@@ -223,7 +223,8 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
             values = [final_loss(run) for run in runs]
             mean, std = mean_std(values)
             candidates[label] = {"settings": r.step.candidates[label], "seeds": [run.config["seed"] for run in runs],
-                                 "val_loss": values, "mean": group_mean(runs), "std": std, "runs": [run.id for run in runs]}
+                                 "val_loss": values, "mean": group_mean(runs), "std": std, "runs": [run.id for run in runs],
+                                 "parameters": runs[0].meta.get("num_params") if runs else None}
             if not r.step.eligible(label):
                 candidates[label]["not_eligible"] = r.step.not_eligible[label]
         steps.append({
@@ -232,7 +233,7 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
             "recipe_after": r.recipe_after, "candidates": candidates,
         })
     out = {"profile": profile, "data_fingerprint": data_fingerprint, "metric": "val_loss (nats/char, every validation token once)",
-           "steps": steps}
+           "complete": len(steps) == len(STEPS), "steps": steps}
     if steps:
         baseline = steps[0]["candidates"][steps[0]["best"]]["mean"]
         last_adopted = next(s for s in reversed(steps) if s["adopted"])

@@ -196,7 +196,7 @@ def ladder_table(summary: dict):
             previous = best["mean"]
     final = summary.get("final_recipe")
     if final:
-        lines += ["", f"Final recipe so far: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
+        lines += ["", f"Final recipe{'' if summary.get('complete') else ' so far'}: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
                       f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at equal budget."]
     lines += ["", f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · change: against the last adopted step.*"]
     return markdown("\n".join(lines))
@@ -231,14 +231,15 @@ def final_table(summary: dict):
     baseline = first["candidates"][first["best"]]
     last = next(s for s in reversed(summary["steps"]) if s["adopted"])
     best = last["candidates"][last["best"]]
-    lines = ["| | " + " | ".join(f"seed {s}" for s in baseline["seeds"]) + " | mean ± std |",
-             "|---|" + "---|" * (len(baseline["seeds"]) + 1)]
+    lines = ["| | parameters | " + " | ".join(f"seed {s}" for s in baseline["seeds"]) + " | mean ± std |",
+             "|---|---|" + "---|" * (len(baseline["seeds"]) + 1)]
     for label, c in (("challenge baseline (SGD)", baseline), (f"final recipe ({final['label']})", best)):
         by_seed = dict(zip(c["seeds"], c["val_loss"]))
-        lines.append(f"| {label} | " + " | ".join(f"{by_seed[s]:.4f}" if s in by_seed else "" for s in baseline["seeds"])
+        size = f"{c['parameters'] / 1e6:.2f}M" if c.get("parameters") else ""
+        lines.append(f"| {label} | {size} | " + " | ".join(f"{by_seed[s]:.4f}" if s in by_seed else "" for s in baseline["seeds"])
                      + f" | {c['mean']:.4f} ± {c['std']:.4f} |")
     lines += ["", f"Final recipe / baseline: **{final['ratio_to_baseline']:.3f}** (validation nats/char at the same "
-                  f"budget). Our target is 0.62 or lower; the best published full-scale results, about 1.14 against "
+                  f"budget: data, steps and batch; the parameter count is each recipe's own). Our target is 0.62 or lower; the best published full-scale results, about 1.14 against "
                   f"the baseline's 1.754, are 0.65.", "",
               f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · runs "
               + ", ".join(r[:8] for r in baseline["runs"] + best["runs"]) + ".*"]
