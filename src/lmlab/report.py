@@ -251,18 +251,18 @@ def profiles_table(profiles=("cpu", "full"), extra: dict[str, dict] | None = Non
     other budgets (e.g. the word-level page's) under their own names."""
     from lmlab.config import make_config, settings
 
+    known = settings()
     configs = {p: make_config(p) for p in profiles}
-    changed = [k for k in settings() if k != "profile" and len({repr(getattr(c, k)) for c in configs.values()}) > 1]
+
+    def row(name: str, key: str, values: list) -> str:
+        shown = " | ".join(f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in values)
+        return f"| {name} | {shown} | {known[key].metadata['help']} |"
+
+    changed = [k for k in known if k != "profile" and len({repr(getattr(c, k)) for c in configs.values()}) > 1]
     lines = [f"| setting | {' | '.join(profiles)} | meaning |", "|---|" + "---|" * len(profiles) + "---|"]
-    for key in changed:
-        values = [getattr(configs[p], key) for p in profiles]
-        lines.append(f"| `{key}` | {' | '.join(f'{v:,}' if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in values)} | "
-                     f"{settings()[key].metadata['help']} |")
-    for name, rows in (extra or {}).items():
-        keys = sorted({k for p in profiles for k in rows.get(p, {})})
-        for key in keys:
-            values = [rows.get(p, {}).get(key, getattr(configs[p], key)) for p in profiles]
-            lines.append(f"| {name}: `{key}` | {' | '.join(f'{v:,}' if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in values)} | "
-                         f"{settings()[key].metadata['help']} |")
+    lines += [row(f"`{key}`", key, [getattr(configs[p], key) for p in profiles]) for key in changed]
+    for name, budgets in (extra or {}).items():  # a budget's missing values are its profile's
+        for key in sorted({k for p in profiles for k in budgets.get(p, {})}):
+            lines.append(row(f"{name}: `{key}`", key, [budgets.get(p, {}).get(key, getattr(configs[p], key)) for p in profiles]))
     lines += ["", note, "", "*Generated from `lmlab.config.PROFILES`" + (" and " + ", ".join(extra) if extra else "") + ".*"]
     return markdown("\n".join(lines))
