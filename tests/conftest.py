@@ -3,23 +3,29 @@ from pathlib import Path
 
 import pytest
 
+from shared_guard import shared_guard  # noqa: F401  (an autouse fixture: no test may read ../shared)
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-HN_TITLES = SHARED / "hn-titles" / "titles.txt"
-WIKITEXT = SHARED / "wikitext-2"
+TEST_DATA = ROOT / "tests" / "data"  # made by tests/data/make_corpora.py; see its README
+HN_TITLES = TEST_DATA / "titles.txt"
+WIKITEXT = TEST_DATA / "wikitext"
+
+def corpus_lines(split: str) -> list[str]:
+    """A split of the test corpus in the WikiText layout, as lines (blank ones included)."""
+    return (WIKITEXT / f"{split}.txt").read_text(encoding="utf-8").splitlines()
+
 
 # set before anything imports huggingface_hub, which reads it once: the hub then fails at once, for real
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-# a few hundred titles: enough for every code path, seconds per run
-TINY = dict(data=str(HN_TITLES), num_titles=600, vocab_size=512, batch_size=8, block_size=16, evals_per_epoch=2, log_every=2)
+# a few hundred titles and one narrow layer: enough for every code path, a second or two per run
+TINY = dict(data=str(HN_TITLES), num_titles=600, vocab_size=512, n_layer=1, d_model=32, batch_size=8, block_size=16,
+            evals_per_epoch=2, log_every=2)
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_environment(tmp_path_factory):
     """Tests never touch the user's token cache or the hub (a real, fast offline failure instead)."""
-    if not HN_TITLES.exists():
-        pytest.exit(f"test data not found at {SHARED}: the tests need ../shared/data beside the project", returncode=2)
     os.environ["LMLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     os.environ.pop("LMLAB_RUNS", None)
     yield

@@ -3,7 +3,7 @@ import json
 import datasets
 import pytest
 
-from conftest import HN_TITLES, WIKITEXT
+from conftest import HN_TITLES, WIKITEXT, corpus_lines
 from lmlab.config import make_config
 from lmlab.data import EOS, fingerprint, load_splits
 from lmlab.errors import LmlabError
@@ -52,10 +52,11 @@ def test_table_without_a_text_column(tmp_path):
 
 def test_wikitext_directory_keeps_its_splits():
     splits = load_splits(cfg(data=str(WIKITEXT), num_titles=0))
-    assert (len(splits.train), len(splits.valid), len(splits.test)) == (36_718, 3_760, 4_358)
+    lines = {split: len(corpus_lines(split)) for split in ("train", "valid", "test")}
+    assert (len(splits.train), len(splits.valid), len(splits.test)) == (lines["train"], lines["valid"], lines["test"])
     small = load_splits(cfg(data=str(WIKITEXT), num_titles=900))
     # a shorter training set, the same benchmark: valid and test are never cut
-    assert (len(small.train), len(small.valid), len(small.test)) == (900, 3_760, 4_358)
+    assert (len(small.train), len(small.valid), len(small.test)) == (900, lines["valid"], lines["test"])
     assert small.fingerprint != splits.fingerprint
     assert load_splits(cfg(data=str(WIKITEXT), num_titles=900, val_frac=0.2)).fingerprint == small.fingerprint
 
@@ -98,8 +99,8 @@ def test_unreachable_hub_gives_one_clear_line():
 
 @pytest.fixture
 def hub_copy(monkeypatch):
-    """The hub, served from the local copies: `datasets.load_dataset(repo, config)` answers with a
-    DatasetDict built by `datasets` from the files in ../shared/data, in the hub's row format."""
+    """The hub, served from the test corpora: `datasets.load_dataset(repo, config)` answers with a
+    DatasetDict built by `datasets` from the files in tests/data, in the hub's row format."""
     from lmlab import data as data_module
 
     calls = []
@@ -128,7 +129,7 @@ def test_hub_wikitext_config_keeps_its_own_split(hub_copy):
     assert hub_copy[0] == ("Salesforce/wikitext", "wikitext-2-v1")
     assert hub.given_split and (hub.train, hub.valid, hub.test) == (local.train, local.valid, local.test)
     cut = load_splits(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=500))
-    assert (len(cut.train), len(cut.valid)) == (500, 3_760)
+    assert (len(cut.train), len(cut.valid)) == (500, len(corpus_lines("valid")))
     assert fingerprint(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=500)) == cut.fingerprint != hub.fingerprint
 
 

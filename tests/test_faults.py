@@ -19,25 +19,40 @@ from lmlab.errors import LmlabError
 from lmlab.runs import RunLock, RunStore
 from lmlab.train import Trainer, World
 
-# slow enough to be caught mid-run, small enough to finish in seconds
-LONG = dict(TINY, epochs=4, checkpoint_every=4, optimizer="adamw", lr=2e-3, dropout=0.1)
+LONG = dict(TINY, epochs=2, checkpoint_every=4, optimizer="adamw", lr=2e-3, dropout=0.1)
+
+# The real command line in a real process, which after its checkpoint at step `at` does `then`:
+# kill itself with SIGKILL, send itself SIGTERM, or hold its lock and wait. A deterministic point
+# of the run, whatever the machine's speed.
+AFTER_CHECKPOINT = """
+import os, signal, sys, time
+from lmlab import train
+from lmlab.cli import main
+
+save = train.Trainer.save_checkpoint
+
+def save_then(self):
+    save(self)
+    if self.step >= {at}:
+        {then}
+
+train.Trainer.save_checkpoint = save_then
+sys.exit(main(sys.argv[1:]))
+"""
+THEN = {
+    "sigkill": "os.kill(os.getpid(), signal.SIGKILL)",
+    "sigterm": "os.kill(os.getpid(), signal.SIGTERM)",
+    "hold": "open(os.environ['HOLDING'], 'w').close(); time.sleep(3600)",
+}
 
 
-def cli(settings_, runs_dir, **popen):
+def cli(settings_, runs_dir, at=None, then=None, **popen):
     words = [f"{k}={v}" for k, v in settings_.items()]
+    program = ["-c", AFTER_CHECKPOINT.format(at=at, then=THEN[then])] if then else ["-m", "lmlab"]
     return subprocess.Popen(
-        [sys.executable, "-m", "lmlab", "train", "--profile", "smoke", "--no-progress", "--runs", str(runs_dir), *words],
+        [sys.executable, *program, "train", "--profile", "smoke", "--no-progress", "--runs", str(runs_dir), *words],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
     )
-
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def checkpoint_step(run_dir):
@@ -56,18 +71,16 @@ def test_sigkill_then_the_same_command_resumes_to_identical_numbers(tmp_path):
     whole = lmlab.run("smoke", runs_dir=tmp_path / "whole", progress=False, **LONG)
 
     runs_dir = tmp_path / "killed"
-    proc = cli(LONG, runs_dir)
+    proc = cli(LONG, runs_dir, at=12, then="sigkill")
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
     run_dir = runs_dir / whole.id
-    wait_for(lambda: checkpoint_step(run_dir) >= 12 or proc.poll() is not None)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
-    killed_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["step"]  # meta may lag the file
-    assert 12 <= killed_at < whole.meta["total_steps"]
+    killed_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["step"]
+    assert 12 <= killed_at < whole.meta["total_steps"] and checkpoint_step(run_dir) == killed_at
     assert (run_dir / "run.lock").exists()  # left behind by the dead process
 
     again = cli(LONG, runs_dir)
-    out, err = again.communicate(timeout=300)
+    out, err = again.communicate()
     assert again.returncode == 0, err
     assert f"resuming at step {killed_at}" in err
     resumed = RunStore(runs_dir).run(whole.id)
@@ -79,10 +92,8 @@ def test_sigkill_then_the_same_command_resumes_to_identical_numbers(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_marks_the_run_interrupted(tmp_path):
-    proc = cli(LONG, tmp_path)
-    wait_for(lambda: any(checkpoint_step(p) >= 4 for p in tmp_path.glob("*")) if tmp_path.exists() else False)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    proc = cli(LONG, tmp_path, at=4, then="sigterm")
+    _, err = proc.communicate()
     assert proc.returncode == 130 and "run the same command again to resume" in err
     (run,) = RunStore(tmp_path).all()
     assert run.status == "interrupted" and run.meta["step"] >= 4
@@ -90,10 +101,13 @@ def test_sigterm_marks_the_run_interrupted(tmp_path):
 
 @pytest.mark.slow
 def test_a_second_process_is_told_who_holds_the_run(tmp_path):
-    first = cli(LONG, tmp_path)
-    wait_for(lambda: any((p / "run.lock").exists() and checkpoint_step(p) >= 1 for p in tmp_path.glob("*")) if tmp_path.exists() else False)
-    second = cli(LONG, tmp_path)
-    _, err = second.communicate(timeout=60)
+    holding = tmp_path / "holding"
+    first = cli(LONG, tmp_path / "runs", at=1, then="hold", env={**os.environ, "HOLDING": str(holding)})
+    while not holding.exists():  # the first process writes it while it holds the lock
+        assert first.poll() is None, first.communicate()[1]
+        time.sleep(0.05)
+    second = cli(LONG, tmp_path / "runs")
+    _, err = second.communicate()
     first.kill()
     first.wait()
     assert second.returncode == 2

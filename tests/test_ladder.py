@@ -37,7 +37,7 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     assert groups["challenge baseline (SGD)"] == base.groups["SGD (challenge)"] and groups["final recipe"] == last.groups[last.winner]
     ratio = group_mean(last.groups[last.winner]) / group_mean(base.groups["SGD (challenge)"])
     assert data["final_recipe"]["ratio_to_baseline"] == pytest.approx(ratio)
-    table = str(report.final_table(data).data)
+    table = str(report.final_table(data))
     assert f"**{ratio:.3f}**" in table and "challenge baseline (SGD)" in table and table.count("| seed") == 2
     assert data["complete"] and f"{base.groups['SGD (challenge)'][0].meta['num_params'] / 1e6:.2f}M" in table
 
@@ -60,5 +60,5 @@ def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch
     assert group_mean(opt.groups["adamw"]) < group_mean(base.groups["SGD (challenge)"])  # it would win on the number
     assert opt.winner == "tiny lr" and not opt.adopted and opt.recipe_after == {}
     assert summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"] == "an unfair score"
-    table = str(report.step_table(opt).data)
+    table = str(report.step_table(opt))
     assert "| adamw (not eligible) |" in table and "adamw is shown but cannot be adopted: an unfair score" in table

@@ -1,5 +1,5 @@
 """The report pipeline end to end on a temporary copy of the project: notebooks executed with the
-smoke profile, the site built by the real mystmd, and `lmlab check` catching what mystmd does not."""
+tiny profile, the site built by the real mystmd, and `lmlab check` catching what mystmd does not."""
 
 import json
 import os
@@ -9,19 +9,23 @@ import sys
 
 import pytest
 
-from conftest import HN_TITLES, ROOT
+from conftest import HN_TITLES, ROOT, WIKITEXT
 
 pytestmark = pytest.mark.skipif(shutil.which("myst") is None, reason="mystmd not installed")
 
 
 def lmlab(*args, cwd, env=None):
     return subprocess.run([sys.executable, "-m", "lmlab", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=900)
+                          env={**os.environ, **(env or {})})
+
+
+TINY_ENV = {"LMLAB_PROFILE": "tiny", "LMLAB_DATA": str(HN_TITLES), "LMLAB_WORD_DATA": str(WIKITEXT)}
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A copy of the study whose notebooks were executed at the smoke profile into its own run store."""
+    """A copy of the study whose notebooks were executed at the tiny profile into its own run store:
+    the ladder trained first in one process (as `lmlab ladder` does), then every notebook executed."""
     root = tmp_path_factory.mktemp("project")
     for name in ("content", "notebooks"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "kernel-*"))
@@ -29,8 +33,15 @@ def project(tmp_path_factory):
     (root / "benchmarks").mkdir()
     for name in ("results.json", "profiles.json"):
         shutil.copy(ROOT / "benchmarks" / name, root / "benchmarks" / name)
-    env = {"LMLAB_PROFILE": "smoke", "LMLAB_DATA": str(HN_TITLES), "LMLAB_RUNS": str(root / "runs")}
-    out = lmlab("notebooks", "run", cwd=root, env=env)
+    env = {**TINY_ENV, "LMLAB_RUNS": str(root / "runs")}
+    # two workers share the ladder through the run locks, as the README says to use two cores
+    workers = [subprocess.Popen([sys.executable, "-m", "lmlab", "ladder", "--profile", "tiny", f"data={HN_TITLES}"], cwd=root,
+                                env={**os.environ, **env, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    for worker in workers:
+        _, err = worker.communicate()
+        assert worker.returncode == 0, err[-3000:]
+    out = lmlab("notebooks", "run", "--jobs", "2", cwd=root, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     return root
 
@@ -43,7 +54,7 @@ def test_executed_notebooks_record_what_they_used(project):
     for name, record in records.items():
         if not record["run_ids"]:
             continue
-        assert record["profiles"] == ["smoke"] and record["code_hash"] and record["source_hash"]
+        assert record["profiles"] == ["tiny"] and record["code_hash"] and record["source_hash"]
         # the word-level page uses the ladder's runs on the titles for its recipe, and its own on WikiText-2
         assert len(record["data_fingerprints"]) == (2 if name == "20_wikitext2" else 1)
     status = lmlab("notebooks", "status", cwd=project)
@@ -106,7 +117,7 @@ def test_a_failing_cell_leaves_the_executed_notebook_unchanged(project, tmp_path
     source = broken / "notebooks" / "01_initial_run.py"
     before = (broken / "notebooks" / "01_initial_run.ipynb").read_bytes()
     source.write_text(source.read_text() + "\n# %%\nraise RuntimeError('boom')\n")
-    out = lmlab("notebooks", "run", "01", cwd=broken, env={"LMLAB_PROFILE": "smoke", "LMLAB_DATA": str(HN_TITLES), "LMLAB_RUNS": str(broken / "runs")})
+    out = lmlab("notebooks", "run", "01", cwd=broken, env={**TINY_ENV, "LMLAB_RUNS": str(broken / "runs")})
     assert out.returncode == 2 and "a cell failed" in out.stderr and "RuntimeError: boom" in out.stderr
     assert (broken / "notebooks" / "01_initial_run.ipynb").read_bytes() == before
 
@@ -122,7 +133,7 @@ def test_a_notebook_finds_the_projects_run_store_from_its_own_folder(project, mo
 def test_profiles_table_lists_what_differs_and_extra_budgets():
     from lmlab import report
 
-    table = str(report.profiles_table(extra={"words": {"cpu": {"d_model": 128}}}, note="a note").data)
+    table = str(report.profiles_table(extra={"words": {"cpu": {"d_model": 128}}}, note="a note"))
     assert "| `d_model` | 256 | 512 |" in table and "| `lr` |" not in table  # only what differs
     assert "| words: `d_model` | 128 | 512 |" in table and "a note" in table  # missing values: the profile's
 
@@ -135,6 +146,6 @@ def test_profile_table_puts_the_variants_side_by_side():
         return {"profile": "cpu", "variant": variant, "steps": 5, "settings": {}, "step_ms": (mm + fill) / 5, "date": "2026-11-22",
                 "machine": {"cpu": "test cpu", "torch_threads": 2}, "ops": ops}
 
-    table = str(report.profile_table({"cpu/reference": rec("reference", 600, 400), "cpu/lmlab": rec("lmlab", 600, 100)}).data)
+    table = str(report.profile_table({"cpu/reference": rec("reference", 600, 400), "cpu/lmlab": rec("lmlab", 600, 100)}))
     assert "| `aten::mm` | 60.0% | 85.7% |" in table and "| **CPU time per step** | **200 ms** | **140 ms** |" in table
-    assert "No profile" in str(report.profile_table({}, "full").data)
+    assert "No profile" in str(report.profile_table({}, "full"))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import HN_TITLES, WIKITEXT
+from conftest import HN_TITLES, WIKITEXT, corpus_lines
 from lmlab.config import make_config
 from lmlab.data import load_splits
 from lmlab.errors import LmlabError
@@ -38,22 +38,28 @@ def test_every_text_ends_with_eos(titles):
     assert stream[-1] == tok.eos_id and (stream == tok.eos_id).sum() == 2
 
 
-def test_word_tokenizer_reproduces_wikitext2_vocabulary():
+def corpus_words(split: str) -> list[str]:
+    return [w for line in corpus_lines(split) for w in line.split()]
+
+
+def test_word_tokenizer_keeps_every_training_word_as_wikitext_counts_them():
     splits = load_splits(make_config("smoke", data=str(WIKITEXT), num_titles=0))
     tok = WordTokenizer.train(splits.train, vocab_size=0)
-    assert tok.vocab_size == 33_278
+    assert set(tok.words) == set(corpus_words("train")) | {"<eos>"}  # <unk> is a word of the files already
     train = encode(tok, splits.train)
-    assert len(train) == 2_088_628  # the standard token count, one <eos> per line
-    assert len(encode(tok, splits.valid)) == 217_646
-    line = "The game 's development began in 2010"
+    # WikiText's standard counts: every word, plus one <eos> per line (blank lines included)
+    assert len(train) == len(corpus_words("train")) + len(corpus_lines("train"))
+    assert len(encode(tok, splits.valid)) == len(corpus_words("valid")) + len(corpus_lines("valid"))
+    line = " ".join(corpus_words("valid")[:12])
     assert tok.decode(tok.encode_texts([line])[0]) == line
 
 
 def test_a_cut_corpus_keeps_the_benchmark_vocabulary_and_evaluation_files(tmp_path, monkeypatch):
     monkeypatch.setenv("LMLAB_CACHE", str(tmp_path))
     splits, tok, ids, _ = prepare(make_config("smoke", data=str(WIKITEXT), tokenizer="word", vocab_size=0, num_titles=900))
-    assert len(splits.train) == 900 and tok.vocab_size == 33_278  # learnt from all 36,718 training lines
-    assert len(ids["valid"]) == 217_646 and len(ids["train"]) < 60_000
+    assert len(splits.train) == 900 and set(tok.words) == set(corpus_words("train")) | {"<eos>"}  # from every training line
+    assert len(ids["valid"]) == len(corpus_words("valid")) + len(corpus_lines("valid"))
+    assert len(ids["train"]) < len(corpus_words("train"))
 
 
 def test_word_tokenizer_top_n_maps_the_rest_to_unk():
