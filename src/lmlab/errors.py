@@ -9,5 +9,9 @@ class RunLocked(LmlabError):
     """Another live process is training this run id."""
 
 
+class RunDamaged(LmlabError):
+    """A file of a run directory cannot be read (invalid JSON, a malformed metrics line)."""
+
+
 class RunDiverged(LmlabError):
     """The run stopped on a non-finite loss or weights; it is recorded as failed."""

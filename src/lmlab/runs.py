@@ -21,14 +21,15 @@ import platform
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmlab.errors import LmlabError, RunLocked
+from lmlab.errors import LmlabError, RunDamaged, RunLocked
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TRAINING_MODULES = ("config.py", "data.py", "tokenize.py", "model.py", "optim.py", "train.py", "probes.py")
 LOCK_NAME = "run.lock"
+CHECKSUMMED = ("config.json", "metrics.jsonl", "probes.json")  # the light files a finished run commits
 
 
 def now() -> str:
@@ -81,13 +82,22 @@ def git_state() -> dict:
     return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
+LOCK_FILE = PACKAGE_DIR.parents[1] / "requirements.lock"
+
+
+def lock_hash() -> str | None:
+    """Short hash of the project's requirements.lock (None where lmlab is installed without it)."""
+    return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()[:12] if LOCK_FILE.exists() else None
+
+
 def versions() -> dict:
     import numpy
     import torch
 
     from lmlab import __version__
 
-    out = {"python": platform.python_version(), "lmlab": __version__, "torch": torch.__version__, "numpy": numpy.__version__}
+    out = {"python": platform.python_version(), "lmlab": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
+           "lock": lock_hash()}
     for name in ("sentencepiece", "datasets"):
         try:
             out[name] = __import__(name).__version__
@@ -109,33 +119,80 @@ def default_root() -> Path:
 
 
 def read_jsonl(path: Path) -> list[dict]:
+    """One JSON object per line; a line that is not one raises RunDamaged naming the line."""
     if not path.exists():
         return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise RunDamaged(f"{path} is not UTF-8 text ({e})") from None
     records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            records.append(json.loads(line))
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise RunDamaged(f"{path} line {number} is not valid JSON ({e})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+            raise RunDamaged(f"{path} line {number} is not a metrics record (an object with an integer 'step')")
+        records.append(record)
     return records
+
+
+def _read_object(path: Path) -> dict:
+    """A JSON object file; {} when absent, RunDamaged when it does not parse as an object."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunDamaged(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise RunDamaged(f"{path} holds a {type(value).__name__}, not an object")
+    return value
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def checksums(run_dir: Path) -> dict:
+    """What `verify` compares against later: the sha256 of each light file as the run finished."""
+    return {"recorded": now(), "sha256": {name: sha256(run_dir / name) for name in CHECKSUMMED if (run_dir / name).exists()}}
 
 
 @dataclass
 class Run:
-    """A run directory, read lazily."""
+    """A run directory, read lazily; a file is parsed again only when it changed on disk."""
 
     dir: Path
+    _parsed: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def _read(self, name: str, parse):
+        path = self.dir / name
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return parse(path)
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._parsed.get(name)
+        if cached is None or cached[0] != stamp:
+            try:
+                cached = (stamp, parse(path), None)
+            except RunDamaged as e:
+                cached = (stamp, None, e)
+            self._parsed[name] = cached
+        if cached[2] is not None:
+            raise cached[2]
+        return cached[1]
 
     @property
     def id(self) -> str:
         return self.dir.name
 
     def _json(self, name: str) -> dict:
-        path = self.dir / name
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except json.JSONDecodeError as e:
-            raise LmlabError(f"{path} is not valid JSON ({e}); the run store is damaged there") from None
+        return self._read(name, _read_object)
 
     @property
     def config(self) -> dict:
@@ -151,11 +208,20 @@ class Run:
 
     @property
     def metrics(self) -> list[dict]:
-        return read_jsonl(self.dir / "metrics.jsonl")
+        return self._read("metrics.jsonl", read_jsonl)
 
     @property
     def status(self) -> str:
-        return self.meta.get("status", "unknown")
+        """As meta.json says; "damaged" when a file the run's state depends on cannot be read."""
+        return "damaged" if self.damage() else self.meta.get("status", "unknown")
+
+    def damage(self) -> str | None:
+        """Why the run cannot be read, or None: meta, config and metrics must parse."""
+        try:
+            self.meta, self.config, self.metrics  # noqa: B018  (each property parses its file)
+        except RunDamaged as e:
+            return str(e)
+        return None
 
     @property
     def final(self) -> dict:
@@ -190,10 +256,15 @@ class RunStore:
         return (self.root / run_id / "meta.json").exists()
 
     def all(self) -> list[Run]:
+        """Every run directory, damaged ones included (they sort first, by id)."""
         if not self.root.is_dir():
             return []
         runs = [Run(p) for p in self.root.iterdir() if (p / "meta.json").exists()]
-        return sorted(runs, key=lambda r: r.meta.get("created", ""))
+
+        def created(run: Run) -> tuple[str, str]:
+            return ("", run.id) if run.damage() else (run.meta.get("created", ""), run.id)
+
+        return sorted(runs, key=created)
 
     def find(self, prefix: str) -> Run:
         """A run by id or unique id prefix."""
@@ -231,7 +302,7 @@ class RunLock:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
 
-    def _is_stale(self, info: dict | None) -> bool:
+    def is_stale(self, info: dict | None) -> bool:
         if info is None:  # unreadable: written by a process killed mid-write
             return True
         return info.get("host") == socket.gethostname() and not _pid_alive(int(info.get("pid", -1)))
@@ -244,7 +315,7 @@ class RunLock:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 info = self.holder()
-                if self._is_stale(info):
+                if self.is_stale(info):
                     self.stale_taken_over = info or {}
                     self.path.unlink(missing_ok=True)
                     continue
@@ -270,6 +341,48 @@ class RunLock:
         self.release()
 
 
+def verify(run: Run) -> list[str]:
+    """Every problem of one run directory, one line each (empty when it is sound): files that do
+    not parse, metrics out of order, a status the files contradict, light files changed since the
+    run finished (against the sha256 recorded then)."""
+    damage = run.damage()
+    if damage:
+        return [damage]
+    meta, records, problems = run.meta, run.metrics, []
+    if not run.config:
+        problems.append("config.json is missing")
+    steps = [r["step"] for r in records]
+    if steps != sorted(steps):
+        problems.append("metrics.jsonl: the steps are out of order")
+    status = meta.get("status")
+    if status == "done":
+        if "val_loss" not in (meta.get("final") or {}):
+            problems.append("status is done but meta.json has no final val_loss")
+        if not steps or steps[-1] != meta.get("total_steps"):
+            problems.append(f"status is done but metrics.jsonl ends at step {steps[-1] if steps else 'none'} of {meta.get('total_steps')}")
+        try:
+            if not run.probes:
+                problems.append("status is done but probes.json is missing")
+        except RunDamaged as e:
+            problems.append(str(e))
+        recorded = (meta.get("checksums") or {}).get("sha256")
+        if not recorded:
+            problems.append("no checksums recorded in meta.json, so changes to its files cannot be detected")
+        for name, digest in (recorded or {}).items():
+            path = run.dir / name
+            if not path.exists():
+                problems.append(f"{name} is missing (it existed when the run finished)")
+            elif sha256(path) != digest:
+                problems.append(f"{name} changed since the run finished (sha256 {sha256(path)[:12]}, recorded {digest[:12]})")
+    elif status == "running":
+        lock = RunLock(run.dir / LOCK_NAME)
+        if lock.is_stale(lock.holder()):
+            problems.append("status is running but no live process holds its lock (killed?); train it again to resume")
+    elif status not in ("failed", "interrupted"):
+        problems.append(f"meta.json has an unknown status {status!r}")
+    return problems
+
+
 FINAL_COLUMNS = ("val_loss", "val_loss_legacy", "val_bpc", "val_ppl", "train_loss")
 
 
@@ -277,13 +390,14 @@ def compare_rows(runs: list[Run]) -> tuple[list[str], list[dict]]:
     """(settings that differ among the runs, one row per run with those settings and the final metrics)."""
     from lmlab.config import differences
 
-    configs = [r.config for r in runs]
+    configs = [r.config if not r.damage() else {} for r in runs]
     keys = differences(configs) if len(runs) > 1 else []
     rows = []
     for run, cfg in zip(runs, configs):
+        damage = run.damage()
         row = {"run": run.id, "status": run.status, **{k: cfg.get(k) for k in keys}}
-        row.update({k: run.final.get(k) for k in FINAL_COLUMNS})
-        row["note"] = cfg.get("note", "")
+        row.update({k: None if damage else run.final.get(k) for k in FINAL_COLUMNS})
+        row["note"] = damage or cfg.get("note", "")
         rows.append(row)
     return keys, rows
 
