@@ -2,28 +2,40 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip --disable-pip-version-check
 LMLAB := $(PYTHON) -m lmlab
+INSTALLED := _build/.installed
 
-.PHONY: install report site test train
+.PHONY: install lock report site test train
 
-# torch pinned: on CPU-only machines a bare `torch` resolves to a multi-GB CUDA build
-install:
+# The locked environment, installed again whenever the lock changes. torch comes first and on its
+# own (see requirements.in): on CPU-only machines a bare `torch` resolves to a multi-GB CUDA build.
+install: $(INSTALLED)
+$(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install "torch==2.13.0"
-	@($(PYTHON) -c "import lmlab" 2>/dev/null && command -v myst >/dev/null) || $(PIP) install -e ".[test]"
+	$(PIP) install -q -r requirements.lock
+	$(PIP) install -q --no-deps -e .
 	@$(PYTHON) -m jupyter kernelspec list 2>/dev/null | grep -q python3 || $(PYTHON) -m ipykernel install --sys-prefix
+	@mkdir -p $(@D) && touch $@
 
-# Execute the notebooks that are stale (training only what the run store lacks), check the site,
-# then build the HTML if the theme can be downloaded.
+# pip-tools: compile requirements.lock from pyproject.toml (torch pinned, kept out: see requirements.in)
+lock:
+	$(PIP) install -q pip-tools
+	$(PYTHON) -m piptools compile -q --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
+		--unsafe-package torch -c requirements.in -o requirements.lock pyproject.toml
+
+# Execute the notebooks that are stale (training only what the run store lacks), check the site
+# content, then build the HTML site into _build/html.
 report: install
 	$(LMLAB) notebooks run --stale
 	$(LMLAB) check
-	@$(PYTHON) -c "from lmlab.check import remove_stub_theme; from pathlib import Path; remove_stub_theme(Path('.'))"
-	@if myst build --html >/dev/null 2>&1; then echo "report: HTML site in _build/html"; \
-	else echo "report: offline, skipped the HTML theme step (myst build --html needs to download the theme); the checked content is in _build/site"; fi
+	$(LMLAB) site build
 
+# The site in a browser at http://127.0.0.1:3000
 site: install
-	myst start
+	$(LMLAB) site theme
+	HOST=127.0.0.1 myst start --keep-host
 
 test: install
+	$(LMLAB) site theme
 	$(PYTHON) -m pytest -q
 
 # the offline copy when it sits beside the project, else the hub dataset
