@@ -1,4 +1,5 @@
-"""`lmlab` command line: train, settings, runs list|show|compare, notebooks run|status, check.
+"""`lmlab` command line: train, settings, runs list|show|compare|verify, notebooks run|status, ladder,
+check, site theme|build|check.
 
     lmlab train --profile cpu optimizer=adamw lr=5e-4
     lmlab train --profile cpu optimizer=adamw lr=1e-3,5e-4 seed=1,2,3   # a grid of 6 runs
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 
@@ -45,13 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     rc = rsub.add_parser("compare", help="the settings that differ among runs, and their final metrics")
     rc.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
     _add_runs_option(rc)
+    rv = rsub.add_parser("verify", help="check every run: files parse, metrics well formed, status consistent, "
+                                        "files unchanged since the run finished; exit 1 naming each problem")
+    rv.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
+    _add_runs_option(rv)
 
     n = sub.add_parser("notebooks", help="execute the study's notebooks, or tell which are stale")
     nsub = n.add_subparsers(dest="notebooks_command", required=True)
     nr = nsub.add_parser("run", help="execute notebooks (default: all) and write their .ipynb with outputs")
     nr.add_argument("names", nargs="*", help="e.g. 01, 01_initial_run or initial_run")
     nr.add_argument("--stale", action="store_true", help="only the notebooks that are not current")
-    nr.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
+    nr.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                    help="notebooks executed at once, each in its own kernel (default: the cores, at most 4)")
     nsub.add_parser("status", help="per notebook: executed, in sync, stale, outputs present")
     for p in (nr, n):
         p.add_argument("--dir", default="notebooks", help="notebook directory (default: notebooks)")
@@ -66,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="build the site content offline and fail on broken embeds, references, or stale notebooks")
     c.add_argument("--root", default=".", help="project root holding myst.yml")
+
+    w = sub.add_parser("site", help="the HTML site: install the theme, build it, or check it in a real browser",
+                       description="theme: install the site theme (from $LMLAB_MYST_THEME or ../shared/myst-theme when "
+                                   "present; else mystmd downloads it). build: myst build --html into _build/html. "
+                                   "check: build, serve on 127.0.0.1 and open every page in headless Chromium.")
+    w.add_argument("action", choices=("theme", "build", "check"))
+    w.add_argument("--root", default=".", help="project root holding myst.yml")
+    w.add_argument("--base-url", default="", help="serve the site under this path, as GitHub Pages does (e.g. /lmlab)")
+    w.add_argument("--screenshots", metavar="DIR", help="check: save a full-page PNG of every page here")
     return parser
 
 
@@ -124,6 +140,11 @@ def cmd_runs(args) -> int:
     if args.runs_command == "list":
         rows = []
         for run in store.all():
+            damage = run.damage()
+            if damage:  # listed, with the reason, and never in the way of the others
+                rows.append({"run": run.id, "status": "damaged", "profile": None, "step": None, "val_loss": None,
+                             "created": None, "note": damage})
+                continue
             meta, cfg = run.meta, run.config
             rows.append({
                 "run": run.id, "status": meta.get("status"), "profile": cfg.get("profile"),
@@ -131,6 +152,17 @@ def cmd_runs(args) -> int:
                 "created": meta.get("created"), "note": cfg.get("note", ""),
             })
         print(format_table(rows) if rows else f"no runs in {store.root}")
+    elif args.runs_command == "verify":
+        from lmlab.runs import verify
+
+        runs = [store.find(r) for r in args.run_ids] if args.run_ids else store.all()
+        found = {run.id: verify(run) for run in runs}
+        bad = {rid: problems for rid, problems in found.items() if problems}
+        for rid, problems in bad.items():
+            for problem in problems:
+                print(f"{rid}: {problem}")
+        print(f"lmlab runs verify: {len(runs) - len(bad)} of {len(runs)} runs sound in {store.root}", file=sys.stderr)
+        return 1 if bad else 0
     elif args.runs_command == "show":
         run = store.find(args.run_id)
         print(json.dumps({"run_id": run.id, "dir": str(run.dir), "config": run.config, "meta": run.meta}, indent=1))
@@ -196,6 +228,29 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_site(args) -> int:
+    from pathlib import Path
+
+    from lmlab import site
+
+    root = Path(args.root)
+    if args.action == "theme":
+        print(f"lmlab site: {site.install_theme(root)}", file=sys.stderr)
+        return 0
+    if args.action == "build":
+        html = site.build_html(root, args.base_url)
+        print(f"lmlab site: HTML site in {html}" + (f" (base URL {args.base_url})" if args.base_url else ""), file=sys.stderr)
+        return 0
+    pages, problems = site.check_site(root, args.base_url, screenshots=Path(args.screenshots) if args.screenshots else None)
+    if problems:
+        print(f"lmlab site check: {len(problems)} problem(s) a reader would see", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 1
+    print(f"lmlab site check: {len(pages)} pages open in Chromium with nothing broken", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -207,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # a polite stop (kill, preemption) takes the same path as Ctrl-C: the run is marked interrupted
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs, "notebooks": cmd_notebooks, "ladder": cmd_ladder, "check": cmd_check}
+    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs, "notebooks": cmd_notebooks, "ladder": cmd_ladder, "check": cmd_check,
+                "site": cmd_site}
     try:
         return handlers[args.command](args)
     except LmlabError as e:

@@ -72,7 +72,7 @@ class Config:
     device: str = _setting("auto", "auto picks cuda > mps > cpu", choices=("auto", "cpu", "cuda", "mps"))
     compile: bool = _setting(False, "torch.compile the model")
     note: str = _setting("", "free text attached to the run")
-    profile: str = _setting("full", "the size profile these settings started from", choices=("smoke", "cpu", "full"))
+    profile: str = _setting("full", "the size profile these settings started from", choices=("tiny", "smoke", "cpu", "full"))
 
 
 EXECUTION_KEYS = frozenset({"eval_batch_size", "checkpoint_every", "device", "compile", "note", "profile", "data"})
@@ -89,6 +89,12 @@ PROFILES: dict[str, dict] = {
     "smoke": dict(
         num_titles=2_000, vocab_size=512, n_layer=2, n_head=2, d_model=64, block_size=32,
         batch_size=16, epochs=1, evals_per_epoch=2, log_every=5,
+    ),
+    # The notebooks and the site in the tests: about 50 steps of a one-layer model, a second a run.
+    # 2,000 titles because the ladder's tokenizer step asks for 8,192 pieces.
+    "tiny": dict(
+        num_titles=2_000, vocab_size=512, n_layer=1, n_head=2, d_model=32, block_size=32,
+        batch_size=32, epochs=1, evals_per_epoch=1, log_every=5,
     ),
 }
 

@@ -14,12 +14,13 @@ import os
 import re
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmlab.errors import LmlabError
-from lmlab.report import RUN_LOG_ENV
+from lmlab.report import RUN_LOG_ENV, default_profile
+from lmlab.runs import lock_hash
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)
@@ -99,6 +100,7 @@ def execute(source: Path, timeout: int = 3600) -> dict:
     record = {
         "source_hash": text_hash(source),
         "code_hash": package_hash(),
+        "lock_hash": lock_hash(),
         "executed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "profiles": sorted({u[2] for u in used}),
@@ -114,13 +116,18 @@ def run(directory: Path, names: list[str], jobs: int = 1, log=print) -> list[dic
     chosen = select(directory, names)
     if not chosen:
         raise LmlabError(f"no notebooks in {directory}")
+    # decided once here, not by every kernel: finding out whether there is a GPU imports torch (seconds)
+    os.environ.setdefault("LMLAB_PROFILE", default_profile())
 
     if jobs > 1 and len(chosen) > 1:  # processes: each kernel gets its own run log through the environment
-        with ProcessPoolExecutor(jobs) as pool:
-            records = list(pool.map(execute, chosen))
-        for source, record in zip(chosen, records):
-            _report(source, record, log)
-        return records
+        records = {}
+        with ProcessPoolExecutor(min(jobs, len(chosen))) as pool:
+            futures = {pool.submit(execute, source): source for source in chosen}
+            for future in as_completed(futures):
+                source = futures[future]
+                records[source] = future.result()
+                _report(source, records[source], log)
+        return [records[source] for source in chosen]
     records = []
     for source in chosen:
         records.append(execute(source))
@@ -182,6 +189,8 @@ def status(source: Path) -> Status:
             st.stale_reasons.append("the notebook source changed since it was executed")
         if record.get("code_hash") != package_hash():
             st.stale_reasons.append(f"the lmlab code changed since it was executed ({record.get('code_hash')} -> {package_hash()})")
+        if record.get("lock_hash") != lock_hash():
+            st.stale_reasons.append(f"it was executed under another requirements.lock ({record.get('lock_hash')} -> {lock_hash()})")
     for cell in executed.cells:
         if cell.cell_type != "code":
             continue

@@ -427,6 +427,10 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
     rid = run_id(cfg, data_fingerprint(cfg))
     store = runstore.RunStore(runs_dir)
     run = store.run(rid)
+    damage = run.damage()
+    if damage:
+        raise LmlabError(f"run {rid} is damaged: {damage}. Nothing was changed; to train it again, move it aside "
+                         f"first: mv {run.dir} {run.dir}.damaged")
     if run.status == "done":
         if world.main and not quiet:
             print(f"run {rid}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training", file=sys.stderr)
@@ -462,7 +466,7 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
             trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=f"{type(e).__name__}: {e}")
             raise
         trainer.update_meta(status="done", step=trainer.step, ended=runstore.now(), final=final,
-                            train_seconds=trainer.train_seconds)
+                            train_seconds=trainer.train_seconds, checksums=runstore.checksums(run.dir) if world.main else None)
         world.barrier()
     if world.main and not quiet:
         extra = [f"legacy {final['val_loss_legacy']:.4f}"] if "val_loss_legacy" in final else []

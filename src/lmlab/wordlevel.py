@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from lmlab.api import run as train_or_fetch
+from lmlab.ladder import seeds_for
 from lmlab.report import markdown, mean_std, provenance
 from lmlab.runs import Run
 
@@ -26,7 +27,9 @@ DATA_ENV = "LMLAB_WORD_DATA"
 
 WORDS = dict(tokenizer="word", vocab_size=0)  # the benchmark's own vocabulary, every training word
 BUDGETS: dict[str, dict] = {
-    # for tests: the 2,000 most frequent words, so perplexities are not the benchmark's
+    # for tests: the test corpus's own vocabulary, one short pass
+    "tiny": dict(num_titles=0, epochs=1, eval_batch_size=256),
+    # the 2,000 most frequent words, so perplexities are not the benchmark's
     "smoke": dict(num_titles=300, vocab_size=2_000, batch_size=8, block_size=16, eval_batch_size=256),
     # the first 6,000 lines (325k of the 2.09M training words), one pass, a narrow model: the
     # 33,278-word softmax dominates both training and the evaluation of the 463k valid + test words
@@ -64,15 +67,16 @@ def settings(profile: str, recipe: dict, data: str, seed: int, label: str) -> di
             "note": f"WikiText-2 words: {label}"}
 
 
-def runs(profile: str, data: str, recipes: dict[str, dict], seeds=(1, 2, 3), progress: bool = True) -> dict[str, list[Run]]:
-    """{label: runs over the seeds} for each recipe, trained when the store lacks them."""
+def runs(profile: str, data: str, recipes: dict[str, dict], seeds=None, progress: bool = True) -> dict[str, list[Run]]:
+    """{label: runs over the seeds (the ladder's for the profile)} for each recipe, trained when the store lacks them."""
+    seeds = seeds or seeds_for(profile)
     return {label: [train_or_fetch(profile, progress=progress, **settings(profile, recipe, data, seed, label)) for seed in seeds]
             for label, recipe in recipes.items()}
 
 
 def table(groups: dict[str, list[Run]]):
     """Validation and test perplexity per word, ours (mean ± std over seeds) above the published numbers."""
-    lines = ["| model | parameters | training | valid ppl | test ppl | source |", "|---|---|---|---|---|---|"]
+    lines = ["| model | parameters | training | valid ppl | test ppl | source |", "|:---|---:|:---|---:|---:|:---|"]
     for label, group in groups.items():
         cfg, meta = group[0].config, group[0].meta
         words = meta["data"]["tokens"]["train"]
