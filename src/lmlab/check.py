@@ -60,10 +60,9 @@ def walk(node):
         yield from walk(child)
 
 
-def page_problems(page: Path) -> list[str]:
+def page_problems(doc: dict) -> list[str]:
     """Unknown embed labels, unresolved cross-references, embedded figures without an image."""
-    doc = json.loads(page.read_text(encoding="utf-8"))
-    where = doc.get("location", page.name)
+    where = doc.get("location", "?")
     problems = []
     for node in walk(doc.get("mdast", {})):
         kind = node.get("type")
@@ -83,6 +82,18 @@ def page_problems(page: Path) -> list[str]:
         elif kind == "link" and str(node.get("urlSource", "")).startswith("#"):
             problems.append(f"{where}: unresolved cross-reference '{node['urlSource']}'")
     return problems
+
+
+def duplicate_numbers(docs: list[dict]) -> list[str]:
+    """A figure number used on two pages makes "Figure 1" ambiguous: each page needs its own prefix."""
+    pages: dict[tuple[str, str], list[str]] = {}
+    for doc in docs:
+        for node in walk(doc.get("mdast", {})):
+            if node.get("type") == "container" and node.get("enumerator"):
+                pages.setdefault((node.get("kind", "figure"), str(node["enumerator"])), []).append(doc.get("location", "?"))
+    return [f"{kind.capitalize()} {number} is numbered on {len(set(where))} pages ({', '.join(sorted(set(where)))}); "
+            f"give each page its own prefix in its frontmatter (numbering: enumerator: \"2.%s\")"
+            for (kind, number), where in pages.items() if len(set(where)) > 1]
 
 
 def duplicate_labels(sources: list[Path]) -> list[str]:
@@ -108,6 +119,7 @@ def check(root: Path) -> list[str]:
     pages = sorted((root / "_build" / "site" / "content").glob("*.json"))
     if not pages:
         problems.append("myst build --site produced no pages")
-    for page in pages:
-        problems += page_problems(page)
-    return problems
+    docs = [json.loads(page.read_text(encoding="utf-8")) for page in pages]
+    for doc in docs:
+        problems += page_problems(doc)
+    return problems + duplicate_numbers(docs)

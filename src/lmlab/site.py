@@ -1,0 +1,312 @@
+"""The HTML site as a reader gets it: the theme, `myst build --html`, and what Chromium shows.
+
+mystmd downloads its theme on first use. Where it cannot (offline machines, CI), `install_theme`
+unpacks a local copy of the theme archive: `$LMLAB_MYST_THEME`, else
+`../shared/myst-theme/<template>.tar.gz` beside the project.
+
+`browser_problems` opens every page of a built site in headless Chromium, with every request to
+another host blocked, and reports what a reader would see broken: a JavaScript error, Markdown
+table syntax shown as text, an image that did not load, a plotly figure without traces, a
+"Source" link or a cross-reference that leads nowhere, a code block wider than the column, or
+a page that asks another host for an image, a frame or data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+from lmlab.check import STUB_MARK, site_template
+from lmlab.errors import LmlabError
+
+THEME_ENV = "LMLAB_MYST_THEME"
+BROWSER_ENV = "LMLAB_CHROMIUM"
+SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+# Requests the theme's own page head makes to CDNs (math fonts and styles, icon font, the matplotlib
+# widget's stylesheet). Blocked like every other host: a page passes only if it shows everything
+# without them.
+CONTENT_TYPES = ("image", "media", "font", "fetch", "xhr", "document", "websocket", "eventsource")
+MARKDOWN_TABLE = re.compile(r"^\s*\|.*\|\s*$|\|\s*:?-{3,}:?\s*\|", re.MULTILINE)
+
+
+# ------------------------------------------------------------------ theme and build
+
+
+def theme_folder(root: Path) -> Path:
+    return root / "_build" / "templates" / "site" / "myst" / site_template(root)
+
+
+def theme_installed(root: Path) -> bool:
+    template = theme_folder(root) / "template.yml"
+    return template.exists() and not template.read_text(encoding="utf-8").startswith(STUB_MARK)
+
+
+def local_theme_archive(root: Path) -> Path | None:
+    """$LMLAB_MYST_THEME, else the copy in ../shared/myst-theme beside the project, if present."""
+    if os.environ.get(THEME_ENV):
+        path = Path(os.environ[THEME_ENV]).expanduser()
+        if not path.is_file():
+            raise LmlabError(f"{THEME_ENV}={path}: no such file; point it at the theme archive (a .tar.gz)")
+        return path
+    beside = root.resolve().parent / "shared" / "myst-theme" / f"{site_template(root)}.tar.gz"
+    return beside if beside.is_file() else None
+
+
+def install_theme(root: Path) -> str:
+    """Put the real theme where mystmd looks for it, from a local archive when there is one.
+    Returns what happened, in words; when no archive is found, mystmd downloads the theme itself."""
+    if theme_installed(root):
+        return "theme present"
+    archive = local_theme_archive(root)
+    if archive is None:
+        return "no local theme archive; mystmd downloads the theme"
+    folder = theme_folder(root)
+    shutil.rmtree(folder, ignore_errors=True)  # the content-only stub of `lmlab check`, or a broken copy
+    folder.mkdir(parents=True)
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(folder, filter="data")
+    except (tarfile.TarError, OSError) as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise LmlabError(f"cannot unpack the theme archive {archive} ({type(e).__name__}: {e})") from None
+    if not (folder / "template.yml").exists():
+        shutil.rmtree(folder)
+        raise LmlabError(f"{archive} is not a MyST site theme (no template.yml at its top)")
+    return f"theme installed from {archive}"
+
+
+def build_html(root: Path, base_url: str = "") -> Path:
+    """`myst build --html` into root/_build/html (BASE_URL set for a site served under a sub-path)."""
+    myst = shutil.which("myst")
+    if myst is None:
+        raise LmlabError("the `myst` command is not installed; install it with: pip install mystmd")
+    install_theme(root)
+    env = {**os.environ, "BASE_URL": base_url}
+    out = subprocess.run([myst, "build", "--html"], cwd=root, capture_output=True, text=True, env=env)
+    html = root / "_build" / "html"
+    if out.returncode != 0 or not (html / "index.html").exists():
+        tail = (out.stdout + out.stderr)[-1500:]
+        hint = ("" if theme_installed(root) else
+                f" The theme could not be downloaded: set {THEME_ENV} to a copy of the theme archive "
+                f"(or put it in ../shared/myst-theme/), then run this again.")
+        raise LmlabError(f"myst build --html failed.{hint}\n{tail}")
+    return html
+
+
+def site_pages(html: Path) -> list[str]:
+    """The path of every page in the toc, relative to the site root ('' is the index)."""
+    config = json.loads((html / "config.json").read_text(encoding="utf-8"))
+    project = config["projects"][0]
+    return [""] + [p["slug"] for p in project["pages"] if p.get("slug") and p["slug"] != project.get("index")]
+
+
+# ------------------------------------------------------------------ serving
+
+
+@contextlib.contextmanager
+def serve(html: Path, base_url: str = ""):
+    """Serve a built site on 127.0.0.1 (a free port) under `base_url`; yields the site's root URL."""
+    prefix = base_url.rstrip("/")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def translate_path(self, path: str) -> str:
+            if prefix and not (path == prefix or path.startswith(prefix + "/")):
+                return str(html / "__outside_the_base_url__")
+            return super().translate_path(path[len(prefix):] or "/")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ------------------------------------------------------------------ the browser
+
+
+def chromium_path() -> str | None:
+    """$LMLAB_CHROMIUM, else a system Chromium; None means Playwright's own browser (if installed)."""
+    if os.environ.get(BROWSER_ENV):
+        return os.environ[BROWSER_ENV]
+    return next((p for p in SYSTEM_CHROMIUM if Path(p).exists()), None)
+
+
+LAUNCH_ARGS = [  # no sandbox as root, and no background traffic to Google on a closed network
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run"]
+
+OUTPUT_WAIT_MS = 30_000  # a bound on a hang, far above the second an output takes
+# a notebook output shows "Loading...", then nothing, then its rendered form (a JupyterLab output
+# area, or the theme's own "safe" image and text outputs)
+_OUTPUTS_RENDERED = """() => [...document.querySelectorAll('article [data-name="outputs-container"]')]
+  .every(o => o.children.length === 0 || o.querySelector('.jp-OutputArea-output, [data-name^="safe-output"]'))"""
+
+_PAGE_STATE = """() => {
+  const article = document.querySelector('article') || document.body;
+  return {
+    text: article.innerText,
+    images: [...article.querySelectorAll('img[src]')]  // plotly's output area keeps an <img> without src
+      .map(i => ({src: i.currentSrc || i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
+    plotly: [...article.querySelectorAll('.js-plotly-plot')].map(d => d.querySelectorAll('.trace').length),
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    wide: [...article.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)
+      .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 80)),
+    ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+  };
+}"""
+
+
+def browser_problems(site_url: str, pages: list[str], screenshots: dict[str, Path] | None = None,
+                     concurrency: int = 3) -> list[str]:
+    """Open each page (a path under site_url) in Chromium and report what a reader would see
+    broken, one line each. `screenshots` maps a page to a PNG path to write."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        raise LmlabError("the browser checks need Playwright: pip install playwright") from None
+    states = asyncio.run(_visit_all(site_url, pages, screenshots or {}, concurrency))
+    problems, anchors, links = [], {}, []
+    for path, state in zip(pages, states):
+        where = f"/{path}"
+        if "status" in state:
+            problems.append(f"{where}: HTTP {state['status']}")
+            continue
+        problems += [f"{where}: JavaScript error: {e}" for e in state["errors"]]
+        problems += [f"{where}: {s}" for s in state["stalled"]]
+        problems += [f"{where}: asks another host for {o}" for o in state["outside"]]
+        table = MARKDOWN_TABLE.search(state["text"])
+        if table:
+            shown = " ".join(table.group(0).split())  # the theme's text may hold non-breaking spaces
+            problems.append(f"{where}: Markdown table syntax shown as text: {shown[:80]!r}")
+        problems += [f"{where}: image did not load: {i['src']}" for i in state["images"] if not i["ok"]]
+        problems += [f"{where}: plotly figure {n + 1} drew no traces" for n, traces in enumerate(state["plotly"]) if not traces]
+        problems += [f"{where}: code block wider than the column: {line!r}" for line in state["wide"]]
+        anchors[urljoin(site_url, path)] = set(state["ids"])
+        links += [(where, link) for link in state["links"]]
+    return problems + _link_problems(site_url, links, anchors)
+
+
+async def _visit_all(site_url: str, pages: list[str], screenshots: dict, concurrency: int) -> list[dict]:
+    from playwright.async_api import Error, async_playwright
+
+    async with async_playwright() as p:
+        try:
+            chromium = await p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        except Error as e:
+            raise LmlabError(f"cannot start Chromium ({str(e).splitlines()[0]}); install it with `apt-get install "
+                             f"chromium` or `playwright install chromium`, or set {BROWSER_ENV}") from None
+        context = await chromium.new_context(viewport={"width": 1280, "height": 900})
+        slots = asyncio.Semaphore(concurrency)
+
+        async def visit(path: str) -> dict:
+            async with slots:
+                return await _visit(context, urljoin(site_url, path), screenshots.get(path))
+
+        try:
+            return await asyncio.gather(*(visit(path) for path in pages))
+        finally:
+            await chromium.close()
+
+
+async def _visit(context, url: str, screenshot: Path | None) -> dict:
+    """What one page shows once loaded and scrolled through (figures below the fold draw late)."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    site_host = urlparse(url).hostname
+    page = await context.new_page()
+    errors, outside = [], []
+    page.on("pageerror", lambda e: errors.append(str(e).splitlines()[0]))
+
+    async def route(r):
+        if urlparse(r.request.url).hostname == site_host:
+            return await r.continue_()
+        if r.request.resource_type in CONTENT_TYPES:
+            outside.append(f"{r.request.resource_type} {r.request.url[:120]}")
+        return await r.abort()
+
+    await page.route("**/*", route)
+    try:
+        response = await page.goto(url, wait_until="load")
+        if response is None or response.status >= 400:
+            return {"status": response.status if response else "no response"}
+        await page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 800) "
+                            "{ window.scrollTo(0, y); await new Promise(r => requestAnimationFrame(r)); } }")
+        await page.wait_for_load_state("networkidle")
+        stalled = []
+        try:  # notebook outputs render after the page has loaded, each saying "Loading..." until then
+            await page.wait_for_function(_OUTPUTS_RENDERED, timeout=OUTPUT_WAIT_MS)
+        except PlaywrightTimeout:
+            stalled.append(f"a notebook output was still loading after {OUTPUT_WAIT_MS / 1000:.0f} s")
+        state = await page.evaluate(_PAGE_STATE)
+        if screenshot:  # from the top, so the sticky header sits where a reader sees it
+            await page.evaluate("window.scrollTo(0, 0)")
+            await page.screenshot(path=str(screenshot), full_page=True)
+    finally:
+        await page.close()
+    return {**state, "errors": errors, "stalled": stalled, "outside": list(dict.fromkeys(outside))}
+
+
+def _link_problems(site_url: str, links: list[tuple[str, str]], anchors: dict[str, set[str]]) -> list[str]:
+    """Every link into the site must reach a page, and a fragment must name an element of it."""
+    problems, fetched = [], {}
+    site = urlparse(site_url)
+    for where, link in dict.fromkeys(links):
+        target = urlparse(link)
+        if target.hostname != site.hostname or target.port != site.port:
+            continue
+        page_url = link.split("#")[0]
+        if not target.path.startswith(site.path):
+            problems.append(f"{where}: link {target.path} leaves the site's base URL {site.path}")
+            continue
+        if page_url not in fetched:
+            fetched[page_url] = _fetch(page_url)
+        status, html = fetched[page_url]
+        if status != 200:
+            problems.append(f"{where}: link to {target.path} answers HTTP {status}")
+        elif target.fragment:
+            ids = anchors.get(page_url) or set(re.findall(r'\sid="([^"]+)"', html))
+            if target.fragment not in ids:
+                problems.append(f"{where}: link to {target.path}#{target.fragment}: no such element on that page")
+    return problems
+
+
+def _fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+
+
+def check_site(root: Path, base_url: str = "", pages: list[str] | None = None,
+               screenshots: Path | None = None) -> tuple[list[str], list[str]]:
+    """Build the HTML (under `base_url`), serve it on 127.0.0.1 and open `pages` (default: every
+    page of the toc) in Chromium; a full-page PNG of each in `screenshots`, if given.
+    Returns (the pages checked, the problems found)."""
+    html = build_html(root, base_url)
+    pages = site_pages(html) if pages is None else pages
+    shots = None
+    if screenshots is not None:
+        screenshots.mkdir(parents=True, exist_ok=True)
+        shots = {p: screenshots / f"{p.strip('/').replace('/', '_') or 'index'}.png" for p in pages}
+    with serve(html, base_url) as url:
+        return pages, browser_problems(url, pages, shots)

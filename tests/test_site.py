@@ -1,0 +1,220 @@
+"""The site as its readers see it: the committed report, built to HTML by the real mystmd with the
+real theme, opened page by page in headless Chromium (Playwright); and the same checks shown to
+fail on a planted defect of each kind.
+
+These tests need the site theme in _build/templates (`lmlab site theme` puts it there: `make test`
+runs it first) and a Chromium. Where either is missing they are skipped, unless
+LMLAB_REQUIRE_SITE_TESTS=1 (CI sets it), which makes a skip a failure.
+"""
+
+import os
+import re
+import shutil
+
+import pytest
+
+from conftest import ROOT
+from lmlab import notebooks, site
+from lmlab.check import check
+
+REQUIRED = os.environ.get("LMLAB_REQUIRE_SITE_TESTS") == "1"
+SCREENSHOTS = ROOT / "_build" / "screenshots"  # artifacts of the run, never committed (_build is ignored)
+
+
+def missing_tools() -> str | None:
+    if shutil.which("myst") is None:
+        return "mystmd is not installed"
+    if not site.theme_installed(ROOT):
+        return (f"the site theme is not in {site.theme_folder(ROOT)}: run `lmlab site theme` "
+                f"(it needs ${site.THEME_ENV}, ../shared/myst-theme, or the network)")
+    if site.chromium_path() is None and not _playwright_browser():
+        return "no Chromium: apt-get install chromium, or playwright install chromium"
+    return None
+
+
+def _playwright_browser() -> bool:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return False
+    with sync_playwright() as p:
+        return os.path.exists(p.chromium.executable_path)
+
+
+@pytest.fixture(scope="module")
+def tools():
+    reason = missing_tools()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"LMLAB_REQUIRE_SITE_TESTS=1 but {reason}")
+        pytest.skip(reason)
+
+
+def built_copy(root, base_url, into):
+    """Build root's HTML under base_url and keep a copy (the next build writes the same folder)."""
+    html = site.build_html(root, base_url)
+    shutil.copytree(html, into)
+    return into
+
+
+# ------------------------------------------------------------------ the committed report
+
+
+def test_the_committed_notebooks_are_current():
+    problems = [p for source in notebooks.sources(ROOT / "notebooks") for p in notebooks.status(source).problems()]
+    assert problems == [], "the committed notebooks are stale; run `lmlab notebooks run --stale`:\n" + "\n".join(problems)
+
+
+def test_the_committed_site_passes_lmlab_check(tools):
+    assert check(ROOT) == []
+
+
+@pytest.fixture(scope="module")
+def committed_html(tools, tmp_path_factory):
+    return built_copy(ROOT, "", tmp_path_factory.mktemp("committed") / "html")
+
+
+def test_every_page_of_the_committed_site_shows_nothing_broken(committed_html):
+    pages = site.site_pages(committed_html)
+    assert len(pages) >= 20 and "adamw" in pages
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    shots = {"": SCREENSHOTS / "overview.png", "adamw": SCREENSHOTS / "adamw.png"}
+    with site.serve(committed_html) as url:
+        problems = site.browser_problems(url, pages, shots)
+    assert problems == []
+    assert all(path.stat().st_size > 10_000 for path in shots.values())
+
+
+def test_the_overview_ladder_table_is_an_html_table(committed_html):
+    from playwright.sync_api import sync_playwright
+
+    with site.serve(committed_html) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=site.chromium_path(), args=site.LAUNCH_ARGS)
+        page = browser.new_page()
+        page.goto(url, wait_until="load")
+        headers = page.eval_on_selector_all("article table th", "cells => cells.map(c => c.textContent.trim())")
+        text = page.inner_text("article")
+        browser.close()
+    assert {"step", "best candidate", "val_loss (nats/char)", "decision"} <= set(headers)
+    assert "|---" not in text and "Final recipe" in text
+
+
+def test_links_hold_under_a_base_url(tools, tmp_path):
+    html = built_copy(ROOT, "/lmlab", tmp_path / "html")
+    pages = site.site_pages(html)
+    notebook = next(p for p in pages if p.endswith("-1"))  # a notebook page (its slug follows its chapter's)
+    with site.serve(html, "/lmlab") as url:
+        assert url.endswith("/lmlab/")
+        # every link of the navigation and of these pages is followed, so every page is reached
+        problems = site.browser_problems(url, ["", "adamw", notebook])
+    assert problems == []
+
+
+# ------------------------------------------------------------------ planted defects
+
+PLANTS = '''# %% [markdown]
+# # Notebook: planted outputs
+
+# %%
+from matplotlib.figure import Figure
+from IPython.display import Markdown
+from lmlab.report import markdown, setup_notebook
+
+setup_notebook()
+
+
+def figure(ys):
+    fig = Figure(figsize=(4, 3))
+    fig.subplots().plot([1, 2, 3], ys)
+    return fig
+
+
+# %%
+#| label: plant-figure
+figure([3, 1, 2])
+
+# %%
+#| label: plant-figure-to-lose
+figure([1, 3, 2])
+
+# %%
+#| label: plant-html-table
+markdown("| a | b |\\n|---|---|\\n| 1 | `<unk>` |")
+
+# %%
+#| label: plant-markdown-table
+Markdown("| a | b |\\n|---|---|\\n| 1 | 2 |")
+'''
+GONE = "# %% [markdown]\n# # Notebook: its page goes missing\n\n# %%\n#| label: gone-text\nprint('a cell')\n"
+PAGES = {
+    "clean": ":::{figure} #plant-figure\n:label: fig-plant\nA figure.\n:::\n\n```{embed} #plant-html-table\n:remove-input: true\n```\n",
+    "table": "```{embed} #plant-markdown-table\n:remove-input: true\n```\n",
+    "image": ":::{figure} #plant-figure-to-lose\n:label: fig-lost\nIts image file goes missing.\n:::\n",
+    "source": "```{embed} #gone-text\n:remove-input: true\n```\n\n:::{figure} #plant-figure\n:label: fig-again\nA figure.\n:::\n",
+    "script": "A page whose HTML gets a script that throws.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def planted(tools, tmp_path_factory):
+    """A small project with one defect planted on each page but the first, built once and checked
+    in one browser session: (the pages, the problems found)."""
+    root = tmp_path_factory.mktemp("plants")
+    (root / "notebooks").mkdir()
+    for name, text in (("plants", PLANTS), ("gone", GONE)):
+        (root / "notebooks" / f"{name}.py").write_text(text)
+        notebooks.execute(root / "notebooks" / f"{name}.py")
+    for name, body in PAGES.items():
+        (root / f"{name}.md").write_text(f"---\ntitle: The {name} page\n---\n\n{body}")
+    toc = "".join(f"    - file: {name}.md\n" for name in PAGES)
+    (root / "myst.yml").write_text(f"version: 1\nproject:\n  title: plants\n  toc:\n{toc}"
+                                   "    - file: notebooks/plants.ipynb\n    - file: notebooks/gone.ipynb\n"
+                                   "site:\n  template: book-theme\n")
+    site.theme_folder(root).parent.mkdir(parents=True)
+    os.symlink(site.theme_folder(ROOT), site.theme_folder(root))
+    html = site.build_html(root)
+    pages = site.site_pages(html)
+    assert pages[:5] == ["", "table", "image", "source", "script"]  # the first page is the index
+
+    lost = re.search(r'src="/(build/[0-9a-f]+\.png)"', (html / "image" / "index.html").read_text()).group(1)
+    (html / lost).unlink()
+    shutil.rmtree(html / "gone")
+    (html / "gone.json").unlink()
+    script = html / "script" / "index.html"
+    script.write_text(script.read_text().replace("</body>", "<script>throw new Error('planted defect')</script></body>"))
+    with site.serve(html) as url:
+        return pages, site.browser_problems(url, pages[:5]), lost
+
+
+def test_the_clean_page_shows_nothing_broken(planted):
+    _, problems, _ = planted
+    # its sidebar links the notebook page that was removed, as every page's does
+    assert [p for p in problems if p.startswith("/: ") and "link to /gone" not in p] == []
+
+
+def test_a_markdown_table_output_fails(planted):
+    _, problems, _ = planted
+    assert "/table: Markdown table syntax shown as text: '| a | b |'" in problems
+
+
+def test_a_missing_image_fails(planted):
+    _, problems, lost = planted
+    assert any(p.startswith("/image: image did not load: ") and p.endswith(lost) for p in problems)
+
+
+def test_a_source_link_to_a_missing_page_fails(planted):
+    _, problems, _ = planted
+    assert "/source: link to /gone answers HTTP 404" in problems
+
+
+def test_a_javascript_error_fails(planted):
+    _, problems, _ = planted
+    assert any(p.startswith("/script: JavaScript error:") and "planted defect" in p for p in problems)
+
+
+def test_nothing_else_is_reported(planted):
+    _, problems, _ = planted
+    # the sidebar of every page links the missing notebook page too
+    expected = ("/table: Markdown", "/image: image did not load", "/script: JavaScript error", "link to /gone answers HTTP 404")
+    assert [p for p in problems if not any(e in p for e in expected)] == []
