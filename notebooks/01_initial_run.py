@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # Initial run: the challenge recipe
+# # Notebook 01: runs of the challenge recipe
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/01_initial_run.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/01_initial_run.ipynb)
 #
 # The challenge's training run unchanged: SGD at learning rate 6e-3 with a cosine schedule over
 # all steps, gradient clipping at 1.0, dropout 0.1, learned positions, LayerNorm, GELU, tied
@@ -23,18 +23,22 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
 from lmlab import plots, report
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
-PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-print(f"profile: {PROFILE}\ndata: {DATA}")
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
 
 # %%
-step = Ladder(PROFILE, DATA).step("baseline")  # three seeds; trains only the runs the store lacks
+# three seeds; trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("baseline")
 baseline = step.groups["SGD (challenge)"]
 groups = {"SGD (challenge)": baseline}
 

@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # AdamW and its learning rate
+# # Notebook 02: the AdamW learning-rate sweep
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/02_adamw.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/02_adamw.ipynb)
 #
 # One change from the challenge recipe: the optimizer becomes AdamW (betas 0.9/0.95, no weight
 # decay yet, the same cosine schedule). Adam's step size does not depend on the gradient's scale,
@@ -22,20 +22,25 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
 from lmlab import plots, report
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
-PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-print(f"profile: {PROFILE}\ndata: {DATA}")
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
 
 # %%
-step = Ladder(PROFILE, DATA).step("adamw")  # trains only the runs the store lacks
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("adamw")
 adamw = [r for runs in step.groups.values() for r in runs]
-best = {f"before: {step.recipe_label}": step.recipe_runs, step.winner: step.groups[step.winner]}
+before = f"before: {step.recipe_label}"
+best = {before: step.recipe_runs, step.winner: step.groups[step.winner]}
 
 # %%
 #| label: adamw-lr-sweep
@@ -43,11 +48,11 @@ plots.sweep(adamw, "lr", reference={step.recipe_label: step.recipe_runs})
 
 # %%
 #| label: adamw-loss
-plots.loss_curves(best, reference=f"before: {step.recipe_label}")
+plots.loss_curves(best, reference=before)
 
 # %%
 #| label: adamw-loss-interactive
-plots.loss_curves_plotly(report.step_groups(step), reference=f"before: {step.recipe_label}")
+plots.loss_curves_plotly(report.step_groups(step), reference=before)
 
 # %%
 #| label: adamw-results

@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # RMSNorm
+# # Notebook 06: RMSNorm runs
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/06_rmsnorm.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/06_rmsnorm.ipynb)
 #
 # LayerNorm centers and scales each vector; RMSNorm only scales it by its root mean square, with one fewer reduction and no bias.
 # Three seeds per candidate, starting from the best recipe of the ladder so far.
@@ -21,18 +21,22 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
 from lmlab import plots, report
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
-PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-print(f"profile: {PROFILE}\ndata: {DATA}")
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
 
 # %%
-step = Ladder(PROFILE, DATA).step("rmsnorm")  # trains only the runs the store lacks
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("rmsnorm")
 groups = report.step_groups(step)
 
 # %%

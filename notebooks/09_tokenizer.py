@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # Tokenizer
+# # Notebook 09: tokenizer runs
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/09_tokenizer.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/09_tokenizer.ipynb)
 #
 # The vocabulary trades sequence length against embedding size: a smaller BPE vocabulary makes longer sequences and a smaller embedding, a larger one the opposite; unigram segments differently; whitespace words need an <unk>. Nats per character compares them fairly.
 # Three seeds per candidate, starting from the best recipe of the ladder so far.
@@ -21,18 +21,22 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
 from lmlab import plots, report
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
-PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-print(f"profile: {PROFILE}\ndata: {DATA}")
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
 
 # %%
-step = Ladder(PROFILE, DATA).step("tokenizer")  # trains only the runs the store lacks
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("tokenizer")
 groups = report.step_groups(step)
 
 # %%
@@ -49,4 +53,5 @@ report.step_table(step)
 
 # %%
 #| label: tokenizer-topk
-plots.topk_compare({label: runs[0] for label, runs in step.groups.items()}, context=1)
+first_seeds = {label: runs[0] for label, runs in step.groups.items()}
+plots.topk_compare(first_seeds, context=1)

@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # Weight tying
+# # Notebook 10: untied-embedding runs
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/10_tying.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/10_tying.ipynb)
 #
 # The challenge shares the input embedding with the output projection. Untying gives the output its own matrix, at the price of another vocabulary-by-width block of parameters.
 # Three seeds per candidate, starting from the best recipe of the ladder so far.
@@ -21,18 +21,22 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
 from lmlab import plots, report
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
-PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-print(f"profile: {PROFILE}\ndata: {DATA}")
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
 
 # %%
-step = Ladder(PROFILE, DATA).step("tying")  # trains only the runs the store lacks
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("tying")
 groups = report.step_groups(step)
 
 # %%

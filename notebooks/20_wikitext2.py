@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # Word level: WikiText-2
+# # Notebook 20: WikiText-2 runs
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/20_wikitext2.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/20_wikitext2.ipynb)
 #
 # The challenge baseline and the ladder's final recipe, trained on WikiText-2 with the word-level
 # tokenizer and its standard 33,278-word vocabulary, scored as perplexity per word on the whole
@@ -23,22 +23,30 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
+import textwrap
+
 from lmlab import plots, report, wordlevel
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
-PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
 WORD_DATA = wordlevel.data()  # LMLAB_WORD_DATA overrides it
-print(f"profile: {PROFILE}\ntitles (for the recipe): {DATA}\nword-level data: {WORD_DATA}")
+print(report.describe(PROFILE, titles=DATA, words=WORD_DATA))
 
 # %%
-final = Ladder(PROFILE, DATA).final()  # the recipe, from the ladder's runs (trained if missing)
+# the recipe, from the ladder's runs (trained if missing)
+final = Ladder(PROFILE, DATA).final()
 recipes = {"challenge baseline (SGD)": {}, "final recipe": final.recipe_after}
 for label, recipe in recipes.items():
-    print(f"{label}: {wordlevel.transferable(recipe) or 'the profile as it is'}")
+    settings = wordlevel.transferable(recipe)
+    shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+    print(textwrap.fill(f"{label}: {shown or 'the profile as it is'}", 72))
 
 # %%
 groups = wordlevel.runs(PROFILE, WORD_DATA, recipes)

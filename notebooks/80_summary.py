@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # The ladder so far (summary)
+# # Notebook 80: the ladder summary
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/80_summary.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/80_summary.ipynb)
 #
 # Every complete step of the ladder, read from the run store (nothing is trained here): the best
 # candidate of each step with its mean ± std over seeds, whether it was adopted, and the change
@@ -22,18 +22,21 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmlab @ git+https://github.com/lmlab/lmlab"], check=True)
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-import json
 from pathlib import Path
 
 from lmlab import plots, report, wordlevel
-from lmlab.ladder import Ladder, final_comparison, ladder_groups, run_count, summary
+from lmlab.ladder import (Ladder, final_comparison, ladder_groups, run_count,
+                          summary, write_summary)
 
 report.setup_notebook()
-PROFILE, DATA = report.parameters()  # LMLAB_PROFILE and LMLAB_DATA override these
-print(f"profile: {PROFILE}\ndata: {DATA}")
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
 
 # %%
 ladder = Ladder(PROFILE, DATA)
@@ -42,8 +45,7 @@ groups = ladder_groups(results)
 for run in [r for runs in groups.values() for r in runs]:
     report.record_use(run)
 data = summary(results, PROFILE, ladder.fingerprint)
-Path("../results").mkdir(exist_ok=True)
-Path(f"../results/summary{'' if PROFILE == 'cpu' else '-' + PROFILE}.json").write_text(json.dumps(data, indent=1) + "\n")
+write_summary(data, Path("../results"))
 
 # %%
 #| label: ladder-table
@@ -76,5 +78,6 @@ report.final_table(data)
 #| label: profiles-table
 report.profiles_table(
     extra={"WikiText-2": {p: wordlevel.budget(p) for p in ("cpu", "full")}},
-    note=f"The ladder trains {run_count()} runs per profile; the WikiText-2 page adds 6.",
+    note=f"The ladder trains {run_count()} runs per profile; "
+    "the WikiText-2 page adds 6.",
 )

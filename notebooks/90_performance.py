@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # Performance
+# # Notebook 90: benchmark results
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/90_performance.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/90_performance.ipynb)
 #
 # Reads `benchmarks/results.json`, written by `python benchmarks/bench_train.py`, which measures
 # lmlab's training step against the challenge's own loop (benchmarks/reference.py) in one process

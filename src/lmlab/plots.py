@@ -194,31 +194,42 @@ def loss_curves_plotly(groups: Groups, reference: str | None = None):
         fig.add_trace(go.Scatter(x=xs, y=mean, name=label, line=dict(color=color, dash=dash),
                                  error_y=dict(type="data", array=std, visible=len(runs) > 1, thickness=1),
                                  hovertemplate="step %{x}<br>%{y:.4f} nats/char<extra>" + label + "</extra>"))
-    fig.update_layout(xaxis_title="optimizer step", yaxis_title=VAL_LABEL, height=420,
-                      margin=dict(l=60, r=20, t=30, b=80), template="plotly_white")
-    _plotly_footer(fig, _runs(groups))
+    fig.update_layout(xaxis_title="optimizer step", yaxis_title=VAL_LABEL, height=440)
+    _plotly_frame(fig, _runs(groups))
     return fig
 
 
 def ladder_plotly(groups: Groups, metric: str = "val_loss"):
+    """The ladder, one point per step (its best candidate); the axis names the step, the hover says
+    which candidate, its value and whether it was adopted."""
     import plotly.graph_objects as go
 
     rows = summary_rows(groups, metric)
-    hover = [f"{r['label']}<br>{r['mean']:.4f} ± {r['std']:.4f} (n={r['seeds']})"
+    steps = [r["label"].split(": ", 1)[0] for r in rows]
+    hover = [f"<b>{r['label']}</b><br>{r['mean']:.4f} ± {r['std']:.4f} (n={r['seeds']})"
              + ("" if r["delta"] is None else f"<br>change {r['delta']:+.4f}") for r in rows]
+    adopted = ["not adopted" not in r["label"] for r in rows]
     fig = go.Figure(go.Scatter(
-        x=[r["label"] for r in rows], y=[r["mean"] for r in rows], mode="lines+markers",
+        x=steps, y=[r["mean"] for r in rows], mode="lines+markers", name="best candidate",
+        marker=dict(size=9, color=COLORS[0], symbol=["circle" if a else "circle-open" for a in adopted]),
         error_y=dict(type="data", array=[r["std"] for r in rows]), hovertext=hover, hoverinfo="text",
     ))
-    fig.update_layout(yaxis_title=VAL_LABEL, height=420, margin=dict(l=60, r=20, t=30, b=110), template="plotly_white")
-    _plotly_footer(fig, _runs(groups))
+    fig.update_layout(yaxis_title=VAL_LABEL if metric == "val_loss" else metric, height=460, showlegend=False,
+                      xaxis=dict(tickangle=-35, automargin=True))
+    _plotly_frame(fig, _runs(groups))
     return fig
 
 
-def _plotly_footer(fig, runs: list[Run]) -> None:
-    fig.add_annotation(text=provenance(runs), xref="paper", yref="paper", x=0, y=-0.28, showarrow=False,
-                       font=dict(size=9, color="gray"), xanchor="left")
-
+def _plotly_frame(fig, runs: list[Run]) -> None:
+    """Provenance in small type at the top of the figure, where nothing else is (the axis labels are
+    at the bottom and may take any height), with room above the plot so the mode bar stays off the legend."""
+    where, _, ids = provenance(runs).partition(" · runs ")
+    fig.update_layout(
+        template="plotly_white",
+        title=dict(text=f"{where}<br>runs {ids}" if ids else where, x=0, xanchor="left", y=0.985, yanchor="top",
+                   font=dict(size=10, color="gray")),
+        margin=dict(l=60, r=20, t=80, b=40),
+    )
 
 
 def benchmark(results: dict) -> Figure:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import statistics
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from lmlab.runs import Run
 HUB_DATA = "julien040/hacker-news-posts"
 LOCAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "hn-titles" / "titles.txt"
 RUN_LOG_ENV = "LMLAB_RUN_LOG"
+LADDER_NOTE = re.compile(r"^ladder \w+: ")
 
 
 def in_colab() -> bool:
@@ -24,15 +26,36 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def parameters() -> tuple[str, str]:
-    """(profile, data) for a notebook: environment first (LMLAB_PROFILE, LMLAB_DATA); else `full`
-    on a GPU and `cpu` elsewhere; the offline copy of the titles beside the project when present,
-    else the hub dataset."""
+def default_profile() -> str:
+    """`full` on a GPU, `cpu` elsewhere."""
     import torch
 
-    profile = os.environ.get("LMLAB_PROFILE") or ("full" if torch.cuda.is_available() else "cpu")
+    return "full" if torch.cuda.is_available() else "cpu"
+
+
+def parameters() -> tuple[str, str]:
+    """(profile, data) for a notebook: environment first (LMLAB_PROFILE, LMLAB_DATA); else the
+    default profile; the offline copy of the titles beside the project when present, else the hub
+    dataset."""
+    profile = os.environ.get("LMLAB_PROFILE") or default_profile()
     data = os.environ.get("LMLAB_DATA") or (str(LOCAL_DATA) if LOCAL_DATA.exists() else HUB_DATA)
     return profile, data
+
+
+def data_name(data: str) -> str:
+    """A data source as a reader should see it: a hub name as it is, a local path by its file or
+    folder name (the machine's absolute path means nothing on the page)."""
+    from lmlab.data import source_kind
+
+    try:
+        return data if source_kind(data) == "hub" else Path(data).name
+    except Exception:  # a source that does not exist: its name is still the best description
+        return Path(data).name
+
+
+def describe(profile: str, **sources: str) -> str:
+    """The parameters line a notebook prints: `profile: cpu · data: titles.txt`."""
+    return " · ".join([f"profile: {profile}", *(f"{name}: {data_name(data)}" for name, data in sources.items())])
 
 
 def setup_notebook() -> None:
@@ -83,11 +106,28 @@ def summary_rows(groups: dict[str, list[Run]], metric: str = "val_loss") -> list
     return rows
 
 
-def markdown(text: str):
-    try:
-        from IPython.display import Markdown
-    except ImportError:  # outside IPython the text itself is the most useful thing to return
-        return text
+class Markdown:
+    """Text written in Markdown (tables, emphasis, code), displayed as HTML.
+
+    The site's theme shows a `text/markdown` output as its source, pipes and all, but renders
+    `text/html`; so a notebook shows this as HTML. Raw HTML inside the text is escaped rather than
+    passed through, so `<unk>` reads as written. `str()` gives the Markdown back."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        from markdown_it import MarkdownIt
+
+        return MarkdownIt("commonmark", {"html": False}).enable("table").render(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def markdown(text: str) -> Markdown:
     return Markdown(text)
 
 
@@ -122,11 +162,11 @@ def step_table(result):
     base_mean, base_std = mean_std(final_values(before)) if before else (math.nan, math.nan)
     lines = [
         "| | change | parameters | seeds | val_loss (nats/char) | vs. before | legacy metric | note |",
-        "|---|---|---|---|---|---|---|---|",
+        "|:---|:---|---:|---:|---:|---:|---:|:---|",
     ]
     if before:
         lines.append(f"| before: {result.recipe_label} | | {parameter_counts(before)} | {len(before)} | {base_mean:.4f} ± {base_std:.4f} | | "
-                     f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f} | {'; '.join(sorted({r.note for r in before}))} |")
+                     f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f} | {notes(before)} |")
     for label, runs in result.groups.items():
         change = ", ".join(f"{k}={v}" for k, v in result.step.candidates[label].items()) or "none"
         diverged = [r for r in runs if r.status != "done"]
@@ -135,12 +175,18 @@ def step_table(result):
         delta = "" if not before else f"{mean - base_mean:+.4f}"
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
         name = label if result.step.eligible(label) else f"{label} (not eligible)"
-        lines.append(f"| {name} | `{change}` | {parameter_counts(runs)} | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {'; '.join(sorted({r.note for r in runs}))} |")
+        lines.append(f"| {name} | `{change}` | {parameter_counts(runs)} | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {notes(runs)} |")
     lines += ["", decision(result)]
     for label, why in result.step.not_eligible.items():
         lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
     lines += ["", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
     return markdown("\n".join(lines))
+
+
+def notes(runs: list[Run]) -> str:
+    """The runs' notes, less the ones the ladder writes itself ("ladder adamw: AdamW lr 0.002"),
+    which only repeat the row's label."""
+    return "; ".join(sorted({r.note for r in runs if r.note and not LADDER_NOTE.match(r.note)}))
 
 
 def parameter_counts(runs: list[Run]) -> str:
@@ -167,7 +213,7 @@ def decision(result) -> str:
 def benchmark_table(results: dict):
     """The benchmark results per profile as a Markdown table."""
     lines = ["| profile | variant | train tok/s | vs. reference | MFU | eval tok/s | peak memory (MB) |",
-             "|---|---|---|---|---|---|---|"]
+             "|:---|:---|---:|---:|---:|---:|---:|"]
     for profile, r in results["profiles"].items():
         ref = r["train_tok_per_s"]["reference"]
         for variant, tps in r["train_tok_per_s"].items():
@@ -185,7 +231,7 @@ def benchmark_table(results: dict):
 
 def ladder_table(summary: dict):
     """The ladder summary (lmlab.ladder.summary) as a Markdown table, with the final ratio to the baseline."""
-    lines = ["| step | best candidate | val_loss (nats/char) | change | decision |", "|---|---|---|---|---|"]
+    lines = ["| step | best candidate | val_loss (nats/char) | change | decision |", "|:---|:---|---:|---:|:---|"]
     previous = None
     for step in summary["steps"]:
         best = step["candidates"][step["best"]]
@@ -210,7 +256,7 @@ def profile_table(profiles: dict, profile: str = "cpu", variants=("reference", "
         return markdown(f"*No profile of the `{profile}` profile recorded yet: run benchmarks/profile_step.py.*")
     shares = {v: {op["name"]: op["share"] for op in r["ops"]} for v, r in records.items()}
     names = sorted({n for s in shares.values() for n in s}, key=lambda n: -max(s.get(n, 0) for s in shares.values()))[:top]
-    lines = ["| operator | " + " | ".join(f"{v} (share of step)" for v in records) + " |", "|---|" + "---|" * len(records)]
+    lines = ["| operator | " + " | ".join(f"{v} (share of step)" for v in records) + " |", "|:---|" + "---:|" * len(records)]
     for name in names:
         lines.append(f"| `{name}` | " + " | ".join(f"{shares[v][name]:.1%}" if name in shares[v] else "" for v in records) + " |")
     lines.append("| **CPU time per step** | " + " | ".join(f"**{r['step_ms']:,.0f} ms**" for r in records.values()) + " |")
@@ -232,7 +278,7 @@ def final_table(summary: dict):
     last = next(s for s in reversed(summary["steps"]) if s["adopted"])
     best = last["candidates"][last["best"]]
     lines = ["| | parameters | " + " | ".join(f"seed {s}" for s in baseline["seeds"]) + " | mean ± std |",
-             "|---|---|" + "---|" * (len(baseline["seeds"]) + 1)]
+             "|:---|---:|" + "---:|" * (len(baseline["seeds"]) + 1)]
     for label, c in (("challenge baseline (SGD)", baseline), (f"final recipe ({final['label']})", best)):
         by_seed = dict(zip(c["seeds"], c["val_loss"]))
         size = f"{c['parameters'] / 1e6:.2f}M" if c.get("parameters") else ""
@@ -259,7 +305,7 @@ def profiles_table(profiles=("cpu", "full"), extra: dict[str, dict] | None = Non
         return f"| {name} | {shown} | {known[key].metadata['help']} |"
 
     changed = [k for k in known if k != "profile" and len({repr(getattr(c, k)) for c in configs.values()}) > 1]
-    lines = [f"| setting | {' | '.join(profiles)} | meaning |", "|---|" + "---|" * len(profiles) + "---|"]
+    lines = [f"| setting | {' | '.join(profiles)} | meaning |", "|:---|" + "---:|" * len(profiles) + ":---|"]
     lines += [row(f"`{key}`", key, [getattr(configs[p], key) for p in profiles]) for key in changed]
     for name, budgets in (extra or {}).items():  # a budget's missing values are its profile's
         for key in sorted({k for p in profiles for k in budgets.get(p, {})}):
