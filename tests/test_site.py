@@ -93,6 +93,7 @@ def test_the_overview_ladder_table_is_an_html_table(committed_html):
         browser = p.chromium.launch(executable_path=site.chromium_path(), args=site.LAUNCH_ARGS)
         page = browser.new_page()
         page.goto(url, wait_until="load")
+        page.wait_for_selector("article table th")  # notebook outputs render after the page loads
         headers = page.eval_on_selector_all("article table th", "cells => cells.map(c => c.textContent.trim())")
         text = page.inner_text("article")
         browser.close()

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import lmlab
+from lmlab.cli import main
 from conftest import TINY, WIKITEXT, interrupted_run
 from lmlab.config import make_config
 from lmlab.model import GPT, ModelConfig
@@ -104,13 +105,20 @@ def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(runs_dir, tmp
 
 
 def run_cli(*args, cwd=None):
+    """The real command, in a new process: its exit code and what it prints, tracebacks included."""
     return subprocess.run([sys.executable, "-m", "lmlab", *args], capture_output=True, text=True, cwd=cwd)
 
 
-def test_cli_dry_run_reports_the_challenge_parameter_count():
-    out = run_cli("train", "--profile", "full", "--dry-run")
-    assert out.returncode == 0
-    assert "parameters: 27,172,864" in out.stdout
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """The same entry point in this process (no interpreter start-up): (exit code, stdout, stderr)."""
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_dry_run_reports_the_challenge_parameter_count(capsys):
+    code, out, _ = cli(capsys, "train", "--profile", "full", "--dry-run")
+    assert code == 0 and "parameters: 27,172,864" in out
 
 
 def test_cli_bad_input_is_one_line_without_traceback():
@@ -121,30 +129,31 @@ def test_cli_bad_input_is_one_line_without_traceback():
     assert "choose one of: gelu, relu, swiglu" in out.stderr
 
 
-def test_cli_unreachable_hub(tmp_path):
-    out = run_cli("train", "--profile", "smoke", "--runs", str(tmp_path))
-    assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert "cannot reach the Hugging Face Hub" in out.stderr and "data=" in out.stderr
+def test_cli_unreachable_hub(tmp_path, capsys):
+    code, _, err = cli(capsys, "train", "--profile", "smoke", "--runs", str(tmp_path))
+    assert code == 2 and "cannot reach the Hugging Face Hub" in err and "data=" in err
 
 
-def test_cli_sweep_runs_the_grid_and_ends_with_the_compare_table(runs_dir):
+def test_cli_sweep_runs_the_grid_and_ends_with_the_compare_table(runs_dir, capsys):
     words = [f"{k}={v}" for k, v in TINY.items()]
-    out = run_cli("train", "--profile", "smoke", "--runs", str(runs_dir), "--no-progress", "lr=1e-2,3e-3", "seed=1,2", *words)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.strip().splitlines()
+    code, out, err = cli(capsys, "train", "--profile", "smoke", "--runs", str(runs_dir), "--no-progress", "lr=1e-2,3e-3", "seed=1,2", *words)
+    assert code == 0, err
+    lines = out.strip().splitlines()
     header = lines[0].split()
     assert header[:4] == ["run", "status", "lr", "seed"] and "val_loss" in header
     assert len(lines) == 5 and all(" done " in line for line in lines[1:])
-    listing = run_cli("runs", "list", "--runs", str(runs_dir))
-    assert len(listing.stdout.strip().splitlines()) == 5
+    _, listing, _ = cli(capsys, "runs", "list", "--runs", str(runs_dir))
+    assert len(listing.strip().splitlines()) == 5
     first = lines[1].split()[0]
-    shown = json.loads(run_cli("runs", "show", first[:6], "--runs", str(runs_dir)).stdout)
+    shown = json.loads(cli(capsys, "runs", "show", first[:6], "--runs", str(runs_dir))[1])
     assert shown["run_id"] == first and shown["config"]["lr"] == 1e-2
 
 
-def test_cli_settings_may_come_before_and_after_options():
-    out = run_cli("train", "lr=1e-3", "--profile", "smoke", "--dry-run", "note=a b, c")
-    assert out.returncode == 0, out.stderr
-    resolved = json.loads(out.stdout[: out.stdout.rindex("}") + 1])
+def test_cli_settings_may_come_before_and_after_options(capsys):
+    code, out, err = cli(capsys, "train", "lr=1e-3", "--profile", "smoke", "--dry-run", "note=a b, c")
+    assert code == 0, err
+    resolved = json.loads(out[: out.rindex("}") + 1])
     assert (resolved["lr"], resolved["note"], resolved["profile"]) == (1e-3, "a b, c", "smoke")
-    assert run_cli("train", "--bogus").returncode == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--bogus"])
+    assert exit_.value.code == 2

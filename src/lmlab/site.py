@@ -154,11 +154,17 @@ LAUNCH_ARGS = [  # no sandbox as root, and no background traffic to Google on a 
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run"]
 
-OUTPUT_WAIT_MS = 30_000  # a bound on a hang, far above the second an output takes
-# a notebook output shows "Loading...", then nothing, then its rendered form (a JupyterLab output
-# area, or the theme's own "safe" image and text outputs)
-_OUTPUTS_RENDERED = """() => [...document.querySelectorAll('article [data-name="outputs-container"]')]
-  .every(o => o.children.length === 0 || o.querySelector('.jp-OutputArea-output, [data-name^="safe-output"]'))"""
+READY_WAIT_MS = 30_000  # a bound on a hang, far above the second a page takes
+# Ready: every notebook output rendered (it shows "Loading...", then nothing, then a JupyterLab
+# output area or the theme's own "safe" image and text outputs), every image settled (loaded or
+# failed), every plotly figure drawn.
+_READY = """() => {
+  const article = document.querySelector('article') || document.body;
+  return [...article.querySelectorAll('[data-name="outputs-container"]')]
+      .every(o => o.children.length === 0 || o.querySelector('.jp-OutputArea-output, [data-name^="safe-output"]'))
+    && [...article.querySelectorAll('img[src]')].every(i => i.complete)
+    && [...article.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('.trace'));
+}"""
 
 _PAGE_STATE = """() => {
   const article = document.querySelector('article') || document.body;
@@ -250,12 +256,11 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
             return {"status": response.status if response else "no response"}
         await page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 800) "
                             "{ window.scrollTo(0, y); await new Promise(r => requestAnimationFrame(r)); } }")
-        await page.wait_for_load_state("networkidle")
         stalled = []
-        try:  # notebook outputs render after the page has loaded, each saying "Loading..." until then
-            await page.wait_for_function(_OUTPUTS_RENDERED, timeout=OUTPUT_WAIT_MS)
+        try:
+            await page.wait_for_function(_READY, timeout=READY_WAIT_MS)
         except PlaywrightTimeout:
-            stalled.append(f"a notebook output was still loading after {OUTPUT_WAIT_MS / 1000:.0f} s")
+            stalled.append(f"the page was still loading (an output, an image or a plotly figure) after {READY_WAIT_MS / 1000:.0f} s")
         state = await page.evaluate(_PAGE_STATE)
         if screenshot:  # from the top, so the sticky header sits where a reader sees it
             await page.evaluate("window.scrollTo(0, 0)")
