@@ -41,9 +41,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=None, help="kernels at once (default: lmlab's default)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="lmlab-bench-", dir=ROOT.parent))
+    clone = Path(tempfile.mkdtemp(prefix="lmlab-bench-", dir=ROOT.parent))  # ../shared beside it, as beside ROOT
+    workdir = Path(tempfile.mkdtemp(prefix="lmlab-bench-cache-"))
     try:
-        clone = workdir / "lmlab"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         commit = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
         env = {k: v for k, v in os.environ.items() if not k.startswith("LMLAB_")}
@@ -63,6 +63,7 @@ def main() -> int:
         per_notebook = {p.stem: json.loads(p.read_text())["metadata"]["lmlab"]["seconds"]
                         for p in sorted((clone / "notebooks").glob("[0-9]*.ipynb"))}
     finally:
+        shutil.rmtree(clone, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
 
     record = {
