@@ -10,11 +10,13 @@ from lmlab.config import make_config
 SWITCHES = {
     "pos": ["learned", "rope"],
     "norm": ["layer", "rms"],
-    "mlp": ["gelu", "relu", "swiglu"],
+    "mlp": ["gelu", "relu", "relu2", "swiglu"],
     "tie_embeddings": [True, False],
     "init": ["normal", "scaled"],
     "title_mask": [False, True],
     "bias": [True, False],
+    "qk_norm": [False, True],
+    "logit_softcap": [0.0, 15.0],
 }
 
 
@@ -32,6 +34,7 @@ def one_switch_at_a_time():
         for v in values[1:]:
             yield {key: v}
     yield {"optimizer": "adamw"}
+    yield {"optimizer": "muon"}
 
 
 @pytest.mark.parametrize("switch", list(one_switch_at_a_time()), ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
@@ -113,3 +116,31 @@ def test_schedules_shape(schedule):
         assert f[0] < 0.2 and f[-1] < 0.1  # warms up, decays to the end
     if schedule == "wsd":
         assert f[10:80] == [1.0] * 70
+
+
+def test_muon_takes_the_block_matrices_and_adamw_the_rest_each_at_its_own_rate():
+    from lmlab.optim import OptimizerChain, set_lr
+
+    model = GPT(tiny(tie_embeddings=False))
+    cfg = make_config("smoke", optimizer="muon", lr=3e-3, muon_lr=0.02, weight_decay=0.1, muon_weight_decay=0.05)
+    opt = make_optimizer(cfg, model, torch.device("cpu"))
+    assert isinstance(opt, OptimizerChain)
+    adamw, muon = opt.optimizers
+    in_muon = {id(p) for g in muon.param_groups for p in g["params"]}
+    in_adamw = {id(p) for g in adamw.param_groups for p in g["params"]}
+    assert in_muon.isdisjoint(in_adamw) and in_muon | in_adamw == {id(p) for p in model.parameters()}
+    assert in_muon == {id(p) for n, p in model.named_parameters() if n.startswith("blocks.") and p.dim() == 2}
+    assert id(model.head.weight) in in_adamw and id(model.token_emb.weight) in in_adamw
+    assert muon.param_groups[0]["weight_decay"] == 0.05
+    set_lr(opt, cfg, 0.5)
+    assert {g["lr"] for g in muon.param_groups} == {0.01} and {g["lr"] for g in adamw.param_groups} == {1.5e-3}
+    assert opt.param_groups[0]["lr"] == 1.5e-3  # the rate a run logs as `lr` is AdamW's
+
+
+def test_a_setting_added_later_keeps_every_earlier_run_id():
+    from lmlab.config import run_id
+
+    # computed before qk_norm, logit_softcap, muon_lr and muon_weight_decay existed
+    assert run_id(make_config("cpu", data="titles.txt", optimizer="adamw", lr=2e-3), "f" * 16) == "b2d7b347f400"
+    assert run_id(make_config("full"), "0" * 16) == "483413cd4b02"
+    assert run_id(make_config("full", qk_norm=True), "0" * 16) != "483413cd4b02"

@@ -149,3 +149,23 @@ def test_profile_table_puts_the_variants_side_by_side():
     table = str(report.profile_table({"cpu/reference": rec("reference", 600, 400), "cpu/lmlab": rec("lmlab", 600, 100)}))
     assert "| `aten::mm` | 60.0% | 85.7% |" in table and "| **CPU time per step** | **200 ms** | **140 ms** |" in table
     assert "No profile" in str(report.profile_table({}, "full"))
+
+
+def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build"))
+    for name in ("02-adamw.md", "03-schedule.md"):  # both lose their prefix: each has a "Figure 1"
+        page = broken / "content" / name
+        page.write_text(page.read_text().replace("numbering:\n", "numbering_removed:\n").replace('  enumerator: ', '  _: '))
+    page = broken / "content" / "04-init.md"
+    page.write_text(page.read_text().replace("title: Scaled residual init", "title: AdamW", 1))
+    out = lmlab("check", cwd=broken)
+    assert out.returncode == 1
+    assert "Figure 1 is numbered on 2 pages (/content/02-adamw.md, /content/03-schedule.md)" in out.stderr
+    assert "2 pages are titled 'AdamW' (/content/02-adamw.md, /content/04-init.md)" in out.stderr
+
+
+def test_notebook_outputs_name_no_path_of_the_machine(project):
+    for notebook in (project / "notebooks").glob("*.ipynb"):
+        text = json.dumps([cell.get("outputs", []) for cell in json.loads(notebook.read_text())["cells"]])
+        assert str(ROOT) not in text and str(project) not in text, notebook.name

@@ -154,6 +154,7 @@ PAGES = {
     "image": ":::{figure} #plant-figure-to-lose\n:label: fig-lost\nIts image file goes missing.\n:::\n",
     "source": "```{embed} #gone-text\n:remove-input: true\n```\n\n:::{figure} #plant-figure\n:label: fig-again\nA figure.\n:::\n",
     "script": "A page whose HTML gets a script that throws.\n",
+    "asset": "A page whose HTML asks for a stylesheet that is not there.\n",
 }
 
 
@@ -176,7 +177,7 @@ def planted(tools, tmp_path_factory):
     os.symlink(site.theme_folder(ROOT), site.theme_folder(root))
     html = site.build_html(root)
     pages = site.site_pages(html)
-    assert pages[:5] == ["", "table", "image", "source", "script"]  # the first page is the index
+    assert pages[:6] == ["", "table", "image", "source", "script", "asset"]  # the first page is the index
 
     lost = re.search(r'src="/(build/[0-9a-f]+\.png)"', (html / "image" / "index.html").read_text()).group(1)
     (html / lost).unlink()
@@ -184,8 +185,10 @@ def planted(tools, tmp_path_factory):
     (html / "gone.json").unlink()
     script = html / "script" / "index.html"
     script.write_text(script.read_text().replace("</body>", "<script>throw new Error('planted defect')</script></body>"))
+    asset = html / "asset" / "index.html"
+    asset.write_text(asset.read_text().replace("</head>", '<link rel="stylesheet" href="/planted-missing.css"></head>'))
     with site.serve(html) as url:
-        return pages, site.browser_problems(url, pages[:5]), lost
+        return pages, site.browser_problems(url, pages[:6]), lost
 
 
 def test_the_clean_page_shows_nothing_broken(planted):
@@ -214,8 +217,14 @@ def test_a_javascript_error_fails(planted):
     assert any(p.startswith("/script: JavaScript error:") and "planted defect" in p for p in problems)
 
 
+def test_a_missing_asset_fails(planted):
+    _, problems, _ = planted
+    assert "/asset: asks for /planted-missing.css, which answers 404 or worse" in problems
+
+
 def test_nothing_else_is_reported(planted):
     _, problems, _ = planted
     # the sidebar of every page links the missing notebook page too
-    expected = ("/table: Markdown", "/image: image did not load", "/script: JavaScript error", "link to /gone answers HTTP 404")
+    expected = ("/table: Markdown", "/image: image did not load", "/script: JavaScript error", "link to /gone answers HTTP 404",
+                "/asset: asks for /planted-missing.css")
     assert [p for p in problems if not any(e in p for e in expected)] == []

@@ -86,8 +86,10 @@ def test_word_level_on_wikitext_reports_test_perplexity(runs_dir):
     assert run.final["val_loss"] == run.metrics[-1]["val_loss"]  # the last evaluation is reused, not repeated
 
 
-def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(runs_dir, tmp_path, monkeypatch):
-    settings = dict(TINY, checkpoint_every=3, dropout=0.1, optimizer="adamw", lr=2e-3)
+@pytest.mark.parametrize("optimizer", [dict(optimizer="adamw", lr=2e-3), dict(optimizer="muon", lr=2e-3, muon_lr=0.02)],
+                         ids=["adamw", "muon"])
+def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(runs_dir, tmp_path, monkeypatch, optimizer):
+    settings = dict(TINY, checkpoint_every=3, dropout=0.1, **optimizer)
     whole = lmlab.run("smoke", runs_dir=tmp_path / "whole", progress=False, **settings)
 
     interrupted_run(monkeypatch, 8, runs_dir=runs_dir, **settings)
@@ -126,7 +128,7 @@ def test_cli_bad_input_is_one_line_without_traceback():
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "unknown setting 'optimiser'; did you mean 'optimizer'?" in out.stderr
     out = run_cli("train", "--profile", "smoke", "mlp=glu")
-    assert "choose one of: gelu, relu, swiglu" in out.stderr
+    assert "choose one of: gelu, relu, relu2, swiglu" in out.stderr
 
 
 def test_cli_unreachable_hub(tmp_path, capsys):

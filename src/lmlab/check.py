@@ -96,6 +96,18 @@ def duplicate_numbers(docs: list[dict]) -> list[str]:
             for (kind, number), where in pages.items() if len(set(where)) > 1]
 
 
+def duplicate_titles(docs: list[dict]) -> list[str]:
+    """Two pages of one title read as one in the sidebar, and a "Source:" link to a notebook named
+    like the page it sits on reads as a link to itself."""
+    pages: dict[str, list[str]] = {}
+    for doc in docs:
+        title = (doc.get("frontmatter") or {}).get("title")
+        if title:
+            pages.setdefault(title, []).append(doc.get("location", "?"))
+    return [f"{len(where)} pages are titled '{title}' ({', '.join(sorted(where))}); give each its own title"
+            for title, where in pages.items() if len(where) > 1]
+
+
 def duplicate_labels(sources: list[Path]) -> list[str]:
     seen: dict[str, str] = {}
     problems = []
@@ -122,4 +134,4 @@ def check(root: Path) -> list[str]:
     docs = [json.loads(page.read_text(encoding="utf-8")) for page in pages]
     for doc in docs:
         problems += page_problems(doc)
-    return problems + duplicate_numbers(docs)
+    return problems + duplicate_numbers(docs) + duplicate_titles(docs)

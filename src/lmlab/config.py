@@ -42,15 +42,20 @@ class Config:
     dropout: float = _setting(0.1, "dropout probability", low=0.0, high=0.9)
     pos: str = _setting("learned", "position encoding", choices=("learned", "rope"))
     norm: str = _setting("layer", "normalization layer", choices=("layer", "rms"))
-    mlp: str = _setting("gelu", "feed-forward block", choices=("gelu", "relu", "swiglu"))
+    mlp: str = _setting("gelu", "feed-forward block (relu2: squared ReLU)", choices=("gelu", "relu", "relu2", "swiglu"))
     tie_embeddings: bool = _setting(True, "share the input embedding with the output head")
     bias: bool = _setting(True, "biases in linear and norm layers")
     init: str = _setting("normal", "normal: N(0, 0.02) everywhere; scaled: GPT-2's 1/sqrt(2 n_layer) on residual projections", choices=("normal", "scaled"))
     title_mask: bool = _setting(False, "a token attends only to tokens of its own title")
+    qk_norm: bool = _setting(False, "RMS-normalize each head's queries and keys before attention")
+    logit_softcap: float = _setting(0.0, "squash the output logits into (-c, c) as c*tanh(x/c) (0 = off)", low=0.0)
     # optimization
-    optimizer: str = _setting("sgd", "optimizer", choices=("sgd", "adamw"))
+    optimizer: str = _setting("sgd", "optimizer (muon: Muon for the blocks' matrices, AdamW with lr and weight_decay for the rest)",
+                              choices=("sgd", "adamw", "muon"))
     lr: float = _setting(6e-3, "peak learning rate", low=0.0, low_open=True)
     weight_decay: float = _setting(0.0, "decoupled weight decay (adamw: not on norms, biases, embeddings)", low=0.0)
+    muon_lr: float = _setting(0.02, "Muon's peak learning rate (optimizer=muon), on the same schedule", low=0.0, low_open=True)
+    muon_weight_decay: float = _setting(0.0, "Muon's decoupled weight decay (optimizer=muon)", low=0.0)
     beta1: float = _setting(0.9, "adamw beta1", low=0.0, high=1.0)
     beta2: float = _setting(0.95, "adamw beta2", low=0.0, high=1.0)
     schedule: str = _setting("cosine", "learning-rate schedule over all steps", choices=("constant", "cosine", "warmup_cosine", "wsd"))
@@ -97,6 +102,10 @@ PROFILES: dict[str, dict] = {
         batch_size=32, epochs=1, evals_per_epoch=1, log_every=5,
     ),
 }
+
+ADDED_LATER = frozenset({"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay"})
+"""Settings added after runs were recorded: at their default they stay out of the run id, so that
+every run recorded before them keeps its id (and is found, not trained again)."""
 
 NO_SWEEP_KEYS = frozenset({"note", "probes"})
 """Free text: a comma inside is text, not a sweep."""
@@ -241,7 +250,9 @@ def from_dict(values: dict) -> Config:
 
 def run_id(cfg: Config, data_fingerprint: str) -> str:
     """Short content hash of everything that changes the numbers a run produces."""
-    hashed = {k: v for k, v in to_dict(cfg).items() if k not in EXECUTION_KEYS}
+    defaults = {name: f.default for name, f in settings().items()}
+    hashed = {k: v for k, v in to_dict(cfg).items()
+              if k not in EXECUTION_KEYS and not (k in ADDED_LATER and v == defaults[k])}
     hashed["data_fingerprint"] = data_fingerprint
     blob = json.dumps(hashed, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:12]

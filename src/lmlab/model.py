@@ -23,11 +23,13 @@ class ModelConfig:
     dropout: float = 0.1
     pos: str = "learned"  # learned | rope
     norm: str = "layer"  # layer | rms
-    mlp: str = "gelu"  # gelu | relu | swiglu
+    mlp: str = "gelu"  # gelu | relu | relu2 | swiglu
     tie_embeddings: bool = True
     bias: bool = True
     init: str = "normal"  # normal | scaled
     title_mask: bool = False
+    qk_norm: bool = False
+    logit_softcap: float = 0.0  # 0 = off
     eos_id: int = 1
 
     @classmethod
@@ -69,10 +71,13 @@ class CausalSelfAttention(nn.Module):
         self.dropout = cfg.dropout
         self.resid_drop = nn.Dropout(cfg.dropout)
         self.rotary = Rotary(self.head_dim, cfg.block_size) if cfg.pos == "rope" else None
+        self.qk_norm = cfg.qk_norm
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         B, T, C = x.size()
         q, k, v = self.qkv(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
+        if self.qk_norm:  # bounded attention logits, whatever the scale the projections grow to
+            q, k = F.rms_norm(q, (self.head_dim,)), F.rms_norm(k, (self.head_dim,))
         if self.rotary is not None:
             q, k = self.rotary(q), self.rotary(k)
         y = F.scaled_dot_product_attention(
@@ -103,6 +108,8 @@ class MLP(nn.Module):
             h = F.silu(self.gate(x)) * self.up(x)
         elif self.kind == "relu":
             h = F.relu(self.up(x))
+        elif self.kind == "relu2":
+            h = F.relu(self.up(x)).square()
         else:
             h = F.gelu(self.up(x))
         return self.drop(self.down(h))
@@ -166,6 +173,9 @@ class GPT(nn.Module):
         for block in self.blocks:
             x = block(x, mask)
         logits = self.head(self.ln_f(x))
+        if self.cfg.logit_softcap:  # smooth and bounded: no logit runs away early in training
+            cap = self.cfg.logit_softcap
+            logits = cap * torch.tanh(logits / cap)
         if targets is None:
             return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1), reduction=reduction, ignore_index=-100)

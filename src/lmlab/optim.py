@@ -1,7 +1,9 @@
 """Optimizers and learning-rate schedules.
 
 The schedule is a pure function of the step, so a resumed run needs no scheduler state and the
-challenge's `CosineAnnealingLR(T_max=max_steps)` is reproduced step for step.
+challenge's `CosineAnnealingLR(T_max=max_steps)` is reproduced step for step. `optimizer=muon`
+steps two torch optimizers as one: `torch.optim.Muon` for the blocks' weight matrices, AdamW for
+the embeddings, the head, the norms and the biases.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import torch
 from lmlab.config import Config
 
 
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """Decay matrices only: norms, biases and embeddings (all tensors under 2-D, plus embeddings) are left alone."""
+def param_groups(model: torch.nn.Module, weight_decay: float, exclude: frozenset[int] = frozenset()) -> list[dict]:
+    """Decay matrices only: norms, biases and embeddings (all tensors under 2-D, plus embeddings) are left alone.
+    Parameters whose id is in `exclude` (another optimizer's) are left out."""
     decay, no_decay = [], []
     embeddings = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
     for p in model.parameters():  # a tied weight appears once
-        if not p.requires_grad:
+        if not p.requires_grad or id(p) in exclude:
             continue
         is_matrix = p.dim() >= 2 and id(p) not in embeddings and p is not getattr(model, "pos_emb", None)
         (decay if is_matrix else no_decay).append(p)
@@ -28,15 +31,52 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     ]
 
 
-def make_optimizer(cfg: Config, model: torch.nn.Module, device: torch.device) -> torch.optim.Optimizer:
+class OptimizerChain:
+    """Several optimizers stepped as one, with one state dict for the checkpoint."""
+
+    def __init__(self, *optimizers: torch.optim.Optimizer):
+        self.optimizers = optimizers
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return [group for optimizer in self.optimizers for group in optimizer.param_groups]
+
+    def step(self) -> None:
+        for optimizer in self.optimizers:
+            optimizer.step()
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=set_to_none)
+
+    def state_dict(self) -> dict:
+        return {"optimizers": [optimizer.state_dict() for optimizer in self.optimizers]}
+
+    def load_state_dict(self, state: dict) -> None:
+        for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
+            optimizer.load_state_dict(saved)
+
+
+def muon_matrices(model: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """The weight matrices inside the transformer blocks (attention and MLP), which Muon updates."""
+    return [p for name, p in model.named_parameters() if p.requires_grad and p.dim() == 2 and name.startswith("blocks.")]
+
+
+def make_optimizer(cfg: Config, model: torch.nn.Module, device: torch.device):
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    matrices = muon_matrices(model) if cfg.optimizer == "muon" else []
     # the fused kernel runs the whole update in one pass; it exists on CPU and CUDA in torch >= 2.4
     fused = device.type in ("cpu", "cuda")
-    return torch.optim.AdamW(
-        param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=fused,
-        foreach=None if fused else True,
+    adamw = torch.optim.AdamW(
+        param_groups(model, cfg.weight_decay, exclude=frozenset(map(id, matrices))), lr=cfg.lr,
+        betas=(cfg.beta1, cfg.beta2), fused=fused, foreach=None if fused else True,
     )
+    if not matrices:
+        return adamw
+    # AdamW first: its group 0 carries `lr`, the rate every run logs
+    muon = torch.optim.Muon(matrices, lr=cfg.muon_lr, weight_decay=cfg.muon_weight_decay, adjust_lr_fn="original")
+    return OptimizerChain(adamw, muon)
 
 
 def lr_factor(cfg: Config, step: int, total_steps: int) -> float:
@@ -58,6 +98,9 @@ def lr_factor(cfg: Config, step: int, total_steps: int) -> float:
     return floor + (1 - floor) * (1 - progress)
 
 
-def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
+def set_lr(optimizer, cfg: Config, factor: float) -> None:
+    """Each optimizer's peak rate (Muon's own, the others' `lr`) times the schedule's factor."""
+    for opt in getattr(optimizer, "optimizers", (optimizer,)):
+        peak = cfg.muon_lr if isinstance(opt, torch.optim.Muon) else cfg.lr
+        for group in opt.param_groups:
+            group["lr"] = peak * factor

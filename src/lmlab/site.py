@@ -199,11 +199,15 @@ def browser_problems(site_url: str, pages: list[str], screenshots: dict[str, Pat
         problems += [f"{where}: JavaScript error: {e}" for e in state["errors"]]
         problems += [f"{where}: {s}" for s in state["stalled"]]
         problems += [f"{where}: asks another host for {o}" for o in state["outside"]]
+
         table = MARKDOWN_TABLE.search(state["text"])
         if table:
             shown = " ".join(table.group(0).split())  # the theme's text may hold non-breaking spaces
             problems.append(f"{where}: Markdown table syntax shown as text: {shown[:80]!r}")
-        problems += [f"{where}: image did not load: {i['src']}" for i in state["images"] if not i["ok"]]
+        broken_images = [i["src"] for i in state["images"] if not i["ok"]]
+        problems += [f"{where}: image did not load: {src}" for src in broken_images]
+        shown = {urlparse(src).path for src in broken_images}  # each missing file is reported once
+        problems += [f"{where}: asks for {m}, which answers 404 or worse" for m in state["missing"] if m not in shown]
         problems += [f"{where}: plotly figure {n + 1} drew no traces" for n, traces in enumerate(state["plotly"]) if not traces]
         problems += [f"{where}: code block wider than the column: {line!r}" for line in state["wide"]]
         anchors[urljoin(site_url, path)] = set(state["ids"])
@@ -239,8 +243,9 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
 
     site_host = urlparse(url).hostname
     page = await context.new_page()
-    errors, outside = [], []
+    errors, outside, missing = [], [], []
     page.on("pageerror", lambda e: errors.append(str(e).splitlines()[0]))
+    page.on("response", lambda r: missing.append(urlparse(r.url).path) if r.status >= 400 and urlparse(r.url).hostname == site_host else None)
 
     async def route(r):
         if urlparse(r.request.url).hostname == site_host:
@@ -267,7 +272,8 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
             await page.screenshot(path=str(screenshot), full_page=True)
     finally:
         await page.close()
-    return {**state, "errors": errors, "stalled": stalled, "outside": list(dict.fromkeys(outside))}
+    return {**state, "errors": errors, "stalled": stalled, "outside": list(dict.fromkeys(outside)),
+            "missing": list(dict.fromkeys(missing))}
 
 
 def _link_problems(site_url: str, links: list[tuple[str, str]], anchors: dict[str, set[str]]) -> list[str]:

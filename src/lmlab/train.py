@@ -349,7 +349,7 @@ class Trainer:
 
     def train_step(self) -> None:
         cfg = self.cfg
-        set_lr(self.optimizer, cfg.lr * lr_factor(cfg, self.step, self.total_steps))
+        set_lr(self.optimizer, cfg, lr_factor(cfg, self.step, self.total_steps))
         step_loss = torch.zeros((), device=self.device)
         for micro in range(cfg.grad_accum):
             x, y = self.batch(self.step, micro)
