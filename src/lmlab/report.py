@@ -157,16 +157,15 @@ def step_groups(result) -> dict[str, list[Run]]:
 
 def step_table(result):
     """A ladder step as a Markdown table (settings changed, mean ± std, change against the recipe
-    it starts from, notes) and the decision in one sentence, all computed from the runs."""
+    it starts from, notes when there are any) and the decision in one sentence, all computed from
+    the runs."""
     before = result.recipe_runs
     base_mean, base_std = mean_std(final_values(before)) if before else (math.nan, math.nan)
-    lines = [
-        "| | change | parameters | seeds | val_loss (nats/char) | vs. before | legacy metric | note |",
-        "|:---|:---|---:|---:|---:|---:|---:|:---|",
-    ]
+    rows = []
     if before:
-        lines.append(f"| before: {result.recipe_label} | | {parameter_counts(before)} | {len(before)} | {base_mean:.4f} ± {base_std:.4f} | | "
-                     f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f} | {notes(before)} |")
+        rows.append([f"before: {result.recipe_label}", "", parameter_counts(before), str(len(before)),
+                     f"{base_mean:.4f} ± {base_std:.4f}", "", f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f}",
+                     notes(before)])
     for label, runs in result.groups.items():
         change = ", ".join(f"{k}={v}" for k, v in result.step.candidates[label].items()) or "none"
         diverged = [r for r in runs if r.status != "done"]
@@ -175,7 +174,12 @@ def step_table(result):
         delta = "" if not before else f"{mean - base_mean:+.4f}"
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
         name = label if result.step.eligible(label) else f"{label} (not eligible)"
-        lines.append(f"| {name} | `{change}` | {parameter_counts(runs)} | {len(runs)} | {shown} | {delta} | {legacy:.4f} | {notes(runs)} |")
+        rows.append([name, f"`{change}`", parameter_counts(runs), str(len(runs)), shown, delta, f"{legacy:.4f}", notes(runs)])
+    header = ["", "change", "parameters", "seeds", "val_loss (nats/char)", "vs. before", "legacy metric", "note"]
+    align = [":---", ":---", "---:", "---:", "---:", "---:", "---:", ":---"]
+    if not any(row[-1] for row in rows):  # no notes: no empty column
+        header, align, rows = header[:-1], align[:-1], [row[:-1] for row in rows]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"] + ["| " + " | ".join(row) + " |" for row in rows]
     lines += ["", decision(result)]
     for label, why in result.step.not_eligible.items():
         lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
