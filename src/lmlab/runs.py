@@ -13,6 +13,7 @@ notebook without training.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -185,7 +186,7 @@ class Run:
             self._parsed[name] = cached
         if cached[2] is not None:
             raise cached[2]
-        return cached[1]
+        return copy.deepcopy(cached[1])  # the caller may change its copy; the cache stays as the file is
 
     @property
     def id(self) -> str:
