@@ -40,6 +40,9 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     table = str(report.final_table(data))
     assert f"**{ratio:.3f}**" in table and "challenge baseline (SGD)" in table and table.count("| seed") == 2
     assert data["complete"] and f"{base.groups['SGD (challenge)'][0].meta['num_params'] / 1e6:.2f}M" in table
+    paired = data["steps"][1]["candidates"]["adamw"]["paired_difference"]
+    assert paired["n"] == 2 and paired["low"] < paired["mean"] < paired["high"]  # AdamW against SGD, seed by seed
+    assert data["steps"][0]["candidates"]["SGD (challenge)"]["paired_difference"] is None  # nothing before the baseline
 
 
 def test_results_stop_at_the_first_incomplete_step(small_ladder):

@@ -17,7 +17,7 @@ from pathlib import Path
 from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError, RunDiverged, RunLocked
-from lmlab.report import mean_std, record_use
+from lmlab.report import mean_std, paired_difference, record_use
 from lmlab.runs import Run, RunStore
 
 SEEDS = (1, 2, 3)
@@ -233,7 +233,8 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
             mean, std = mean_std(values)
             candidates[label] = {"settings": r.step.candidates[label], "seeds": [run.config["seed"] for run in runs],
                                  "val_loss": values, "mean": group_mean(runs), "std": std, "runs": [run.id for run in runs],
-                                 "parameters": runs[0].meta.get("num_params") if runs else None}
+                                 "parameters": runs[0].meta.get("num_params") if runs else None,
+                                 "paired_difference": paired_difference(runs, r.recipe_runs)}
             if not r.step.eligible(label):
                 candidates[label]["not_eligible"] = r.step.not_eligible[label]
         steps.append({

@@ -86,6 +86,27 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+def paired_difference(runs: list[Run], baseline: list[Run], metric: str = "val_loss") -> dict | None:
+    """Candidate minus baseline seed by seed, over the seeds both have, with a 95% t interval
+    (n - 1 degrees of freedom): pairing cancels what a seed does to both. None under two pairs."""
+    from scipy import stats
+
+    base = {r.config.get("seed"): r.final.get(metric) for r in baseline}
+    diffs = [r.final.get(metric) - base[r.config.get("seed")] for r in runs
+             if r.config.get("seed") in base and all(v is not None and math.isfinite(v)
+                                                      for v in (r.final.get(metric), base[r.config.get("seed")]))]
+    if len(diffs) < 2:
+        return None
+    mean = statistics.fmean(diffs)
+    half = float(stats.t.ppf(0.975, len(diffs) - 1)) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
+
+
+def interval(paired: dict | None) -> str:
+    """The 95% interval of a paired difference (its mean is the table's change column)."""
+    return "" if paired is None else f"[{paired['low']:+.4f}, {paired['high']:+.4f}]"
+
+
 def final_values(runs: list[Run], metric: str = "val_loss") -> list[float]:
     return [r.final.get(metric) for r in runs]
 
@@ -164,7 +185,7 @@ def step_table(result):
     rows = []
     if before:
         rows.append([f"before: {result.recipe_label}", "", parameter_counts(before), str(len(before)),
-                     f"{base_mean:.4f} ± {base_std:.4f}", "", f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f}",
+                     f"{base_mean:.4f} ± {base_std:.4f}", "", "", f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f}",
                      notes(before)])
     for label, runs in result.groups.items():
         change = ", ".join(f"{k}={v}" for k, v in result.step.candidates[label].items()) or "none"
@@ -174,13 +195,17 @@ def step_table(result):
         delta = "" if not before else f"{mean - base_mean:+.4f}"
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
         name = label if result.step.eligible(label) else f"{label} (not eligible)"
-        rows.append([name, f"`{change}`", parameter_counts(runs), str(len(runs)), shown, delta, f"{legacy:.4f}", notes(runs)])
-    header = ["", "change", "parameters", "seeds", "val_loss (nats/char)", "vs. before", "legacy metric", "note"]
-    align = [":---", ":---", "---:", "---:", "---:", "---:", "---:", ":---"]
+        paired = interval(paired_difference(runs, before)) if before else ""
+        rows.append([name, f"`{change}`", parameter_counts(runs), str(len(runs)), shown, delta, paired, f"{legacy:.4f}", notes(runs)])
+    header = ["", "change", "parameters", "seeds", "val_loss (nats/char)", "vs. before", "paired 95% CI", "legacy metric", "note"]
+    align = [":---", ":---", "---:", "---:", "---:", "---:", "---:", "---:", ":---"]
     if not any(row[-1] for row in rows):  # no notes: no empty column
         header, align, rows = header[:-1], align[:-1], [row[:-1] for row in rows]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"] + ["| " + " | ".join(row) + " |" for row in rows]
     lines += ["", decision(result)]
+    if before:
+        lines += ["", "*Paired 95% CI: a t interval of the candidate minus the recipe, seed by seed; an interval "
+                      "that holds zero cannot tell the change from the seeds' noise.*"]
     for label, why in result.step.not_eligible.items():
         lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
     lines += ["", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
@@ -207,11 +232,18 @@ def decision(result) -> str:
     delta = mean - base_mean
     noise = max(std, base_std)
     size = "larger than" if abs(delta) > 2 * noise else "within two standard deviations of"
+    paired = paired_difference(result.groups[result.winner], result.recipe_runs)
+    if paired is None:
+        seeds = ""
+    else:
+        where = "below zero" if paired["high"] < 0 else "above zero" if paired["low"] > 0 else "around zero: not resolved"
+        seeds = (f" Paired over {paired['n']} seeds the change is {paired['mean']:+.4f}, 95% interval "
+                 f"[{paired['low']:+.4f}, {paired['high']:+.4f}], {where}.")
     if result.adopted:
         return (f"**Adopted:** {result.winner} lowers the validation loss by {-delta:.4f} nats/char "
-                f"({-delta / base_mean:.1%}), {size} the spread over seeds; the next step starts from it.")
+                f"({-delta / base_mean:.1%}), {size} the spread over seeds; the next step starts from it.{seeds}")
     return (f"**Not adopted:** the best candidate, {result.winner}, changes the validation loss by {delta:+.4f} "
-            f"nats/char ({size} the spread over seeds); the recipe stays {result.recipe_label}.")
+            f"nats/char ({size} the spread over seeds); the recipe stays {result.recipe_label}.{seeds}")
 
 
 def benchmark_table(results: dict):
@@ -235,20 +267,23 @@ def benchmark_table(results: dict):
 
 def ladder_table(summary: dict):
     """The ladder summary (lmlab.ladder.summary) as a Markdown table, with the final ratio to the baseline."""
-    lines = ["| step | best candidate | val_loss (nats/char) | change | decision |", "|:---|:---|---:|---:|:---|"]
+    lines = ["| step | best candidate | val_loss (nats/char) | change | paired 95% CI | decision |",
+             "|:---|:---|---:|---:|---:|:---|"]
     previous = None
     for step in summary["steps"]:
         best = step["candidates"][step["best"]]
         delta = "" if previous is None else f"{best['mean'] - previous:+.4f}"
         decision = "baseline" if previous is None else ("adopted" if step["adopted"] else f"not adopted; stays {step['starts_from']}")
-        lines.append(f"| {step['title']} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} (n={len(best['val_loss'])}) | {delta} | {decision} |")
+        lines.append(f"| {step['title']} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} (n={len(best['val_loss'])}) | {delta} | "
+                     f"{interval(best.get('paired_difference'))} | {decision} |")
         if step["adopted"]:
             previous = best["mean"]
     final = summary.get("final_recipe")
     if final:
         lines += ["", f"Final recipe{'' if summary.get('complete') else ' so far'}: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
                       f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at equal budget."]
-    lines += ["", f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · change: against the last adopted step.*"]
+    lines += ["", f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · change: against the last "
+                  f"adopted step · paired 95% CI: a t interval of the difference to the recipe the step started from, seed by seed.*"]
     return markdown("\n".join(lines))
 
 
