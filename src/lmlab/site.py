@@ -6,9 +6,10 @@ unpacks a local copy of the theme archive: `$LMLAB_MYST_THEME`, else
 
 `browser_problems` opens every page of a built site in headless Chromium, with every request to
 another host blocked, and reports what a reader would see broken: a JavaScript error, Markdown
-table syntax shown as text, an image that did not load, a plotly figure without traces, a
-"Source" link or a cross-reference that leads nowhere, a code block wider than the column, or
-a page that asks another host for an image, a frame or data.
+table syntax shown as text, an image that did not load, a plotly figure without traces, a page
+still loading after 30 s, a link ("Source" links and cross-references included) that leads to no
+page or no element, an asset that answers 404, a code block wider than the column, or a page
+that asks another host for an image, a font, a frame or data.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from lmlab.errors import LmlabError
 THEME_ENV = "LMLAB_MYST_THEME"
 BROWSER_ENV = "LMLAB_CHROMIUM"
 SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-# Requests the theme's own page head makes to CDNs (math fonts and styles, icon font, the matplotlib
-# widget's stylesheet). Blocked like every other host: a page passes only if it shows everything
-# without them.
+# Every request to another host is blocked, so a page passes only if it shows everything without
+# one; these kinds are reported too, as content a page needs from elsewhere. The theme's own head
+# asks CDNs for stylesheets and MathJax (math and icons, unused here): blocked, not reported.
 CONTENT_TYPES = ("image", "media", "font", "fetch", "xhr", "document", "websocket", "eventsource")
 MARKDOWN_TABLE = re.compile(r"^\s*\|.*\|\s*$|\|\s*:?-{3,}:?\s*\|", re.MULTILINE)
 
