@@ -159,3 +159,9 @@ def test_cli_settings_may_come_before_and_after_options(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["train", "--bogus"])
     assert exit_.value.code == 2
+
+
+def test_max_steps_stops_the_run_and_fits_the_schedule_to_it(runs_dir):
+    run = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **dict(TINY, max_steps=5, schedule="cosine"))
+    assert run.meta["total_steps"] == 5 and run.metrics[-1]["step"] == 5
+    assert run.metrics[-1]["lr"] < 0.1 * run.config["lr"]  # the cosine has nearly reached its floor at step 5 of 5

@@ -66,6 +66,7 @@ class Config:
     batch_size: int = _setting(64, "global batch in sequences per optimizer step", low=1)
     grad_accum: int = _setting(1, "micro-batches per optimizer step (per process)", low=1)
     epochs: int = _setting(7, "passes over the training tokens", low=1)
+    max_steps: int = _setting(0, "stop after this many optimizer steps, the schedule fitted to them (0 = every epoch)", low=0)
     seed: int = _setting(1337, "seed of initialization, dropout and sampling", low=0)
     # evaluation and logging
     evals_per_epoch: int = _setting(3, "validation passes per epoch (plus one before training, one at step 1 and one at the end)", low=1)
@@ -95,15 +96,15 @@ PROFILES: dict[str, dict] = {
         num_titles=2_000, vocab_size=512, n_layer=2, n_head=2, d_model=64, block_size=32,
         batch_size=16, epochs=1, evals_per_epoch=2, log_every=5,
     ),
-    # The notebooks and the site in the tests: about 50 steps of a one-layer model, a second a run.
+    # The notebooks and the site in the tests: 16 steps of a one-layer model, a second a run.
     # 2,000 titles because the ladder's tokenizer step asks for 8,192 pieces.
     "tiny": dict(
         num_titles=2_000, vocab_size=512, n_layer=1, n_head=2, d_model=32, block_size=32,
-        batch_size=32, epochs=1, evals_per_epoch=1, log_every=5,
+        batch_size=8, epochs=1, max_steps=16, evals_per_epoch=1, log_every=4,
     ),
 }
 
-ADDED_LATER = frozenset({"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay"})
+ADDED_LATER = frozenset({"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay", "max_steps"})
 """Settings added after runs were recorded: at their default they stay out of the run id, so that
 every run recorded before them keeps its id (and is found, not trained again)."""
 

@@ -171,7 +171,9 @@ class Trainer:
         if B % (world.size * cfg.grad_accum):
             raise LmlabError(f"batch_size={B} must be divisible by processes x grad_accum = {world.size} x {cfg.grad_accum}")
         self.total_steps = cfg.epochs * self.steps_per_epoch
-        self.eval_every = max(1, self.steps_per_epoch // cfg.evals_per_epoch)
+        if cfg.max_steps:
+            self.total_steps = min(self.total_steps, cfg.max_steps)
+        self.eval_every = max(1, min(self.steps_per_epoch, self.total_steps) // cfg.evals_per_epoch)
         self.micro_rows = B // (world.size * cfg.grad_accum)
 
         torch.manual_seed(cfg.seed)
