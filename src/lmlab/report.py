@@ -92,9 +92,11 @@ def paired_difference(runs: list[Run], baseline: list[Run], metric: str = "val_l
     from scipy import stats
 
     base = {r.config.get("seed"): r.final.get(metric) for r in baseline}
-    diffs = [r.final.get(metric) - base[r.config.get("seed")] for r in runs
-             if r.config.get("seed") in base and all(v is not None and math.isfinite(v)
-                                                      for v in (r.final.get(metric), base[r.config.get("seed")]))]
+    diffs = []
+    for run in runs:  # each run's files read once
+        value, partner = run.final.get(metric), base.get(run.config.get("seed"))
+        if value is not None and partner is not None and math.isfinite(value) and math.isfinite(partner):
+            diffs.append(value - partner)
     if len(diffs) < 2:
         return None
     mean = statistics.fmean(diffs)
