@@ -54,7 +54,8 @@ def test_executed_notebooks_record_what_they_used(project):
     for name, record in records.items():
         if not record["run_ids"]:
             continue
-        assert record["profiles"] == ["tiny"] and record["code_hash"] and record["source_hash"]
+        assert record["profiles"] == ["tiny"] and record["source_hash"]
+        assert {"report.py", "runs.py"} <= set(record["code_hashes"]) and "cli.py" not in record["code_hashes"]
         # the word-level page uses the ladder's runs on the titles for its recipe, and its own on WikiText-2
         assert len(record["data_fingerprints"]) == (2 if name == "20_wikitext2" else 1)
     status = lmlab("notebooks", "status", cwd=project)
@@ -98,12 +99,12 @@ def test_check_catches_a_figure_without_an_image_and_stale_code(project, tmp_pat
     page.write_text(page.read_text() + "\n:::{figure} #initial-samples\n:label: fig-text\nNot an image.\n:::\n")
     ipynb = broken / "notebooks" / "02_adamw.ipynb"
     nb = json.loads(ipynb.read_text())
-    nb["metadata"]["lmlab"]["code_hash"] = "0" * 12
+    nb["metadata"]["lmlab"]["code_hashes"]["plots.py"] = "0" * 12
     ipynb.write_text(json.dumps(nb))
     out = lmlab("check", cwd=broken)
     assert out.returncode == 1
     assert "figure '#initial-samples' embeds no image output" in out.stderr
-    assert "02_adamw: stale, the lmlab code changed" in out.stderr
+    assert "02_adamw: stale, the lmlab code it imported changed since it was executed (plots.py)" in out.stderr
 
 
 def test_unknown_notebook_name_is_a_clear_error(project):

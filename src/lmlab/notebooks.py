@@ -2,8 +2,10 @@
 
 `notebooks/NN_name.py` (jupytext percent format) is the source; `notebooks/NN_name.ipynb` is the
 executed copy with outputs that MyST reads. Executing records in the notebook's metadata what it
-was made from: the hash of the .py, the hash of the lmlab code, and the runs it used (with
-their profile and data fingerprint), so `status` can say when an output has gone stale.
+was made from: the hash of the .py, the hash of each lmlab module the kernel imported, and the
+runs it used (with their profile and data fingerprint), so `status` can say when an output has
+gone stale, and why: a change to a module the notebook never imported (the CLI, the site check)
+leaves it current.
 """
 
 from __future__ import annotations
@@ -27,12 +29,25 @@ LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)
 
 
 def package_hash() -> str:
-    """Hash of all lmlab code: training decides the numbers, plots and report decide the figures."""
+    """Hash of all lmlab code (what notebooks executed before per-module hashes recorded)."""
     h = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.glob("*.py")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
+
+
+def module_hashes(names) -> dict[str, str]:
+    """{module file name: hash} for lmlab's modules among `names` (a module that no longer exists: "")."""
+    return {name: text_hash(PACKAGE_DIR / name) if (PACKAGE_DIR / name).exists() else "" for name in sorted(names)}
+
+
+# appended to a notebook while it executes (and removed before it is written): the kernel names
+# the lmlab modules it imported, lazily imported ones included
+MODULES_CELL = """import os as _os, sys as _sys
+with open(_os.environ["LMLAB_RUN_LOG"] + ".modules", "w") as _fh:
+    _fh.write("\\n".join(sorted({_os.path.basename(_m.__file__) for _n, _m in list(_sys.modules.items())
+                                if _n.split(".")[0] == "lmlab" and getattr(_m, "__file__", None)})))"""
 
 
 def text_hash(path: Path) -> str:
@@ -73,9 +88,13 @@ def execute(source: Path, timeout: int = 3600) -> dict:
     import nbclient
     from nbclient.exceptions import CellExecutionError
 
+    import nbformat
+
     nb = jupytext.read(source)
+    nb.cells.append(nbformat.v4.new_code_cell(MODULES_CELL))
     with tempfile.NamedTemporaryFile("r", suffix=".runs", delete=False) as log:
         log_path = Path(log.name)
+    modules_path = Path(str(log_path) + ".modules")
     previous = os.environ.get(RUN_LOG_ENV)
     os.environ[RUN_LOG_ENV] = str(log_path)  # the kernel inherits it; lmlab.run() appends what it used
     started = time.perf_counter()
@@ -95,11 +114,14 @@ def execute(source: Path, timeout: int = 3600) -> dict:
         else:
             os.environ[RUN_LOG_ENV] = previous
         used = [line.split("\t") for line in log_path.read_text().splitlines() if line.strip()]
+        modules = modules_path.read_text().split() if modules_path.exists() else []
         log_path.unlink(missing_ok=True)
+        modules_path.unlink(missing_ok=True)
+    nb.cells.pop()  # the modules cell
     run_ids = list(dict.fromkeys(u[0] for u in used))
     record = {
         "source_hash": text_hash(source),
-        "code_hash": package_hash(),
+        "code_hashes": module_hashes(modules),
         "lock_hash": lock_hash(),
         "executed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
@@ -187,7 +209,11 @@ def status(source: Path) -> Status:
             pass  # already reported as out of sync
         elif record.get("source_hash") != text_hash(source):
             st.stale_reasons.append("the notebook source changed since it was executed")
-        if record.get("code_hash") != package_hash():
+        if "code_hashes" in record:
+            changed = [name for name, digest in module_hashes(record["code_hashes"]).items() if digest != record["code_hashes"][name]]
+            if changed:
+                st.stale_reasons.append(f"the lmlab code it imported changed since it was executed ({', '.join(changed)})")
+        elif record.get("code_hash") != package_hash():
             st.stale_reasons.append(f"the lmlab code changed since it was executed ({record.get('code_hash')} -> {package_hash()})")
         if record.get("lock_hash") != lock_hash():
             st.stale_reasons.append(f"it was executed under another requirements.lock ({record.get('lock_hash')} -> {lock_hash()})")
