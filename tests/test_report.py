@@ -166,6 +166,16 @@ def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp
     assert "2 pages are titled 'AdamW' (/content/02-adamw.md, /content/04-init.md)" in out.stderr
 
 
+def test_every_figure_output_describes_itself_for_the_alt_text(project):
+    for notebook in (project / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                if "image/png" in output.get("data", {}):
+                    text = "".join(output["data"]["text/plain"])
+                    assert text.startswith("Figure: ") and (" against " in text or " for each of: " in text), (notebook.name, text)
+                    assert " · " in text, (notebook.name, text)  # with the figure's provenance line
+
+
 def test_notebook_outputs_name_no_path_of_the_machine(project):
     for notebook in (project / "notebooks").glob("*.ipynb"):
         text = json.dumps([cell.get("outputs", []) for cell in json.loads(notebook.read_text())["cells"]])

@@ -140,6 +140,11 @@ figure([3, 1, 2])
 figure([1, 3, 2])
 
 # %%
+#| label: plant-figure-repr
+get_ipython().display_formatter.formatters["text/plain"].pop(Figure)  # the alt text falls back to the repr
+figure([2, 2, 1])
+
+# %%
 #| label: plant-html-table
 markdown("| a | b |\\n|---|---|\\n| 1 | `<unk>` |")
 
@@ -155,6 +160,7 @@ PAGES = {
     "source": "```{embed} #gone-text\n:remove-input: true\n```\n\n:::{figure} #plant-figure\n:label: fig-again\nA figure.\n:::\n",
     "script": "A page whose HTML gets a script that throws.\n",
     "asset": "A page whose HTML asks for a stylesheet that is not there.\n",
+    "alt": ":::{figure} #plant-figure-repr\n:label: fig-repr\nIts alt text is the figure's repr.\n:::\n",
 }
 
 
@@ -177,7 +183,7 @@ def planted(tools, tmp_path_factory):
     os.symlink(site.theme_folder(ROOT), site.theme_folder(root))
     html = site.build_html(root)
     pages = site.site_pages(html)
-    assert pages[:6] == ["", "table", "image", "source", "script", "asset"]  # the first page is the index
+    assert pages[:7] == ["", "table", "image", "source", "script", "asset", "alt"]  # the first page is the index
 
     lost = re.search(r'src="/(build/[0-9a-f]+\.png)"', (html / "image" / "index.html").read_text()).group(1)
     (html / lost).unlink()
@@ -188,7 +194,7 @@ def planted(tools, tmp_path_factory):
     asset = html / "asset" / "index.html"
     asset.write_text(asset.read_text().replace("</head>", '<link rel="stylesheet" href="/planted-missing.css"></head>'))
     with site.serve(html) as url:
-        return pages, site.browser_problems(url, pages[:6]), lost
+        return pages, site.browser_problems(url, pages[:7]), lost
 
 
 def test_the_clean_page_shows_nothing_broken(planted):
@@ -222,9 +228,14 @@ def test_a_missing_asset_fails(planted):
     assert "/asset: asks for /planted-missing.css, which answers 404 or worse" in problems
 
 
+def test_an_image_whose_alt_text_is_a_repr_fails(planted):
+    _, problems, _ = planted
+    assert any(p.startswith("/alt: image with an object's repr for its alt text: <Figure size 400x300") for p in problems)
+
+
 def test_nothing_else_is_reported(planted):
     _, problems, _ = planted
     # the sidebar of every page links the missing notebook page too
     expected = ("/table: Markdown", "/image: image did not load", "/script: JavaScript error", "link to /gone answers HTTP 404",
-                "/asset: asks for /planted-missing.css")
+                "/asset: asks for /planted-missing.css", "/alt: image with an object's repr")
     assert [p for p in problems if not any(e in p for e in expected)] == []

@@ -24,6 +24,37 @@ def _footer(fig: Figure, runs: list[Run]) -> None:
     fig.text(0.01, 0.005, provenance(runs), fontsize=7, color="0.4", ha="left", va="bottom")
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace("−", "-"))
+    except ValueError:
+        return False
+    return True
+
+
+def alt_text(fig: Figure) -> str:
+    """What a figure shows, in words, from its own axes: the site's alt text for its image (the
+    default, `<Figure size 600x400 with 1 Axes>`, tells a screen reader nothing)."""
+    panels = []
+    for ax in fig.axes:
+        if not ax.get_visible() or not (ax.get_ylabel() or ax.get_xlabel() or ax.get_title()):
+            continue
+        shown = ax.get_ylabel().replace("\n", " ") or "value"
+        named = [t.get_text() for t in ax.get_xticklabels() if t.get_text() and not _is_number(t.get_text())]
+        if ax.get_xlabel():
+            shown += f" against {ax.get_xlabel()}"
+        elif named:
+            shown += " for each of: " + ", ".join(named)
+        if ax.get_title():
+            shown = f"{ax.get_title()}: {shown}"
+        legend = ax.get_legend()
+        if legend is not None:
+            shown += " (" + ", ".join(t.get_text() for t in legend.get_texts()) + ")"
+        panels.append(shown)
+    footer = " ".join(t.get_text() for t in fig.texts)
+    return "Figure: " + "; ".join(panels or ["(no labelled axes)"]) + (f". {footer}" if footer else "")
+
+
 def _runs(groups: Groups) -> list[Run]:
     return [r for runs in groups.values() for r in runs]
 

@@ -59,14 +59,21 @@ def describe(profile: str, **sources: str) -> str:
 
 
 def setup_notebook() -> None:
-    """Figures as image outputs, and plotly figures as their JSON mimetype, which MyST renders
-    interactively (the default renderer on Colab writes HTML that loads plotly from a CDN)."""
+    """Figures as image outputs described in words, and plotly figures as their JSON mimetype,
+    which MyST renders interactively (the default renderer on Colab writes HTML that loads plotly
+    from a CDN)."""
     import plotly.io as pio
     from IPython import get_ipython
 
     shell = get_ipython()
     if shell is not None:  # registers the PNG formatter for matplotlib Figure objects built without pyplot
         shell.run_line_magic("matplotlib", "inline")
+        from matplotlib.figure import Figure
+
+        from lmlab.plots import alt_text
+
+        # the text beside the image is what the site gives as its alt text
+        shell.display_formatter.formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(alt_text(fig)))
 
     pio.renderers.default = "plotly_mimetype+notebook_connected" if in_colab() else "plotly_mimetype"
 

@@ -6,7 +6,8 @@ unpacks a local copy of the theme archive: `$LMLAB_MYST_THEME`, else
 
 `browser_problems` opens every page of a built site in headless Chromium, with every request to
 another host blocked, and reports what a reader would see broken: a JavaScript error, Markdown
-table syntax shown as text, an image that did not load, a plotly figure without traces, a page
+table syntax shown as text, an image that did not load or whose alt text is an object's repr
+(`<Figure size 600x400 with 1 Axes>`), a plotly figure without traces, a page
 still loading after 30 s, a link ("Source" links and cross-references included) that leads to no
 page or no element, an asset that answers 404, a code block wider than the column, or a page
 that asks another host for an image, a font, a frame or data.
@@ -172,7 +173,7 @@ _PAGE_STATE = """() => {
   return {
     text: article.innerText,
     images: [...article.querySelectorAll('img[src]')]  // plotly's output area keeps an <img> without src
-      .map(i => ({src: i.currentSrc || i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
+      .map(i => ({src: i.currentSrc || i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0, alt: i.getAttribute('alt') || ''})),
     plotly: [...article.querySelectorAll('.js-plotly-plot')].map(d => d.querySelectorAll('.trace').length),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     wide: [...article.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)
@@ -207,6 +208,8 @@ def browser_problems(site_url: str, pages: list[str], screenshots: dict[str, Pat
             problems.append(f"{where}: Markdown table syntax shown as text: {shown[:80]!r}")
         broken_images = [i["src"] for i in state["images"] if not i["ok"]]
         problems += [f"{where}: image did not load: {src}" for src in broken_images]
+        problems += [f"{where}: image with an object's repr for its alt text: {i['alt'][:60]}" for i in state["images"]
+                     if i["alt"].startswith("<") and i["alt"].endswith(">")]
         shown = {urlparse(src).path for src in broken_images}  # each missing file is reported once
         problems += [f"{where}: asks for {m}, which answers 404 or worse" for m in state["missing"] if m not in shown]
         problems += [f"{where}: plotly figure {n + 1} drew no traces" for n, traces in enumerate(state["plotly"]) if not traces]
