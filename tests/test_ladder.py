@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 import lmlab.ladder as ladder_module
@@ -5,6 +9,7 @@ from conftest import HN_TITLES, TINY
 from lmlab.config import PROFILES
 from lmlab import report
 from lmlab.ladder import STEPS, Ladder, Step, final_comparison, group_mean, summary
+from lmlab.runs import RunStore
 
 
 @pytest.fixture
@@ -65,3 +70,15 @@ def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch
     assert summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"] == "an unfair score"
     table = str(report.step_table(opt))
     assert "| adamw (not eligible) |" in table and "adamw is shown but cannot be adopted: an unfair score" in table
+
+
+def test_workers_stop_at_the_budget_and_leave_every_run_resumable(tmp_path):
+    """`--for`: at the deadline every worker is stopped politely (a run in training checkpoints and
+    is marked interrupted, which the same command resumes); no run is left marked running."""
+    command = [sys.executable, "-m", "lmlab", "ladder", "--profile", "tiny", "--workers", "2", "--for", "8",
+               "--runs", str(tmp_path), f"data={HN_TITLES}"]
+    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "stopped 2 worker(s) after 8s" in out.stderr and "missing" in out.stdout  # the table says how far it came
+    store = RunStore(tmp_path)
+    assert all(run.status in ("done", "interrupted") for run in store.all())  # however far it came

@@ -35,12 +35,8 @@ def project(tmp_path_factory):
         shutil.copy(ROOT / "benchmarks" / name, root / "benchmarks" / name)
     env = {**TINY_ENV, "LMLAB_RUNS": str(root / "runs")}
     # two workers share the ladder through the run locks, as the README says to use two cores
-    workers = [subprocess.Popen([sys.executable, "-m", "lmlab", "ladder", "--profile", "tiny", f"data={HN_TITLES}"], cwd=root,
-                                env={**os.environ, **env, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
-    for worker in workers:
-        _, err = worker.communicate()
-        assert worker.returncode == 0, err[-3000:]
+    out = lmlab("ladder", "--profile", "tiny", "--workers", "2", f"data={HN_TITLES}", cwd=root, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
     out = lmlab("notebooks", "run", "--jobs", "2", cwd=root, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     return root

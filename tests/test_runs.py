@@ -3,6 +3,7 @@ never hides the healthy ones, is never trained over, and `lmlab runs verify` nam
 
 import json
 import shutil
+import tarfile
 
 import pytest
 
@@ -91,3 +92,20 @@ def test_a_damaged_run_is_never_trained_over(runs):
     with pytest.raises(LmlabError, match=f"run {run.id} is damaged: .*move it aside"):
         lmlab.run("smoke", runs_dir=run.dir.parent, progress=False, seed=int(run.config["seed"]), **TINY)
     assert {p.name: p.read_bytes() for p in run.dir.iterdir() if p.is_file()} == before
+
+
+def test_pack_carries_the_finished_runs_light_records_and_restores_them(runs, tmp_path):
+    damaged, running, done = runs
+    (damaged.dir / "meta.json").write_text("{")
+    meta = running.meta
+    meta["status"] = "running"
+    (running.dir / "meta.json").write_text(json.dumps(meta))
+    (done.dir / "checkpoint.pt").write_bytes(b"heavy")
+    archive = tmp_path / "out" / "runs.tar.gz"
+    assert main(["runs", "pack", str(archive), "--runs", str(done.dir.parent)]) == 0
+    with tarfile.open(archive) as tar:
+        names = sorted(tar.getnames())
+        assert names == sorted(f"runs/{done.id}/{n}" for n in ("meta.json", "config.json", "metrics.jsonl", "probes.json"))
+        tar.extractall(tmp_path / "elsewhere", filter="data")
+    restored = RunStore(tmp_path / "elsewhere" / "runs").all()
+    assert [r.id for r in restored] == [done.id] and verify(restored[0]) == []  # checksums hold after the trip

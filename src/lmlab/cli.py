@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 from lmlab.errors import LmlabError
 
@@ -51,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
                                         "files unchanged since the run finished; exit 1 naming each problem")
     rv.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
     _add_runs_option(rv)
+    rp = rsub.add_parser("pack", help="archive the light records of every finished run (no checkpoints, no tokenizers), "
+                                      "to carry them off a machine whose disk does not last; tar -xzf restores them")
+    rp.add_argument("archive", help="the .tar.gz to write")
+    rp.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every finished run)")
+    _add_runs_option(rp)
 
     n = sub.add_parser("notebooks", help="execute the study's notebooks, or tell which are stale")
     nsub = n.add_subparsers(dest="notebooks_command", required=True)
@@ -68,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "skipped and waited for, so `lmlab ladder` in two terminals trains twice as fast on two GPUs or cores.")
     lad.add_argument("--profile", default="cpu")
     lad.add_argument("--status", action="store_true", help="show each step's state, train nothing")
+    lad.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="train with N processes sharing the work (each gets cores/N threads unless OMP_NUM_THREADS is set)")
+    lad.add_argument("--for", dest="budget", type=float, metavar="SECONDS",
+                     help="stop after this long: every worker checkpoints its run and exits; the same command continues")
     _add_runs_option(lad)
     lad.add_argument("settings", nargs="*", metavar="data=...", help="only data= is taken (default: as the notebooks choose)")
 
@@ -163,6 +173,13 @@ def cmd_runs(args) -> int:
                 print(f"{rid}: {problem}")
         print(f"lmlab runs verify: {len(runs) - len(bad)} of {len(runs)} runs sound in {store.root}", file=sys.stderr)
         return 1 if bad else 0
+    elif args.runs_command == "pack":
+        from lmlab.runs import pack
+
+        runs = [store.find(r) for r in args.run_ids] if args.run_ids else store.all()
+        packed = pack(runs, Path(args.archive))
+        print(f"lmlab runs pack: {len(packed)} finished runs in {args.archive} (of {len(runs)}; unfinished and damaged "
+              f"runs are left out)", file=sys.stderr)
     elif args.runs_command == "show":
         run = store.find(args.run_id)
         print(json.dumps({"run_id": run.id, "dir": str(run.dir), "config": run.config, "meta": run.meta}, indent=1))
@@ -204,13 +221,49 @@ def cmd_ladder(args) -> int:
     unknown = set(given) - {"data"}
     if unknown:
         raise LmlabError(f"lmlab ladder takes only data=...; the ladder defines the rest (got: {', '.join(sorted(unknown))})")
-    ladder = Ladder(args.profile, given.get("data") or parameters()[1], runs_dir=args.runs)
-    results = ladder.results() if args.status else ladder.train_all(log=lambda m: print(m, file=sys.stderr))
+    data = given.get("data") or parameters()[1]
+    ladder = Ladder(args.profile, data, runs_dir=args.runs)
+    if args.workers < 1:
+        raise LmlabError(f"--workers {args.workers}: give 1 or more")
+    if args.status:
+        results = ladder.results()
+    elif args.workers > 1 or args.budget:
+        _ladder_workers(args, data)
+        results = ladder.results()
+    else:
+        results = ladder.train_all(log=lambda m: print(m, file=sys.stderr))
     for r in results:
         state = "missing %d runs" % len(r.missing) if r.missing else ("adopted " + r.winner if r.adopted else "kept " + r.recipe_label)
         mean, std = r.mean_std(r.winner) if r.groups[r.winner] else (float("nan"), float("nan"))
         print(f"{r.step.name:<11} best {r.winner:<18} {mean:.4f} ± {std:.4f}   {state}")
     return 0
+
+
+def _ladder_workers(args, data: str) -> None:
+    """`lmlab ladder` in N processes sharing the run locks, stopped politely (SIGTERM: each run
+    checkpoints and is marked interrupted) when the budget is spent."""
+    import subprocess
+    import time
+
+    command = [sys.executable, "-m", "lmlab", "ladder", "--profile", args.profile, f"data={data}"]
+    command += ["--runs", str(args.runs)] if args.runs else []
+    threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // args.workers))
+    workers = [subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": threads}) for _ in range(args.workers)]
+    deadline = time.monotonic() + args.budget if args.budget else float("inf")
+    try:
+        while any(w.poll() is None for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:  # the budget, an error or Ctrl-C: no worker outlives the command
+        stopped = [w for w in workers if w.poll() is None]
+        for w in stopped:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            w.wait()
+    if stopped:
+        print(f"lmlab ladder: stopped {len(stopped)} worker(s) after {args.budget:g}s; their runs are checkpointed, "
+              "and the same command continues them", file=sys.stderr)
+    elif any(w.returncode for w in workers):
+        raise LmlabError(f"a ladder worker failed (exit codes {', '.join(str(w.returncode) for w in workers)}); its error is above")
 
 
 def cmd_check(args) -> int:

@@ -424,3 +424,24 @@ def format_table(rows: list[dict]) -> str:
 
 def compare_table(runs: list[Run]) -> str:
     return format_table(compare_rows(runs)[1])
+
+
+LIGHT_FILES = ("meta.json",) + CHECKSUMMED  # what a finished run commits
+
+
+def pack(runs: list[Run], archive: Path) -> list[Run]:
+    """Write the light records of the finished runs among `runs` (done, or failed by divergence)
+    to a .tar.gz as `runs/<id>/<file>`, so that extracting it in a project adds them to its store.
+    Written to a temporary name first: an interrupted pack leaves no half archive."""
+    import tarfile
+
+    finished = [r for r in runs if not r.damage() and (r.status == "done" or "diverged" in str(r.meta.get("error", "")))]
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_name(archive.name + ".partial")
+    with tarfile.open(partial, "w:gz") as tar:
+        for run in finished:
+            for name in LIGHT_FILES:
+                if (run.dir / name).exists():
+                    tar.add(run.dir / name, arcname=f"runs/{run.id}/{name}")
+    partial.replace(archive)
+    return finished
