@@ -190,8 +190,6 @@ def cmd_runs(args) -> int:
 
 
 def cmd_notebooks(args) -> int:
-    from pathlib import Path
-
     from lmlab import notebooks
 
     directory = Path(args.dir)
@@ -267,8 +265,6 @@ def _ladder_workers(args, data: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from pathlib import Path
-
     from lmlab.check import check
 
     problems = check(Path(args.root))
@@ -282,8 +278,6 @@ def cmd_check(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from pathlib import Path
-
     from lmlab import site
 
     root = Path(args.root)

@@ -18,7 +18,7 @@ from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError, RunDiverged, RunLocked
 from lmlab.report import mean_std, paired_difference, record_use
-from lmlab.runs import Run, RunStore
+from lmlab.runs import Run, RunStore, finished
 
 SEEDS = (1, 2, 3)
 PROFILE_SEEDS = {"tiny": (1,)}  # the tests' profile checks the mechanics, not the noise
@@ -77,11 +77,6 @@ STEPS: tuple[Step, ...] = (
         "2 layers x 360": {"n_layer": 2, "d_model": 360},
     }, "the same number of block parameters (12 n_layer d_model^2, about 3.2M) spent on depth or on width"),
 )
-
-
-def finished(run: Run) -> bool:
-    """Done, or stopped by divergence (a result too: that setting does not train)."""
-    return run.status == "done" or (run.status == "failed" and "diverged" in str(run.meta.get("error", "")))
 
 
 def final_loss(run: Run) -> float:

@@ -86,9 +86,8 @@ def execute(source: Path, timeout: int = 3600) -> dict:
     On an error nothing is written: the previous .ipynb stays as it was."""
     import jupytext
     import nbclient
-    from nbclient.exceptions import CellExecutionError
-
     import nbformat
+    from nbclient.exceptions import CellExecutionError
 
     nb = jupytext.read(source)
     nb.cells.append(nbformat.v4.new_code_cell(MODULES_CELL))

@@ -426,6 +426,11 @@ def compare_table(runs: list[Run]) -> str:
     return format_table(compare_rows(runs)[1])
 
 
+def finished(run: Run) -> bool:
+    """Done, or stopped by divergence (a result too: that setting does not train); a damaged run is neither."""
+    return run.status == "done" or (run.status == "failed" and "diverged" in str(run.meta.get("error", "")))
+
+
 LIGHT_FILES = ("meta.json",) + CHECKSUMMED  # what a finished run commits
 
 
@@ -435,13 +440,13 @@ def pack(runs: list[Run], archive: Path) -> list[Run]:
     Written to a temporary name first: an interrupted pack leaves no half archive."""
     import tarfile
 
-    finished = [r for r in runs if not r.damage() and (r.status == "done" or "diverged" in str(r.meta.get("error", "")))]
+    kept = [run for run in runs if finished(run)]
     archive.parent.mkdir(parents=True, exist_ok=True)
     partial = archive.with_name(archive.name + ".partial")
     with tarfile.open(partial, "w:gz") as tar:
-        for run in finished:
+        for run in kept:
             for name in LIGHT_FILES:
                 if (run.dir / name).exists():
                     tar.add(run.dir / name, arcname=f"runs/{run.id}/{name}")
     partial.replace(archive)
-    return finished
+    return kept
