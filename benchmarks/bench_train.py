@@ -6,8 +6,8 @@
 For each profile's model config it measures, in one process and interleaved round by round so
 both see the same machine: tokens/s of a training step (forward, backward, optimizer) for the
 reference loop (benchmarks/reference.py), for lmlab's trainer, and for lmlab with torch.compile;
-tokens/s of evaluation; peak memory; model FLOPs utilization against this machine's measured fp32
-GEMM peak; and the cold and warm (cached) data preparation time. Results are merged into
+tokens/s of evaluation; peak memory; model FLOPs utilization against this machine's measured
+matrix-product peak in lmlab's arithmetic here (bf16 on CUDA, fp32 on CPU); and the cold and warm (cached) data preparation time. Results are merged into
 benchmarks/results.json. The last line is `speedup vs reference: X.XXx` (training tokens/s of
 lmlab's fastest variant over the reference's, for the last profile measured).
 """
@@ -84,9 +84,17 @@ def peak_memory_mb(device: torch.device) -> float | None:
 # ------------------------------------------------------------------ machine
 
 
-def gemm_peak_gflops(device: torch.device, n: int = 2048, repeats: int = 10) -> float:
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+def bench_precision() -> str:
+    """lmlab's arithmetic on this machine: bf16 autocast on CUDA, fp32 elsewhere (a bf16 matmul on CPU is far slower)."""
+    return "bf16" if torch.cuda.is_available() else "fp32"
+
+
+def gemm_peak_gflops(device: torch.device, precision: str, repeats: int = 10) -> float:
+    """The measured peak of a square matrix product in the arithmetic lmlab trains in here: MFU's denominator."""
+    n = 8192 if device.type == "cuda" else 2048  # a GPU needs large products to reach its peak
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(2):
         a @ b
     sync(device)
@@ -159,14 +167,15 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ["LMLAB_CACHE"] = str(tmp / "cache")
-        cfg = make_config(profile, data=data)
+        precision = bench_precision()
+        cfg = make_config(profile, data=data, precision=precision)
 
         out["data_prep_s"] = bench_data_prep(cfg, log)
         splits, *_ = prepare(cfg)
 
-        variants = {"lmlab": make_trainer(profile, tmp, data=data)}
+        variants = {"lmlab": make_trainer(profile, tmp, data=data, precision=precision)}
         if compile_too:
-            variants["lmlab+compile"] = make_trainer(profile, tmp, data=data, compile="true")
+            variants["lmlab+compile"] = make_trainer(profile, tmp, data=data, precision=precision, compile="true")
         trainer = variants["lmlab"]
         device = trainer.device
         ids = trainer.ids["train"]
@@ -212,12 +221,12 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
         ref_eval_tokens = (len(valid) - 1) // (cfg.batch_size * cfg.block_size + 1) * cfg.batch_size * cfg.block_size
         trainer.model.eval()
         t0 = time.perf_counter()
-        evaluate(trainer.model, valid, cfg.block_size, cfg.eval_batch_size, device)
+        evaluate(trainer.model, valid, cfg.block_size, cfg.eval_batch_size, device, precision)
         sync(device)
         our_eval = time.perf_counter() - t0
         eval_tps = {"reference": ref_eval_tokens / ref_eval, "lmlab": (len(valid) - 1) / our_eval}
 
-        peak = gemm_peak_gflops(device)
+        peak = gemm_peak_gflops(device, precision)
         fpt = flops_per_token(trainer.model, cfg)
         best = max((n for n in runners if n != "reference"), key=lambda n: train_tps[n])
         out.update({
@@ -227,6 +236,7 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
             "train_tok_per_s": train_tps,
             "eval_tok_per_s": eval_tps,
             "peak_memory_mb": memory,
+            "precision": precision,
             "gemm_peak_gflops": peak,
             "flops_per_token": fpt,
             "mfu": {name: tps * fpt / (peak * 1e9) for name, tps in train_tps.items()},

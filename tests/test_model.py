@@ -140,7 +140,10 @@ def test_muon_takes_the_block_matrices_and_adamw_the_rest_each_at_its_own_rate()
 def test_a_setting_added_later_keeps_every_earlier_run_id():
     from lmlab.config import run_id
 
-    # computed before qk_norm, logit_softcap, muon_lr, muon_weight_decay and max_steps existed
+    # computed before qk_norm, logit_softcap, muon_lr, muon_weight_decay, max_steps and precision existed
     assert run_id(make_config("cpu", data="titles.txt", optimizer="adamw", lr=2e-3), "f" * 16) == "b2d7b347f400"
-    assert run_id(make_config("full"), "0" * 16) == "483413cd4b02"
-    assert run_id(make_config("full", qk_norm=True), "0" * 16) != "483413cd4b02"
+    assert run_id(make_config("full", precision="fp32"), "0" * 16) == "483413cd4b02"
+    assert run_id(make_config("full", precision="fp32", qk_norm=True), "0" * 16) != "483413cd4b02"
+    # bf16 arithmetic gives other numbers: the full profile's bf16 run is not the fp32 one
+    assert make_config("full").precision == "bf16"
+    assert run_id(make_config("full"), "0" * 16) != "483413cd4b02"

@@ -131,6 +131,14 @@ def test_cli_bad_input_is_one_line_without_traceback():
     assert "choose one of: gelu, relu, relu2, swiglu" in out.stderr
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="bf16 trains where CUDA is")
+def test_bf16_off_cuda_is_refused_before_anything_is_written(runs_dir, capsys):
+    code, _, err = cli(capsys, "train", "--profile", "smoke", "--runs", str(runs_dir), "precision=bf16",
+                       *[f"{k}={v}" for k, v in TINY.items()])
+    assert code == 2 and "precision=bf16 runs on CUDA only" in err and "precision=fp32" in err
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
 def test_cli_unreachable_hub(tmp_path, capsys):
     code, _, err = cli(capsys, "train", "--profile", "smoke", "--runs", str(tmp_path))
     assert code == 2 and "cannot reach the Hugging Face Hub" in err and "data=" in err

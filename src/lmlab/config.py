@@ -1,7 +1,7 @@
 """One plain dataclass holds every setting of a run; profiles and `key=value` overrides change it.
 
-The defaults are the challenge ("mainrun") exactly, so `profile=full` changes nothing and every
-other profile is a readable list of what it shrinks.
+The defaults are the challenge ("mainrun") exactly; `profile=full` adds only bf16 arithmetic for its
+GPU, and every other profile is a readable list of what it shrinks.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ class Config:
     grad_clip: float = _setting(1.0, "clip the global gradient norm (0 = off)", low=0.0)
     batch_size: int = _setting(64, "global batch in sequences per optimizer step", low=1)
     grad_accum: int = _setting(1, "micro-batches per optimizer step (per process)", low=1)
+    precision: str = _setting("fp32", "arithmetic of forward passes: bf16 autocasts matrix products to bfloat16 (CUDA only)",
+                              choices=("fp32", "bf16"))
     epochs: int = _setting(7, "passes over the training tokens", low=1)
     max_steps: int = _setting(0, "stop after this many optimizer steps, the schedule fitted to them (0 = every epoch)", low=0)
     seed: int = _setting(1337, "seed of initialization, dropout and sampling", low=0)
@@ -86,7 +88,8 @@ EXECUTION_KEYS = frozenset({"eval_batch_size", "checkpoint_every", "device", "co
 content fingerprint of the data, so the same file under another path is the same run."""
 
 PROFILES: dict[str, dict] = {
-    "full": {},
+    # bf16 is a different run from fp32 (its numbers differ), so it is a setting, not the device's choice
+    "full": dict(precision="bf16"),
     # Sized so that one run takes a few minutes on a 2-core laptop and the whole study fits in a few hours.
     "cpu": dict(
         num_titles=20_000, vocab_size=4096, n_layer=4, n_head=4, d_model=256, block_size=64,
@@ -104,7 +107,7 @@ PROFILES: dict[str, dict] = {
     ),
 }
 
-ADDED_LATER = frozenset({"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay", "max_steps"})
+ADDED_LATER = frozenset({"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay", "max_steps", "precision"})
 """Settings added after runs were recorded: at their default they stay out of the run id, so that
 every run recorded before them keeps its id (and is found, not trained again)."""
 

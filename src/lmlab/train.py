@@ -49,11 +49,17 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def autocast(device: torch.device):
-    # bf16 only on CUDA: on CPU a bf16 matmul is hundreds of times slower than fp32
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
+def training_device(cfg: Config) -> torch.device:
+    device = pick_device(cfg.device)
+    if cfg.precision == "bf16" and device.type != "cuda":
+        # a bf16 matrix product on CPU is far slower than fp32, and on MPS it is not the run a GPU makes
+        raise LmlabError(f"precision=bf16 runs on CUDA only, and this run would train on {device.type}; "
+                         f"add precision=fp32 to train here (a run of its own, with its own id)")
+    return device
+
+
+def autocast(device: torch.device, precision: str):
+    return torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
 
 
 @dataclass
@@ -89,7 +95,8 @@ def init_world(device_name: str) -> World:
 
 
 @torch.inference_mode()
-def evaluate(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, device: torch.device) -> tuple[float, int]:
+def evaluate(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, device: torch.device,
+             precision: str = "fp32") -> tuple[float, int]:
     """Summed NLL over every token of the stream after the first, each scored exactly once.
 
     Windows of `block_size` tokens tile the stream; the last one is padded and its padding ignored.
@@ -105,14 +112,15 @@ def evaluate(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, de
     x, y = x.view(n_windows, block_size), y.view(n_windows, block_size)
     total = torch.zeros((), dtype=torch.float64, device=device)
     for start in range(0, n_windows, batch_size):
-        with autocast(device):
+        with autocast(device, precision):
             _, loss = model(x[start : start + batch_size], y[start : start + batch_size], reduction="sum")
         total += loss.double()
     return float(total), n_targets
 
 
 @torch.inference_mode()
-def evaluate_legacy(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, chars: int, device: torch.device) -> float:
+def evaluate_legacy(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, chars: int, device: torch.device,
+                    precision: str = "fp32") -> float:
     """The challenge's `evaluate()`: spans of batch_size*block_size+1 tokens, the tail dropped,
     summed NLL over the full character count. Kept to compare with published numbers."""
     span = block_size * batch_size + 1
@@ -120,7 +128,7 @@ def evaluate_legacy(model: GPT, ids: torch.Tensor, block_size: int, batch_size: 
     for ptr in range(0, len(ids) - span + 1, span):
         chunk = ids[ptr : ptr + span]
         xb, yb = chunk[:-1].view(batch_size, block_size), chunk[1:].view(batch_size, block_size)
-        with autocast(device):
+        with autocast(device, precision):
             _, loss = model(xb, yb, reduction="sum")
         total += loss.double()
     return float(total) / chars
@@ -146,7 +154,7 @@ class Diverged(Exception):
 class Trainer:
     def __init__(self, cfg: Config, run: runstore.Run, world: World, progress: bool = True):
         self.cfg, self.run, self.world, self.progress = cfg, run, world, progress
-        self.device = pick_device(cfg.device)
+        self.device = training_device(cfg)
         if world.size > 1 and self.device.type == "cuda":
             torch.cuda.set_device(self.device)
 
@@ -276,12 +284,13 @@ class Trainer:
         model.eval()
         try:
             for split in splits:
-                nll, n = evaluate(model, self.ids[split], self.cfg.block_size, self.cfg.eval_batch_size, self.device)
+                nll, n = evaluate(model, self.ids[split], self.cfg.block_size, self.cfg.eval_batch_size, self.device,
+                                  self.cfg.precision)
                 out.update(split_metrics("val" if split == "valid" else "test", nll, n, self.splits.chars(split)))
             if legacy:
                 out["val_loss_legacy"] = evaluate_legacy(
-                    model, self.ids["valid"], self.cfg.block_size, self.cfg.batch_size, self.splits.chars("valid"), self.device
-                )
+                    model, self.ids["valid"], self.cfg.block_size, self.cfg.batch_size, self.splits.chars("valid"), self.device,
+                    self.cfg.precision)
         finally:
             model.train()
         return out
@@ -356,7 +365,7 @@ class Trainer:
         for micro in range(cfg.grad_accum):
             x, y = self.batch(self.step, micro)
             sync = micro == cfg.grad_accum - 1 or self.world.size == 1
-            with (nullcontext() if sync else self.forward.no_sync()), autocast(self.device):
+            with (nullcontext() if sync else self.forward.no_sync()), autocast(self.device, self.cfg.precision):
                 _, loss = self.forward(x, y)
             (loss / cfg.grad_accum).backward()
             step_loss += loss.detach() / cfg.grad_accum
@@ -437,6 +446,7 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
         if world.main and not quiet:
             print(f"run {rid}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training", file=sys.stderr)
         return run
+    training_device(cfg)  # refused before the run's folder is made
     lock = store.lock(rid) if world.main else nullcontext()
     with lock:
         if run.status == "done":  # finished by another process while we waited
