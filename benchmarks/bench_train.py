@@ -7,9 +7,11 @@ For each profile's model config it measures, in one process and interleaved roun
 both see the same machine: tokens/s of a training step (forward, backward, optimizer) for the
 reference loop (benchmarks/reference.py), for lmlab's trainer, and for lmlab with torch.compile;
 tokens/s of evaluation; peak memory; model FLOPs utilization against this machine's measured
-matrix-product peak in lmlab's arithmetic here (bf16 on CUDA, fp32 on CPU); and the cold and warm (cached) data preparation time. Results are merged into
-benchmarks/results.json. The last line is `speedup vs reference: X.XXx` (training tokens/s of
-lmlab's fastest variant over the reference's, for the last profile measured).
+matrix-product peak in lmlab's arithmetic here (bf16 on CUDA, fp32 on CPU); and the cold and
+warm (cached) data preparation time. Results are merged into benchmarks/results.json under this
+machine's name (a GPU's, or the CPU's model and cores), so a GPU's numbers stand beside the
+CPU's. The last line is `speedup vs reference: X.XXx` (training tokens/s of lmlab's fastest
+variant over the reference's, for the last profile measured).
 """
 
 from __future__ import annotations
@@ -120,6 +122,11 @@ def machine() -> dict:
         "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
         "python": platform.python_version(), "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
     }
+
+
+def machine_name(m: dict) -> str:
+    """Results are kept per machine: a GPU by its name, a CPU by its model and cores."""
+    return f"GPU: {m['cuda']}" if m["cuda"] else f"CPU: {m['cpu']}, {m['cores']} cores"
 
 
 def flops_per_token(model, cfg) -> float:
@@ -261,32 +268,37 @@ def main() -> None:
         print(msg, file=sys.stderr, flush=True)
 
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results["machine"] = machine()
+    here = machine()
+    name = machine_name(here)
+    entry = results.setdefault("machines", {}).setdefault(name, {})  # other machines' results stay
+    entry["machine"] = here
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    results.setdefault("profiles", {})
+    entry.setdefault("profiles", {})
     if args.data_only:
-        results["data_prep_date"] = now
+        entry["data_prep_date"] = now
         for profile in profiles:
             prep = bench_data_prep(make_config(profile, data=args.data), log)
-            results["profiles"].setdefault(profile, {})["data_prep_s"] = prep
+            entry["profiles"].setdefault(profile, {})["data_prep_s"] = prep
             print(f"{profile}: data prep {prep['cold']:.2f}s cold, {prep['warm']:.3f}s cached ({prep['ratio']:.0f}x)")
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         return
-    results["date"] = now
+    entry["date"] = entry["data_prep_date"] = now  # a full run measures data preparation too
     for profile in profiles:
         r = bench_profile(profile, args.data, not args.no_compile, log)
-        results["profiles"][profile] = r
+        entry["profiles"][profile] = r
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         tps = r["train_tok_per_s"]
-        print(f"\n{profile}: {r['model']['params']:,} params, GEMM peak {r['gemm_peak_gflops']:.0f} GFLOP/s")
-        for name in tps:
-            print(f"  train {name:<14} {tps[name]:>10,.0f} tok/s   MFU {r['mfu'][name]:6.1%}   peak {r['peak_memory_mb'][name] or 0:,.0f} MB")
+        print(f"\n{name}, {profile} ({r['precision']}): {r['model']['params']:,} params, "
+              f"matrix-product peak {r['gemm_peak_gflops']:,.0f} GFLOP/s")
+        for variant in tps:
+            print(f"  train {variant:<14} {tps[variant]:>10,.0f} tok/s   MFU {r['mfu'][variant]:6.1%}   "
+                  f"peak {r['peak_memory_mb'][variant] or 0:,.0f} MB")
         print(f"  eval  reference      {r['eval_tok_per_s']['reference']:>10,.0f} tok/s")
         print(f"  eval  lmlab          {r['eval_tok_per_s']['lmlab']:>10,.0f} tok/s")
         print(f"  data prep: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached ({r['data_prep_s']['ratio']:.0f}x)")
         print(f"  eager lmlab vs reference: {r['speedup_vs_reference_eager']:.2f}x")
     print(f"results: {args.out}")
-    print(f"speedup vs reference: {results['profiles'][profiles[-1]]['speedup_vs_reference']:.2f}x")
+    print(f"speedup vs reference: {entry['profiles'][profiles[-1]]['speedup_vs_reference']:.2f}x")
 
 
 if __name__ == "__main__":

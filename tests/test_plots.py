@@ -19,3 +19,24 @@ def test_figures_of_real_runs(runs_dir):
     assert ax_val.get_yscale() == "log" and "perplexity" in ax_val.get_ylabel()
     final_ppl = sum(r.final["val_ppl"] for r in bpe) / 2
     assert abs(ax_val.lines[0].get_ydata()[-1] - final_ppl) < 1e-6 * final_ppl  # the last point is the final evaluation
+
+
+def test_benchmarks_of_two_machines_stand_side_by_side():
+    from lmlab import report
+
+    def measured(tps: dict, precision: str) -> dict:
+        return {"precision": precision, "model": {"params": 27_000_000}, "gemm_peak_gflops": 100.0,
+                "train_tok_per_s": tps, "mfu": {k: v / 1e6 for k, v in tps.items()},
+                "eval_tok_per_s": {"reference": 1.0, "lmlab": 2.0}, "peak_memory_mb": {"reference": 10.0, "lmlab": None},
+                "data_prep_s": {"cold": 1.0, "warm": 0.01}}
+    machine = {"cpu": "EPYC", "cores": 2, "torch_threads": 2, "torch": "2.13"}
+    results = {"machines": {
+        "CPU: EPYC, 2 cores": {"machine": machine, "date": "d1", "profiles": {"full": measured({"reference": 400, "lmlab": 500}, "fp32")}},
+        "GPU: H100": {"machine": machine, "date": "d2", "profiles": {"full": measured({"reference": 1e5, "lmlab": 4e5}, "bf16")}},
+    }}
+    fig = plots.benchmark(results)
+    assert [sub.get_suptitle() for sub in fig.subfigs] == ["CPU: EPYC, 2 cores", "GPU: H100"]
+    assert [bar.get_height() for bar in fig.subfigs[1].axes[0].patches] == [1e5, 4e5]
+    assert "GPU: H100: full: 27.0M params, bf16" in plots.alt_text(fig)
+    table = str(report.benchmark_table(results))
+    assert "| GPU: H100 | full (bf16) | lmlab | 400,000 | 4.00x |" in table and "| CPU: EPYC, 2 cores | full (fp32) | lmlab | 500 | 1.25x |" in table

@@ -32,11 +32,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def alt_text(fig: Figure) -> str:
+def alt_text(fig) -> str:
     """What a figure shows, in words, from its own axes: the site's alt text for its image (the
-    default, `<Figure size 600x400 with 1 Axes>`, tells a screen reader nothing)."""
+    default, `<Figure size 600x400 with 1 Axes>`, tells a screen reader nothing). A figure made of
+    subfigures is described one subfigure at a time, under its title."""
+    if fig.subfigs:
+        return "Figure: " + "; ".join(
+            f"{sub.get_suptitle() or 'panel'}: {_describe(sub.axes)}" + "".join(
+                f". {t.get_text()}" for t in sub.texts if t.get_text() != sub.get_suptitle())
+            for sub in fig.subfigs)
+    footer = " ".join(t.get_text() for t in fig.texts)
+    return "Figure: " + _describe(fig.axes) + (f". {footer}" if footer else "")
+
+
+def _describe(axes) -> str:
     panels = []
-    for ax in fig.axes:
+    for ax in axes:
         if not ax.get_visible() or not (ax.get_ylabel() or ax.get_xlabel() or ax.get_title()):
             continue
         shown = ax.get_ylabel().replace("\n", " ") or "value"
@@ -51,8 +62,7 @@ def alt_text(fig: Figure) -> str:
         if legend is not None:
             shown += " (" + ", ".join(t.get_text() for t in legend.get_texts()) + ")"
         panels.append(shown)
-    footer = " ".join(t.get_text() for t in fig.texts)
-    return "Figure: " + "; ".join(panels or ["(no labelled axes)"]) + (f". {footer}" if footer else "")
+    return "; ".join(panels or ["(no labelled axes)"])
 
 
 def _runs(groups: Groups) -> list[Run]:
@@ -264,27 +274,32 @@ def _plotly_frame(fig, runs: list[Run]) -> None:
 
 
 def benchmark(results: dict) -> Figure:
-    """Training tokens/s of the reference loop and of lmlab per profile, with MFU against the measured GEMM peak."""
-    profiles = list(results["profiles"])
-    variants = list(next(iter(results["profiles"].values()))["train_tok_per_s"])
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    axes = fig.subplots(1, len(profiles), squeeze=False)[0]
-    for ax, profile in zip(axes, profiles):
-        r = results["profiles"][profile]
-        tps = [r["train_tok_per_s"].get(v, 0) for v in variants]
-        bars = ax.bar(range(len(variants)), tps, color=[COLORS[i] for i in range(len(variants))])
-        for bar, v in zip(bars, variants):
-            ax.annotate(f"{r['mfu'][v]:.0%} MFU", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
-        ax.set_xticks(range(len(variants)), variants, rotation=20, fontsize=8)
-        ax.set_title(f"{profile}: {r['model']['params'] / 1e6:.1f}M params", fontsize=10)
-        ax.set_ylabel("training tokens/s")
-        ax.grid(axis="y", alpha=0.3)
-    m = results["machine"]
-    fig.text(0.01, 0.005, f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, GEMM peak "
-             f"{max(r['gemm_peak_gflops'] for r in results['profiles'].values()):.0f} GFLOP/s · {results['date']}",
-             fontsize=7, color="0.4")
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
+    """Training tokens/s of the reference loop and of lmlab per machine (a row each) and profile,
+    with MFU against the machine's measured matrix-product peak."""
+    machines = results["machines"]
+    columns = max(len(m["profiles"]) for m in machines.values())
+    fig = Figure(figsize=(10, 3.6 * len(machines)), layout="constrained")
+    rows = fig.subfigures(len(machines), 1, squeeze=False)[:, 0]
+    for row, (name, entry) in zip(rows, machines.items()):
+        axes = row.subplots(1, columns, squeeze=False)[0]
+        for ax, (profile, r) in zip(axes, entry["profiles"].items()):
+            variants = list(r["train_tok_per_s"])
+            tps = [r["train_tok_per_s"][v] for v in variants]
+            bars = ax.bar(range(len(variants)), tps, color=[COLORS[i] for i in range(len(variants))])
+            for bar, v in zip(bars, variants):
+                ax.annotate(f"{r['mfu'][v]:.0%} MFU", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                            textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
+            ax.set_xticks(range(len(variants)), variants, rotation=20, fontsize=8)
+            ax.set_title(f"{profile}: {r['model']['params'] / 1e6:.1f}M params, {r.get('precision', 'fp32')}", fontsize=10)
+            ax.set_ylabel("training tokens/s")
+            ax.grid(axis="y", alpha=0.3)
+        for ax in axes[len(entry["profiles"]):]:
+            ax.set_visible(False)
+        m = entry["machine"]
+        peak = max(r["gemm_peak_gflops"] for r in entry["profiles"].values())
+        row.suptitle(name, fontsize=11)
+        row.supxlabel(f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, matrix-product peak {peak:,.0f} GFLOP/s · "
+                      f"{entry['date']}", fontsize=7, color="0.4")
     return fig
 
 

@@ -256,22 +256,26 @@ def decision(result) -> str:
 
 
 def benchmark_table(results: dict):
-    """The benchmark results per profile as a Markdown table."""
-    lines = ["| profile | variant | train tok/s | vs. reference | MFU | eval tok/s | peak memory (MB) |",
-             "|:---|:---|---:|---:|---:|---:|---:|"]
-    for profile, r in results["profiles"].items():
-        ref = r["train_tok_per_s"]["reference"]
-        for variant, tps in r["train_tok_per_s"].items():
-            eval_tps = r["eval_tok_per_s"].get(variant)
-            memory = r["peak_memory_mb"].get(variant)
-            lines.append(f"| {profile} | {variant} | {tps:,.0f} | {tps / ref:.2f}x | {r['mfu'][variant]:.1%} | "
-                         f"{'' if eval_tps is None else f'{eval_tps:,.0f}'} | {'' if memory is None else f'{memory:,.0f}'} |")
-    prep = ", ".join(f"{p}: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached" for p, r in results["profiles"].items())
-    m = results["machine"]
-    lines += ["", f"Data preparation (loading, tokenizer training and encoding, then from the cache; "
-                  f"measured {results.get('data_prep_date', results['date'])}): {prep}.", "",
-              f"*{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; measured {results['date']}.*"]
-    return markdown("\n".join(lines))
+    """The benchmark results per machine and profile as a Markdown table."""
+    lines = ["| machine | profile | variant | train tok/s | vs. reference | MFU | eval tok/s | peak memory (MB) |",
+             "|:---|:---|:---|---:|---:|---:|---:|---:|"]
+    notes = []
+    for name, entry in results["machines"].items():
+        for profile, r in entry["profiles"].items():
+            ref = r["train_tok_per_s"]["reference"]
+            for variant, tps in r["train_tok_per_s"].items():
+                eval_tps = r["eval_tok_per_s"].get(variant)
+                memory = r["peak_memory_mb"].get(variant)
+                lines.append(f"| {name} | {profile} ({r.get('precision', 'fp32')}) | {variant} | {tps:,.0f} | {tps / ref:.2f}x | "
+                             f"{r['mfu'][variant]:.1%} | {'' if eval_tps is None else f'{eval_tps:,.0f}'} | "
+                             f"{'' if memory is None else f'{memory:,.0f}'} |")
+        prep = ", ".join(f"{p}: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached"
+                         for p, r in entry["profiles"].items() if "data_prep_s" in r)
+        m = entry["machine"]
+        notes.append(f"*{name}: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; "
+                     f"measured {entry['date']}. Data preparation (loading, tokenizer training and encoding, then from "
+                     f"the cache; measured {entry.get('data_prep_date', entry['date'])}): {prep}.*")
+    return markdown("\n".join(lines + [""] + notes))
 
 
 def ladder_table(summary: dict):
