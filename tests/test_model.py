@@ -147,3 +147,30 @@ def test_a_setting_added_later_keeps_every_earlier_run_id():
     # bf16 arithmetic gives other numbers: the full profile's bf16 run is not the fp32 one
     assert make_config("full").precision == "bf16"
     assert run_id(make_config("full"), "0" * 16) != "483413cd4b02"
+
+
+def test_muon_orthogonalizes_in_the_runs_arithmetic(monkeypatch):
+    import torch.optim._muon as torch_muon
+
+    from lmlab import optim
+
+    grad = torch.randn(24, 40, generator=torch.Generator().manual_seed(0))
+    coefficients = (torch_muon.DEFAULT_A, torch_muon.DEFAULT_B, torch_muon.DEFAULT_C)
+    ours = optim.newton_schulz_fp32(grad, coefficients, 5, 1e-7)
+    theirs = torch_muon._zeropower_via_newtonschulz(grad, coefficients, 5, 1e-7)
+    assert ours.dtype == torch.float32 and theirs.dtype == torch.bfloat16
+    assert torch.allclose(ours, theirs.float(), atol=0.03)  # the same iteration, bf16's rounding apart
+    assert torch.allclose(optim.newton_schulz_fp32(grad.T, coefficients, 5, 1e-7), ours.T)  # tall as wide
+
+    calls = []
+
+    def counted(name, fn):
+        return lambda *args: calls.append(name) or fn(*args)
+
+    monkeypatch.setattr(optim, "newton_schulz_fp32", counted("fp32", optim.newton_schulz_fp32))
+    monkeypatch.setattr(torch_muon, "_zeropower_via_newtonschulz", counted("bf16", torch_muon._zeropower_via_newtonschulz))
+    for precision in ("fp32", "bf16"):
+        weight = torch.nn.Parameter(torch.randn(24, 40))
+        weight.grad = grad.clone()
+        optim.Muon([weight], precision, lr=0.01).step()
+    assert calls == ["fp32", "bf16"]
