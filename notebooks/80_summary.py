@@ -30,8 +30,8 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 from pathlib import Path
 
 from lmlab import plots, report, wordlevel
-from lmlab.ladder import (Ladder, final_comparison, ladder_groups, run_count,
-                          summary, write_summary)
+from lmlab.ladder import (Ladder, final_comparison, ladder_groups, ladder_intervals,
+                          runs_used, summary, write_summary)
 
 report.setup_notebook()
 # LMLAB_PROFILE and LMLAB_DATA override these
@@ -40,7 +40,7 @@ print(report.describe(PROFILE, data=DATA))
 
 # %%
 ladder = Ladder(PROFILE, DATA)
-results = [r for r in ladder.results() if r.complete]
+results = ladder.results()  # the complete steps, and the one still training, if any
 groups = ladder_groups(results)
 for run in [r for runs in groups.values() for r in runs]:
     report.record_use(run)
@@ -48,16 +48,20 @@ data = summary(results, PROFILE, ladder.fingerprint)
 write_summary(data, Path("../results"))
 
 # %%
+#| label: ladder-findings
+report.findings(data)
+
+# %%
 #| label: ladder-table
 report.ladder_table(data)
 
 # %%
 #| label: ladder-chart
-plots.ladder(groups)
+plots.ladder(groups, intervals=ladder_intervals(results))
 
 # %%
 #| label: ladder-chart-interactive
-plots.ladder_plotly(groups)
+plots.ladder_plotly(groups, intervals=ladder_intervals(results))
 
 # %% [markdown]
 # The challenge baseline against the final recipe, seed by seed.
@@ -78,6 +82,6 @@ report.final_table(data)
 #| label: profiles-table
 report.profiles_table(
     extra={"WikiText-2": {p: wordlevel.budget(p) for p in ("cpu", "full")}},
-    note=f"The ladder trains {run_count()} runs per profile; "
-    "the WikiText-2 page adds 6.",
+    note=f"The ladder's complete steps trained {runs_used(results)} runs "
+    "at this profile; the WikiText-2 page adds 6.",
 )

@@ -8,7 +8,7 @@ import lmlab.ladder as ladder_module
 from conftest import HN_TITLES, TINY
 from lmlab.config import PROFILES
 from lmlab import report
-from lmlab.ladder import STEPS, Ladder, Step, final_comparison, group_mean, summary
+from lmlab.ladder import STEPS, Ladder, Step, final_comparison, group_mean, ladder_groups, summary, verdict
 from lmlab.runs import RunStore
 
 
@@ -50,10 +50,69 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     assert data["steps"][0]["candidates"]["SGD (challenge)"]["paired_difference"] is None  # nothing before the baseline
 
 
+def test_the_paired_rule_adopts_only_an_interval_below_zero():
+    interval = lambda low, high: {"n": 3, "mean": (low + high) / 2, "low": low, "high": high}  # noqa: E731
+    assert verdict(interval(-0.03, -0.01), 1.0, 1.1, can_add_seeds=True) == "adopted"
+    assert verdict(interval(0.01, 0.03), 1.2, 1.1, can_add_seeds=True) == "worse"
+    assert verdict(interval(-0.03, 0.01), 1.0, 1.1, can_add_seeds=True) == "undecided"  # three seeds: train two more
+    assert verdict(interval(-0.03, 0.01), 1.0, 1.1, can_add_seeds=False) == "not resolved"  # five seeds: keep the recipe
+    assert verdict(interval(-0.03, -0.01), float("inf"), 1.1, can_add_seeds=True) == "worse"  # a seed diverged
+    assert verdict(None, 1.0, 1.1, can_add_seeds=True) == "by mean"  # one seed: no interval
+
+
+def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatch, tmp_path):
+    """A candidate that computes exactly what the recipe does (eval_batch_size only changes how
+    evaluation is batched, so its runs are the recipe's) differs by zero with zero spread: an
+    interval that holds zero. The ladder trains seeds 4 and 5, then calls it not resolved."""
+    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
+    monkeypatch.setattr(ladder_module, "STEPS", (
+        STEPS[0],
+        Step("same", "No change at all", {"same numbers": {"eval_batch_size": 32}}, "test"),
+        Step("later", "A later step", {"scaled": {"init": "scaled"}}, "test"),
+    ))
+    ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2, 3))
+    ladder.step("baseline", progress=False)
+    waiting = ladder.results()[-1]  # its three seeds are the recipe's own runs: the decision asks for more
+    assert waiting.step.name == "same" and waiting.paired == {"n": 3, "mean": 0.0, "low": 0.0, "high": 0.0}
+    assert {s["seed"] for _, s in waiting.missing} == {4, 5} and not waiting.verdict
+    same = ladder.step("same", progress=False)
+    assert same.verdict == "not resolved" and not same.adopted and same.paired["n"] == 5
+    assert [r.config["seed"] for r in same.recipe_runs] == [1, 2, 3, 4, 5] and same.recipe_after == {}
+    later = ladder.results()[-1]
+    assert later.step.name == "later" and len(later.recipe_runs) == 3  # the next step starts on three seeds again
+    assert "**Not resolved:**" in str(report.step_table(same)) and "n=5" in str(report.step_table(same))
+
+
+def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recipe(monkeypatch, tmp_path):
+    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
+    monkeypatch.setattr(ladder_module, "STEPS", (
+        STEPS[0],
+        Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}}, "test"),
+        Step("longer", "AdamW for longer", {"higher lr": {"lr": 6e-3}}, "test", budget={"max_steps": 24}, follows=False),
+    ))
+    ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
+    results = ladder.train_all(progress=False, log=lambda m: None)
+    base, opt, longer = results
+    assert all(r.config["max_steps"] == 24 for r in longer.recipe_runs + longer.groups["higher lr"])
+    assert all(r.config["lr"] == 3e-3 for r in longer.recipe_runs)  # the recipe, measured at the step's budget
+    assert longer.recipe_after == opt.recipe_after and longer.label_after == "adamw"  # whatever its verdict
+    data = summary(results, "smoke", ladder.fingerprint)
+    assert data["final_recipe"]["settings"] == opt.recipe_after and data["complete"]
+    assert data["final_recipe"]["val_loss"] == pytest.approx(group_mean(opt.groups["adamw"]))
+    assert list(ladder_groups(results)) == ["Initial run: SGD (challenge)", "Optimizer: adamw"]  # one budget per chart
+    if longer.adopted:
+        assert data["final_recipe"]["at_other_budgets"]["max_steps=24"]["settings"]["lr"] == 6e-3
+    table = str(report.ladder_table(data))
+    assert "| AdamW for longer (max_steps=24) |" in table and "for runs at max_steps=24" in table
+
+
 def test_results_stop_at_the_first_incomplete_step(small_ladder):
     small_ladder.step("baseline")
     results = small_ladder.results()
     assert [r.step.name for r in results] == ["baseline", "opt"] and len(results[-1].missing) == 4
+    data = summary(results, "smoke", small_ladder.fingerprint)
+    assert data["pending"] == {"step": "opt", "title": "Optimizer", "runs_missing": 4, "steps_after": ["worse", "init"]}
+    assert 'the step "Optimizer" has 4 runs still to train; after it come worse, init' in str(report.ladder_table(data))
 
 
 def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch, tmp_path):

@@ -52,8 +52,7 @@ def test_executed_notebooks_record_what_they_used(project):
             continue
         assert record["profiles"] == ["tiny"] and record["source_hash"]
         assert {"report.py", "runs.py"} <= set(record["code_hashes"]) and "cli.py" not in record["code_hashes"]
-        # the word-level page uses the ladder's runs on the titles for its recipe, and its own on WikiText-2
-        assert len(record["data_fingerprints"]) == (2 if name == "20_wikitext2" else 1)
+        assert len(record["data_fingerprints"]) == 1  # the word-level page's runs are all on WikiText-2
     status = lmlab("notebooks", "status", cwd=project)
     assert status.returncode == 0 and "STALE" not in status.stdout
 

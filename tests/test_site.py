@@ -149,6 +149,10 @@ figure([2, 2, 1])
 markdown("| a | b |\\n|---|---|\\n| 1 | `<unk>` |")
 
 # %%
+#| label: plant-wide-table
+markdown("| " + " | ".join(f"a rather long column heading {i}" for i in range(12)) + " |\\n|" + "---|" * 12)
+
+# %%
 #| label: plant-markdown-table
 Markdown("| a | b |\\n|---|---|\\n| 1 | 2 |")
 '''
@@ -161,6 +165,7 @@ PAGES = {
     "script": "A page whose HTML gets a script that throws.\n",
     "asset": "A page whose HTML asks for a stylesheet that is not there.\n",
     "alt": ":::{figure} #plant-figure-repr\n:label: fig-repr\nIts alt text is the figure's repr.\n:::\n",
+    "wide": "```{embed} #plant-wide-table\n:remove-input: true\n```\n",
 }
 
 
@@ -183,7 +188,7 @@ def planted(tools, tmp_path_factory):
     os.symlink(site.theme_folder(ROOT), site.theme_folder(root))
     html = site.build_html(root)
     pages = site.site_pages(html)
-    assert pages[:7] == ["", "table", "image", "source", "script", "asset", "alt"]  # the first page is the index
+    assert pages[:8] == ["", "table", "image", "source", "script", "asset", "alt", "wide"]  # the first page is the index
 
     lost = re.search(r'src="/(build/[0-9a-f]+\.png)"', (html / "image" / "index.html").read_text()).group(1)
     (html / lost).unlink()
@@ -194,7 +199,7 @@ def planted(tools, tmp_path_factory):
     asset = html / "asset" / "index.html"
     asset.write_text(asset.read_text().replace("</head>", '<link rel="stylesheet" href="/planted-missing.css"></head>'))
     with site.serve(html) as url:
-        return pages, site.browser_problems(url, pages[:7]), lost
+        return pages, site.browser_problems(url, pages[:8]), lost
 
 
 def test_the_clean_page_shows_nothing_broken(planted):
@@ -233,9 +238,14 @@ def test_an_image_whose_alt_text_is_a_repr_fails(planted):
     assert any(p.startswith("/alt: image with an object's repr for its alt text: <Figure size 400x300") for p in problems)
 
 
+def test_a_table_wider_than_the_column_fails(planted):
+    _, problems, _ = planted
+    assert any(p.startswith("/wide: table wider than the column: 'a rather long column heading 0") for p in problems)
+
+
 def test_nothing_else_is_reported(planted):
     _, problems, _ = planted
     # the sidebar of every page links the missing notebook page too
     expected = ("/table: Markdown", "/image: image did not load", "/script: JavaScript error", "link to /gone answers HTTP 404",
-                "/asset: asks for /planted-missing.css", "/alt: image with an object's repr")
+                "/asset: asks for /planted-missing.css", "/alt: image with an object's repr", "/wide: table wider")
     assert [p for p in problems if not any(e in p for e in expected)] == []

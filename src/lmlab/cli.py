@@ -231,9 +231,11 @@ def cmd_ladder(args) -> int:
     else:
         results = ladder.train_all(log=lambda m: print(m, file=sys.stderr))
     for r in results:
-        state = "missing %d runs" % len(r.missing) if r.missing else ("adopted " + r.winner if r.adopted else "kept " + r.recipe_label)
+        state = "missing %d runs" % len(r.missing) if r.missing else (
+            f"{r.verdict}: " + (r.winner if r.adopted else f"kept {r.recipe_label}"))
         mean, std = r.mean_std(r.winner) if r.groups[r.winner] else (float("nan"), float("nan"))
-        print(f"{r.step.name:<11} best {r.winner:<18} {mean:.4f} ± {std:.4f}   {state}")
+        paired = "" if r.paired is None else f"  paired {r.paired['mean']:+.4f} [{r.paired['low']:+.4f}, {r.paired['high']:+.4f}] n={r.paired['n']}"
+        print(f"{r.step.name:<14} best {r.winner:<28} {mean:.4f} ± {std:.4f}   {state}{paired}")
     return 0
 
 

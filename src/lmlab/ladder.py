@@ -1,16 +1,19 @@
 """The study's ladder: one change at a time, each step starting from the best recipe so far.
 
 A step lists candidate changes (settings on top of the recipe so far). Every candidate is trained
-with every seed; the best candidate by mean validation loss is adopted when its mean beats the
-current recipe's, and the step is kept in the report either way. Decisions are recomputed from
-the run store, so the notebooks, `lmlab ladder` and any number of processes sharing the work
-agree on them.
+with the same seeds as the recipe, so the two are compared seed by seed: the best candidate by
+mean is adopted when the 95% interval of its paired difference to the recipe lies below zero.
+Where three seeds cannot decide, seeds 4 and 5 of both are trained and the step decides on five;
+where five cannot, the change is "not resolved" and the recipe stays the simpler one. Decisions
+are recomputed from the run store, so the notebooks, `lmlab ladder` and any number of processes
+sharing the work agree on them.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +24,18 @@ from lmlab.report import mean_std, paired_difference, record_use
 from lmlab.runs import Run, RunStore, finished
 
 SEEDS = (1, 2, 3)
+EXTRA_SEEDS = (4, 5)  # trained only where three seeds cannot decide
 PROFILE_SEEDS = {"tiny": (1,)}  # the tests' profile checks the mechanics, not the noise
 LEARNING_RATES = (5e-4, 1e-3, 2e-3, 4e-3, 8e-3)
+MUON_LEARNING_RATES = (0.005, 0.01, 0.02, 0.04)
+
+VERDICTS = {
+    "adopted": "the interval lies below zero",
+    "worse": "the interval lies above zero",
+    "not resolved": "five seeds cannot tell it from the noise; the recipe stays the simpler one",
+    "undecided": "three seeds cannot decide; seeds 4 and 5 are being trained",
+    "by mean": "one seed gives no interval: decided by the mean",
+}
 
 
 def seeds_for(profile: str) -> tuple[int, ...]:
@@ -33,12 +46,31 @@ def seeds_for(profile: str) -> tuple[int, ...]:
 class Step:
     name: str
     title: str
-    candidates: dict[str, dict]
+    candidates: dict[str, dict] | Callable[[dict], dict[str, dict]]  # a function of the recipe where the change depends on it
     why: str
     not_eligible: dict[str, str] = field(default_factory=dict)  # label -> why it is shown but cannot be adopted
+    budget: dict = field(default_factory=dict)  # settings the step measures at, other than the ladder's (recipe included)
+    follows: bool = True  # False: the step's verdict is reported but the ladder's recipe (at its own budget) does not take it
 
     def eligible(self, label: str) -> bool:
         return label not in self.not_eligible
+
+    def changes(self, recipe: dict) -> dict[str, dict]:
+        return self.candidates(recipe) if callable(self.candidates) else self.candidates
+
+
+def retune(recipe: dict) -> dict[str, dict]:
+    """Every learning rate of the recipe scaled together, with and without weight decay."""
+    candidates = {}
+    for scale in (0.5, 1, 2):
+        for decay in (0.0, 0.1):
+            if scale == 1 and decay == 0:
+                continue  # the recipe itself
+            change = {"lr": recipe.get("lr", 6e-3) * scale, "weight_decay": decay}
+            if recipe.get("optimizer") == "muon":
+                change |= {"muon_lr": recipe.get("muon_lr", 0.02) * scale, "muon_weight_decay": decay}
+            candidates[f"lr x{scale:g}, wd {decay:g}"] = change
+    return candidates
 
 
 STEPS: tuple[Step, ...] = (
@@ -76,6 +108,24 @@ STEPS: tuple[Step, ...] = (
         "8 layers x 184": {"n_layer": 8, "d_model": 184},
         "2 layers x 360": {"n_layer": 2, "d_model": 360},
     }, "the same number of block parameters (12 n_layer d_model^2, about 3.2M) spent on depth or on width"),
+    Step("muon", "Muon", {f"Muon lr {lr:g}": {"optimizer": "muon", "muon_lr": lr} for lr in MUON_LEARNING_RATES},
+         "Muon orthogonalizes each update of a weight matrix, so every direction of the matrix learns at the same rate; "
+         "AdamW keeps the embeddings, the gains and the biases at the recipe's learning rate"),
+    Step("retune", "Learning rate and weight decay", retune,
+         "the learning rate was chosen for AdamW eight steps ago; weight decay has been zero all along"),
+    Step("switches", "QK-norm, ReLU², soft-capped logits", {
+        "QK-norm": {"qk_norm": True},
+        "ReLU²": {"mlp": "relu2"},
+        "logit soft-cap 15": {"logit_softcap": 15.0},
+    }, "three small changes that each saved training steps in the speedrun literature, each on its own"),
+    Step("together", "The unresolved changes together", {
+        "scaled init + RoPE + SwiGLU": {"init": "scaled", "pos": "rope", "mlp": "swiglu"},
+    }, "each of these leaned the right way but was too small for five seeds to resolve; together they may not be"),
+    Step("regularization", "Dropout at seven epochs", {
+        "dropout 0.1": {"dropout": 0.1},
+        "dropout 0.2": {"dropout": 0.2},
+    }, "at two epochs the ladder found no dropout best; the challenge trains for seven, where overfitting can begin",
+        budget={"epochs": 7}, follows=False),
 )
 
 
@@ -95,22 +145,42 @@ def step_by_name(name: str) -> Step:
     raise LmlabError(f"no ladder step '{name}'; steps: {', '.join(s.name for s in STEPS)}")
 
 
+def verdict(paired: dict | None, candidate_mean: float, recipe_mean: float, can_add_seeds: bool) -> str:
+    """The paired rule: adopt when the interval lies below zero, reject when above, add seeds or
+    call it not resolved when it holds zero. A candidate with a diverged seed is worse."""
+    if candidate_mean == float("inf"):
+        return "worse"
+    if paired is None:
+        return "by mean"
+    if paired["high"] < 0:
+        return "adopted"
+    if paired["low"] > 0:
+        return "worse"
+    return "undecided" if can_add_seeds else "not resolved"
+
+
 @dataclass
 class StepResult:
     step: Step
     recipe_label: str  # the recipe this step starts from
     recipe: dict  # its settings (over the profile)
-    recipe_runs: list[Run]
+    recipe_runs: list[Run]  # the recipe at the step's budget, with the seeds the step compares
     groups: dict[str, list[Run]]  # candidate label -> runs (seeds)
-    winner: str  # best candidate by mean
+    winner: str  # best candidate by mean over the common seeds
     adopted: bool
     recipe_after: dict
     label_after: str
     missing: list = field(default_factory=list)  # (label, settings) not yet done
+    verdict: str = ""  # a key of VERDICTS; "" for the baseline and for a step still training
+    paired: dict | None = None  # the winner minus the recipe, seed by seed (report.paired_difference)
 
     @property
     def complete(self) -> bool:
         return not self.missing
+
+    @property
+    def candidates(self) -> dict[str, dict]:
+        return self.step.changes(self.recipe)
 
     def mean_std(self, label: str | None = None) -> tuple[float, float]:
         runs = self.recipe_runs if label is None else self.groups[label]
@@ -123,14 +193,26 @@ class Ladder:
     def __init__(self, profile: str, data: str, runs_dir: str | Path | None = None, seeds=None):
         self.profile, self.data = profile, data
         self.seeds = tuple(seeds) if seeds else seeds_for(profile)
+        self.extra_seeds = EXTRA_SEEDS if len(self.seeds) >= 3 else ()
         self.store = RunStore(runs_dir)
         self.fingerprint = fingerprint(make_config(profile, data=data))
 
     def settings(self, recipe: dict, change: dict, seed: int, label: str, step: Step) -> dict:
-        return {**recipe, **change, "data": self.data, "seed": seed, "note": f"ladder {step.name}: {label}"}
+        return {**recipe, **step.budget, **change, "data": self.data, "seed": seed, "note": f"ladder {step.name}: {label}"}
 
     def run_for(self, settings: dict) -> Run:
         return self.store.run(run_id(make_config(self.profile, **settings), self.fingerprint))
+
+    def _collect(self, recipe: dict, change: dict, seeds, label: str, step: Step, missing: list) -> list[Run]:
+        runs = []
+        for seed in seeds:
+            settings = self.settings(recipe, change, seed, label, step)
+            run = self.run_for(settings)
+            if finished(run):
+                runs.append(run)
+            else:
+                missing.append((label, settings))
+        return runs
 
     def results(self, until: str | None = None) -> list[StepResult]:
         """Every step up to `until` (inclusive), decided from the runs in the store; stops at the
@@ -138,34 +220,48 @@ class Ladder:
         results: list[StepResult] = []
         recipe: dict = {}
         recipe_label = "SGD (challenge)"
-        recipe_runs: list[Run] = []
         for step in STEPS:
-            groups, missing = {}, []
-            for label, change in step.candidates.items():
-                runs = []
-                for seed in self.seeds:
-                    settings = self.settings(recipe, change, seed, label, step)
-                    run = self.run_for(settings)
-                    if finished(run):
-                        runs.append(run)
-                    else:
-                        missing.append((label, settings))
-                groups[label] = runs
+            missing: list = []
+            first = not results
+            recipe_runs = [] if first else self._collect(recipe, {}, self.seeds, recipe_label, step, missing)
+            changes = step.changes(recipe)
+            groups = {label: self._collect(recipe, change, self.seeds, label, step, missing) for label, change in changes.items()}
             means = {label: group_mean(runs) for label, runs in groups.items() if runs and step.eligible(label)}
-            winner = min(means, key=means.get) if means else next(label for label in step.candidates if step.eligible(label))
-            current = group_mean(recipe_runs)
-            adopted = not missing and means.get(winner, float("inf")) < current
-            result = StepResult(
-                step, recipe_label, dict(recipe), list(recipe_runs), groups, winner, adopted,
-                {**recipe, **step.candidates[winner]} if adopted else dict(recipe),
-                winner if adopted else recipe_label, missing,
-            )
+            winner = min(means, key=means.get) if means else next(label for label in changes if step.eligible(label))
+            result = StepResult(step, recipe_label, dict(recipe), recipe_runs, groups, winner, False,
+                                dict(recipe), recipe_label, missing)
+            if first:
+                result.verdict = "" if missing else "baseline"
+            elif not missing:
+                self._decide(result, changes)
+            if result.adopted and step.follows:
+                result.recipe_after, result.label_after = {**recipe, **changes[winner]}, winner
             results.append(result)
-            if missing or step.name == until:
+            if result.missing or step.name == until:
                 break
             recipe, recipe_label = result.recipe_after, result.label_after
-            recipe_runs = groups[winner] if adopted else recipe_runs
         return results
+
+    def _decide(self, result: StepResult, changes: dict) -> None:
+        """The paired rule on three seeds, then on five where three cannot decide."""
+        step, winner = result.step, result.winner
+        candidate, recipe = result.groups[winner], result.recipe_runs
+        paired = paired_difference(candidate, recipe)
+        # a step at another budget decides on its three seeds: each of its runs costs several of the ladder's
+        can_add_seeds = bool(self.extra_seeds) and not step.budget
+        verdict_now = verdict(paired, group_mean(candidate), group_mean(recipe), can_add_seeds)
+        if verdict_now == "undecided":
+            missing = result.missing
+            recipe += self._collect(result.recipe, {}, self.extra_seeds, result.recipe_label, step, missing)
+            candidate += self._collect(result.recipe, changes[winner], self.extra_seeds, winner, step, missing)
+            if not missing:
+                paired = paired_difference(candidate, recipe)
+                verdict_now = verdict(paired, group_mean(candidate), group_mean(recipe), False)
+        result.paired = paired
+        if not result.missing:
+            result.verdict = verdict_now
+            result.adopted = verdict_now == "adopted" or (
+                verdict_now == "by mean" and group_mean(candidate) < group_mean(recipe))
 
     def step(self, name: str, train: bool = True, progress: bool = True) -> StepResult:
         """One step's result, training what it lacks (each step after the recipe it starts from)."""
@@ -215,37 +311,59 @@ class Ladder:
             self.train_missing(last, progress=progress, log=log)
 
 
+def _group(runs: list[Run], settings: dict | None = None) -> dict:
+    values = [final_loss(run) for run in runs]
+    group = {"seeds": [run.config["seed"] for run in runs], "val_loss": values, "mean": group_mean(runs),
+             "std": mean_std(values)[1], "runs": [run.id for run in runs],
+             "parameters": runs[0].meta.get("num_params") if runs else None}
+    return group if settings is None else {"settings": settings, **group}
+
+
+def _followed(results: list[StepResult]) -> list[StepResult]:
+    """The complete steps measured at the ladder's own budget: the ones its recipe follows."""
+    return [r for r in results if r.complete and r.step.follows]
+
+
 def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> dict:
-    """The ladder as data: per step the change, every candidate's per-seed values, mean and std,
-    the decision, and the final recipe's ratio to the baseline. Only complete steps count."""
+    """The ladder as data: per step the recipe it starts from and every candidate's per-seed values,
+    mean and std, the paired difference to the recipe with its 95% interval, the verdict; the final
+    recipe's ratio to the baseline; and the step still training, if any."""
     steps = []
     for r in results:
         if not r.complete:
             break
         candidates = {}
         for label, runs in r.groups.items():
-            values = [final_loss(run) for run in runs]
-            mean, std = mean_std(values)
-            candidates[label] = {"settings": r.step.candidates[label], "seeds": [run.config["seed"] for run in runs],
-                                 "val_loss": values, "mean": group_mean(runs), "std": std, "runs": [run.id for run in runs],
-                                 "parameters": runs[0].meta.get("num_params") if runs else None,
-                                 "paired_difference": paired_difference(runs, r.recipe_runs)}
+            candidates[label] = {**_group(runs, r.candidates[label]), "paired_difference": paired_difference(runs, r.recipe_runs)}
             if not r.step.eligible(label):
                 candidates[label]["not_eligible"] = r.step.not_eligible[label]
         steps.append({
-            "step": r.step.name, "title": r.step.title, "starts_from": r.recipe_label, "best": r.winner,
-            "adopted": r.adopted, "change": r.step.candidates[r.winner] if r.adopted else {},
-            "recipe_after": r.recipe_after, "candidates": candidates,
+            "step": r.step.name, "title": r.step.title, "starts_from": r.recipe_label, "budget": r.step.budget,
+            "follows": r.step.follows, "recipe": _group(r.recipe_runs) if r.recipe_runs else None,
+            "best": r.winner, "paired": r.paired, "verdict": r.verdict, "adopted": r.adopted,
+            "change": r.candidates[r.winner] if r.adopted else {}, "recipe_after": r.recipe_after, "candidates": candidates,
         })
     out = {"profile": profile, "data_fingerprint": data_fingerprint, "metric": "val_loss (nats/char, every validation token once)",
+           "rule": "paired over seeds: adopt when the 95% t interval of candidate minus recipe lies below zero; "
+                   "3 seeds, 5 where 3 cannot decide, else not resolved",
            "complete": len(steps) == len(STEPS), "steps": steps}
-    if steps:
-        baseline = steps[0]["candidates"][steps[0]["best"]]["mean"]
-        last_adopted = next(s for s in reversed(steps) if s["adopted"])
-        final = last_adopted["candidates"][last_adopted["best"]]["mean"]
-        chain = " + ".join(s["best"] for s in steps[1:] if s["adopted"]) or steps[0]["best"]
-        out["final_recipe"] = {"settings": last_adopted["recipe_after"], "label": chain,
+    pending = next((r for r in results if not r.complete), None)
+    if pending:
+        out["pending"] = {"step": pending.step.name, "title": pending.step.title, "runs_missing": len(pending.missing),
+                          "steps_after": [s.name for s in STEPS[STEPS.index(pending.step) + 1:]]}
+    followed = [s for s in steps if s["follows"]]
+    if followed:
+        baseline = followed[0]["candidates"][followed[0]["best"]]["mean"]
+        adopted = [s for s in followed if s["adopted"]]
+        final = adopted[-1]["candidates"][adopted[-1]["best"]]["mean"] if adopted else baseline
+        chain = " + ".join(s["best"] for s in adopted) or followed[0]["best"]
+        out["final_recipe"] = {"settings": followed[-1]["recipe_after"], "label": chain,
                                "val_loss": final, "ratio_to_baseline": final / baseline}
+        for s in steps:
+            if not s["follows"] and s["adopted"]:  # measured at another budget: the recipe for that budget carries it
+                budget = ", ".join(f"{k}={v}" for k, v in s["budget"].items())
+                out["final_recipe"].setdefault("at_other_budgets", {})[budget] = {
+                    "settings": {**followed[-1]["recipe_after"], **s["change"]}, "step": s["step"]}
     return out
 
 
@@ -256,26 +374,31 @@ def write_summary(data: dict, folder: Path) -> None:
     path.write_text(json.dumps(data, indent=1) + "\n")
 
 
-def run_count(seeds=SEEDS) -> int:
-    """Runs the whole ladder trains at one profile: every candidate of every step, every seed."""
-    return sum(len(step.candidates) for step in STEPS) * len(seeds)
+def runs_used(results: list[StepResult]) -> int:
+    """Distinct runs behind the complete steps: every candidate, every seed, extra seeds included."""
+    return len({run.id for r in results if r.complete for run in r.recipe_runs + [x for rs in r.groups.values() for x in rs]})
 
 
 def final_comparison(results: list[StepResult]) -> dict[str, list[Run]]:
-    """The challenge baseline's runs and the final recipe's (the last adopted candidate's), over the complete steps."""
-    complete = [r for r in results if r.complete]
-    adopted = [r for r in complete if r.adopted]
-    groups = {"challenge baseline (SGD)": complete[0].groups[complete[0].winner]} if complete else {}
+    """The challenge baseline's runs and the final recipe's (the last adopted candidate's), over the
+    complete steps at the ladder's budget."""
+    followed = _followed(results)
+    adopted = [r for r in followed if r.adopted]
+    groups = {"challenge baseline (SGD)": followed[0].groups[followed[0].winner]} if followed else {}
     if adopted:
         groups["final recipe"] = adopted[-1].groups[adopted[-1].winner]
     return groups
 
 
+def step_label(r: StepResult) -> str:
+    return f"{r.step.title}: {r.winner}" + ("" if r.adopted or r.verdict == "baseline" else f" ({r.verdict})")
+
+
 def ladder_groups(results: list[StepResult]) -> dict[str, list[Run]]:
-    """Per complete step, its best candidate's runs, labelled with the step and whether it was adopted."""
-    groups = {}
-    for r in results:
-        if r.complete:
-            suffix = "" if r.adopted else " (not adopted)"
-            groups[f"{r.step.title}: {r.winner}{suffix}"] = r.groups[r.winner]
-    return groups
+    """Per complete step at the ladder's budget, its best candidate's runs, labelled with the step and its verdict."""
+    return {step_label(r): r.groups[r.winner] for r in _followed(results)}
+
+
+def ladder_intervals(results: list[StepResult]) -> dict[str, dict | None]:
+    """Per step of `ladder_groups`, the best candidate's paired difference to the recipe it started from."""
+    return {step_label(r): r.paired for r in _followed(results)}

@@ -173,19 +173,44 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
     return fig
 
 
-def ladder(groups: Groups, metric: str = "val_loss") -> Figure:
-    """Each step's final metric, mean ± std over seeds, in ladder order."""
+def ladder(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None) -> Figure:
+    """Each step's final metric, mean ± std over seeds, in ladder order; with `intervals`
+    (lmlab.ladder.ladder_intervals) a second panel shows each step's paired difference to the
+    recipe it started from, with its 95% interval, against zero."""
     rows = summary_rows(groups, metric)
-    fig = Figure(figsize=(max(6, 0.8 * len(rows) + 2), 4), layout="constrained")
-    ax = fig.subplots()
     xs = np.arange(len(rows))
+    fig = Figure(figsize=(max(6, 0.8 * len(rows) + 2), 6.5 if intervals else 4), layout="constrained")
+    if intervals:
+        ax, ax_paired = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    else:
+        ax, ax_paired = fig.subplots(), None
     means = [r["mean"] for r in rows]
     ax.errorbar(xs, means, yerr=[r["std"] for r in rows], fmt="o-", capsize=4, color=COLORS[0])
     for x, r in zip(xs, rows):
         ax.annotate(f"{r['mean']:.3f}", (x, r["mean"]), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
-    ax.set_xticks(xs, [r["label"] for r in rows], rotation=30, ha="right")
     ax.set_ylabel(VAL_LABEL if metric == "val_loss" else metric)
     ax.grid(alpha=0.3)
+    bottom = ax
+    if ax_paired is not None:
+        ax_paired.axhline(0, color="0.4", linewidth=1)
+        for x, r in zip(xs, rows):
+            p = intervals.get(r["label"])
+            if p is None:
+                continue
+            below = p["high"] < 0
+            ax_paired.errorbar([x], [p["mean"]], yerr=[[p["mean"] - p["low"]], [p["high"] - p["mean"]]], fmt="o", capsize=4,
+                               color=COLORS[0] if below else COLORS[1], markerfacecolor=COLORS[0] if below else "white")
+        from matplotlib.lines import Line2D
+
+        ax_paired.legend(handles=[
+            Line2D([], [], marker="o", linestyle="", color=COLORS[0], label="interval below zero"),
+            Line2D([], [], marker="o", linestyle="", color=COLORS[1], markerfacecolor="white", label="interval holds or is above zero"),
+        ], fontsize=8, loc="lower right")
+        ax_paired.set_ylabel("paired difference\nto the recipe, 95% CI")
+        ax_paired.set_yscale("symlog", linthresh=0.02)
+        ax_paired.grid(alpha=0.3)
+        bottom = ax_paired
+    bottom.set_xticks(xs, [r["label"] for r in rows], rotation=30, ha="right")
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
     _footer(fig, _runs(groups))
     return fig
@@ -240,16 +265,18 @@ def loss_curves_plotly(groups: Groups, reference: str | None = None):
     return fig
 
 
-def ladder_plotly(groups: Groups, metric: str = "val_loss"):
+def ladder_plotly(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None):
     """The ladder, one point per step (its best candidate); the axis names the step, the hover says
-    which candidate, its value and whether it was adopted."""
+    which candidate, its value, its paired difference to the recipe and the verdict."""
     import plotly.graph_objects as go
 
     rows = summary_rows(groups, metric)
     steps = [r["label"].split(": ", 1)[0] for r in rows]
+    paired = [(intervals or {}).get(r["label"]) for r in rows]
     hover = [f"<b>{r['label']}</b><br>{r['mean']:.4f} ± {r['std']:.4f} (n={r['seeds']})"
-             + ("" if r["delta"] is None else f"<br>change {r['delta']:+.4f}") for r in rows]
-    adopted = ["not adopted" not in r["label"] for r in rows]
+             + ("" if p is None else f"<br>paired difference {p['mean']:+.4f}, 95% CI [{p['low']:+.4f}, {p['high']:+.4f}]")
+             for r, p in zip(rows, paired)]
+    adopted = [p is None or p["high"] < 0 for p in paired]  # filled: the interval lies below zero (or there is none)
     fig = go.Figure(go.Scatter(
         x=steps, y=[r["mean"] for r in rows], mode="lines+markers", name="best candidate",
         marker=dict(size=9, color=COLORS[0], symbol=["circle" if a else "circle-open" for a in adopted]),

@@ -185,36 +185,46 @@ def step_groups(result) -> dict[str, list[Run]]:
     return {**before, **result.groups}
 
 
+def paired_cell(paired: dict | None) -> str:
+    """A paired difference as one table cell: mean, 95% interval and the seeds it pairs."""
+    if paired is None:
+        return ""
+    return f"{paired['mean']:+.4f} [{paired['low']:+.4f}, {paired['high']:+.4f}], n={paired['n']}"
+
+
 def step_table(result):
-    """A ladder step as a Markdown table (settings changed, mean ± std, change against the recipe
-    it starts from, notes when there are any) and the decision in one sentence, all computed from
-    the runs."""
+    """A ladder step as a Markdown table (settings changed, mean ± std, the paired difference to the
+    recipe it starts from with its 95% interval) and the decision, all computed from the runs.
+    Columns that would say the same on every row become one sentence below the table."""
     before = result.recipe_runs
-    base_mean, base_std = mean_std(final_values(before)) if before else (math.nan, math.nan)
+    runs_of = {**({f"before: {result.recipe_label}": before} if before else {}), **result.groups}
+    counts = {label: parameter_counts(runs) for label, runs in runs_of.items()}
     rows = []
-    if before:
-        rows.append([f"before: {result.recipe_label}", "", parameter_counts(before), str(len(before)),
-                     f"{base_mean:.4f} ± {base_std:.4f}", "", "", f"{mean_std(final_values(before, 'val_loss_legacy'))[0]:.4f}",
-                     notes(before)])
-    for label, runs in result.groups.items():
-        change = ", ".join(f"{k}={v}" for k, v in result.step.candidates[label].items()) or "none"
+    for label, runs in runs_of.items():
+        candidate = label in result.groups
+        change = ", ".join(f"{k}={v}" for k, v in result.candidates[label].items()) if candidate else ""
         diverged = [r for r in runs if r.status != "done"]
         mean, std = mean_std(final_values(runs))
         shown = f"{mean:.4f} ± {std:.4f}" + (f" ({len(diverged)} diverged)" if diverged else "")
-        delta = "" if not before else f"{mean - base_mean:+.4f}"
+        name = label if not candidate or result.step.eligible(label) else f"{label} (not eligible)"
+        paired = paired_cell(paired_difference(runs, before)) if candidate and before else ""
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
-        name = label if result.step.eligible(label) else f"{label} (not eligible)"
-        paired = interval(paired_difference(runs, before)) if before else ""
-        rows.append([name, f"`{change}`", parameter_counts(runs), str(len(runs)), shown, delta, paired, f"{legacy:.4f}", notes(runs)])
-    header = ["", "change", "parameters", "seeds", "val_loss (nats/char)", "vs. before", "paired 95% CI", "legacy metric", "note"]
-    align = [":---", ":---", "---:", "---:", "---:", "---:", "---:", "---:", ":---"]
-    if not any(row[-1] for row in rows):  # no notes: no empty column
-        header, align, rows = header[:-1], align[:-1], [row[:-1] for row in rows]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"] + ["| " + " | ".join(row) + " |" for row in rows]
+        rows.append([name, f"`{change}`" if change else "", counts[label], str(len(runs)), shown, paired, f"{legacy:.4f}"])
+    header = ["", "change", "parameters", "seeds", "val_loss (nats/char)", "paired difference [95% CI]", "legacy metric"]
+    align = [":---", ":---", "---:", "---:", "---:", "---:", "---:"]
+    keep = [i for i in range(len(header)) if not (header[i] == "parameters" and len(set(counts.values())) == 1)
+            and not (header[i].startswith("paired") and not before)]
+    pick = lambda row: [row[i] for i in keep]  # noqa: E731
+    lines = ["| " + " | ".join(pick(header)) + " |", "|" + "|".join(pick(align)) + "|"] + ["| " + " | ".join(pick(r)) + " |" for r in rows]
+    if len(set(counts.values())) == 1 and next(iter(counts.values())):
+        lines += ["", f"Every run of this step has {next(iter(counts.values()))} parameters."]
     lines += ["", decision(result)]
     if before:
-        lines += ["", "*Paired 95% CI: a t interval of the candidate minus the recipe, seed by seed; an interval "
-                      "that holds zero cannot tell the change from the seeds' noise.*"]
+        lines += ["", "*Paired difference: the candidate minus the recipe, seed by seed, with a 95% t interval; an "
+                      "interval that holds zero cannot tell the change from the seeds' noise.*"]
+    run_notes = notes(before + [r for rs in result.groups.values() for r in rs])
+    if run_notes:
+        lines += ["", f"*Notes on these runs: {run_notes}.*"]
     for label, why in result.step.not_eligible.items():
         lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
     lines += ["", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
@@ -232,27 +242,53 @@ def parameter_counts(runs: list[Run]) -> str:
     return " / ".join(f"{n / 1e6:.2f}M" for n in counts)
 
 
+def budget_text(budget: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in budget.items())
+
+
 def decision(result) -> str:
-    """What the step decided, and whether the difference is larger than the seeds' spread."""
+    """What the step decided under the paired rule, in one or two sentences."""
     mean, std = mean_std(final_values(result.groups[result.winner]))
     if not result.recipe_runs:
         return f"**Result:** {result.winner}: {mean:.4f} ± {std:.4f} nats/char."
-    base_mean, base_std = mean_std(final_values(result.recipe_runs))
-    delta = mean - base_mean
-    noise = max(std, base_std)
-    size = "larger than" if abs(delta) > 2 * noise else "within two standard deviations of"
-    paired = paired_difference(result.groups[result.winner], result.recipe_runs)
-    if paired is None:
-        seeds = ""
-    else:
-        where = "below zero" if paired["high"] < 0 else "above zero" if paired["low"] > 0 else "around zero: not resolved"
-        seeds = (f" Paired over {paired['n']} seeds the change is {paired['mean']:+.4f}, 95% interval "
-                 f"[{paired['low']:+.4f}, {paired['high']:+.4f}], {where}.")
-    if result.adopted:
-        return (f"**Adopted:** {result.winner} lowers the validation loss by {-delta:.4f} nats/char "
-                f"({-delta / base_mean:.1%}), {size} the spread over seeds; the next step starts from it.{seeds}")
-    return (f"**Not adopted:** the best candidate, {result.winner}, changes the validation loss by {delta:+.4f} "
-            f"nats/char ({size} the spread over seeds); the recipe stays {result.recipe_label}.{seeds}")
+    p, winner, recipe = result.paired, result.winner, result.recipe_label
+    where = "" if p is None else (f" Paired over {p['n']} seeds the change is {p['mean']:+.4f} nats/char, "
+                                  f"95% interval [{p['low']:+.4f}, {p['high']:+.4f}].")
+    text = {
+        "adopted": f"**Adopted:** {winner}; the interval lies below zero.{where} The next step starts from it.",
+        "worse": f"**Not adopted:** the best candidate, {winner}, is worse than the recipe; the interval lies above zero."
+                 f"{where} The recipe stays {recipe}.",
+        "not resolved": f"**Not resolved:** the best candidate, {winner}, cannot be told from the seeds' noise: even over "
+                        f"five seeds the interval holds zero.{where} The recipe stays the simpler {recipe}.",
+        "by mean": f"**{'Adopted' if result.adopted else 'Not adopted'} by the mean** (one seed gives no interval): "
+                   f"{winner}, {mean:.4f} against the recipe's {mean_std(final_values(result.recipe_runs))[0]:.4f}.",
+    }.get(result.verdict, f"**In progress:** {len(result.missing)} runs of this step are still training.{where}")
+    if result.step.budget and not result.step.follows:
+        text += (f" This step is measured at {budget_text(result.step.budget)}, not at the ladder's budget: the "
+                 f"ladder's recipe does not take its verdict, a recipe for that budget does.")
+    return text
+
+
+def regimes(short, long, key: str = "dropout"):
+    """What a setting's step concluded at the ladder's budget (`short`) and at a longer one
+    (`long`, a step with its own budget), and which value each budget's recipe takes."""
+    from lmlab.config import settings
+
+    default = settings()[key].default
+
+    def verdict_of(result) -> str:
+        cell = paired_cell(result.paired)
+        return f"{result.winner}, {result.verdict}" + (f" (paired difference {cell})" if cell else "")
+
+    def value_after(result) -> str:
+        recipe = {**result.recipe, **result.candidates[result.winner]} if result.adopted else result.recipe
+        return f"{key}={recipe.get(key, default)}"
+
+    text = (f"**Two regimes.** At the ladder's budget the best candidate was {verdict_of(short)}; at "
+            f"{budget_text(long.step.budget)} it is {verdict_of(long)}. The ladder's recipe, measured at its own "
+            f"budget, keeps {value_after(short)}; a recipe for {budget_text(long.step.budget)} takes {value_after(long)}"
+            + ("." if value_after(short) != value_after(long) else ": the two regimes agree."))
+    return markdown(text)
 
 
 def benchmark_table(results: dict):
@@ -279,25 +315,64 @@ def benchmark_table(results: dict):
 
 
 def ladder_table(summary: dict):
-    """The ladder summary (lmlab.ladder.summary) as a Markdown table, with the final ratio to the baseline."""
-    lines = ["| step | best candidate | val_loss (nats/char) | change | paired 95% CI | decision |",
-             "|:---|:---|---:|---:|---:|:---|"]
-    previous = None
+    """The ladder summary (lmlab.ladder.summary) as a Markdown table: each step's best candidate,
+    its paired difference to the recipe the step started from, the verdict; then the final ratio."""
+    lines = ["| step | best candidate | val_loss (nats/char) | paired difference [95% CI] | decision |",
+             "|:---|:---|---:|---:|:---|"]
     for step in summary["steps"]:
         best = step["candidates"][step["best"]]
-        delta = "" if previous is None else f"{best['mean'] - previous:+.4f}"
-        decision = "baseline" if previous is None else ("adopted" if step["adopted"] else f"not adopted; stays {step['starts_from']}")
-        lines.append(f"| {step['title']} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} (n={len(best['val_loss'])}) | {delta} | "
-                     f"{interval(best.get('paired_difference'))} | {decision} |")
-        if step["adopted"]:
-            previous = best["mean"]
+        verdict = step.get("verdict", "adopted" if step["adopted"] else "")
+        decision = verdict if verdict in ("baseline", "adopted") else f"{verdict}: stays {step['starts_from']}"
+        title = step["title"]
+        if not step.get("follows", True):
+            title += f" ({budget_text(step['budget'])})"
+            decision = f"{verdict}, for runs at {budget_text(step['budget'])}"
+        lines.append(f"| {title} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} | "
+                     f"{paired_cell(step.get('paired'))} | {decision} |")
     final = summary.get("final_recipe")
     if final:
         lines += ["", f"Final recipe{'' if summary.get('complete') else ' so far'}: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
                       f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at equal budget."]
-    lines += ["", f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · change: against the last "
-                  f"adopted step · paired 95% CI: a t interval of the difference to the recipe the step started from, seed by seed.*"]
+    if summary.get("pending"):
+        lines += ["", in_progress(summary)]
+    lines += ["", f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · paired difference: "
+                  f"the best candidate minus the recipe the step started from, seed by seed, with a 95% t interval; "
+                  f"adopted when the interval lies below zero (3 seeds, 5 where 3 cannot decide).*"]
     return markdown("\n".join(lines))
+
+
+TARGET_RATIO = 0.62  # the study's goal for the final recipe against the baseline (issue 12)
+
+
+def findings(summary: dict):
+    """The ladder's decisions grouped by verdict, and the final ratio against the target, as
+    Markdown: the prose of the overview and the conclusion, generated from the summary."""
+    by_verdict: dict[str, list[str]] = {}
+    for step in summary["steps"][1:]:
+        where = "" if step.get("follows", True) else f" at {budget_text(step['budget'])}"
+        paired = step.get("paired")
+        change = f"{paired['mean']:+.3f}" if paired else f"{step['candidates'][step['best']]['mean']:.3f}"
+        by_verdict.setdefault(step.get("verdict", ""), []).append(f"{step['best']}{where} ({change})")
+    names = {"adopted": "Adopted", "not resolved": "Not resolved at five seeds, so not adopted",
+             "worse": "Worse than the recipe", "by mean": "Decided by the mean (one seed)"}
+    lines = [f"- **{names.get(v, v)}:** " + ", ".join(items) + "." for v, items in by_verdict.items() if v in names]
+    lines += ["", "*In parentheses: the paired difference to the recipe the step started from, in nats/char; the "
+                  "table gives its interval.*"]
+    final = summary.get("final_recipe")
+    if final:
+        ratio = final["ratio_to_baseline"]
+        met = "meets" if ratio <= TARGET_RATIO else "misses"
+        lines += ["", f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the baseline's "
+                      f"validation loss at profile `{summary['profile']}`: it {met} the study's target of {TARGET_RATIO}."]
+    return markdown("\n".join(lines))
+
+
+def in_progress(summary: dict) -> str:
+    """One sentence on the ladder's step still training, from the summary."""
+    pending = summary["pending"]
+    after = pending["steps_after"]
+    return (f"*In progress: the step \"{pending['title']}\" has {pending['runs_missing']} runs still to train"
+            + (f"; after it come {', '.join(after)}" if after else "") + ". The numbers above are final for the steps shown.*")
 
 
 def profile_table(profiles: dict, profile: str = "cpu", variants=("reference", "lmlab"), top: int = 10):
@@ -325,16 +400,18 @@ def final_table(summary: dict):
     final = summary.get("final_recipe")
     if not final:
         return markdown("*No step of the ladder is complete yet.*")
-    first = summary["steps"][0]
+    followed = [s for s in summary["steps"] if s.get("follows", True)]
+    first = followed[0]
     baseline = first["candidates"][first["best"]]
-    last = next(s for s in reversed(summary["steps"]) if s["adopted"])
+    last = next((s for s in reversed(followed) if s["adopted"]), first)
     best = last["candidates"][last["best"]]
-    lines = ["| | parameters | " + " | ".join(f"seed {s}" for s in baseline["seeds"]) + " | mean ± std |",
-             "|:---|---:|" + "---:|" * (len(baseline["seeds"]) + 1)]
+    seeds = sorted(set(baseline["seeds"]) | set(best["seeds"]))
+    lines = ["| | parameters | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
+             "|:---|---:|" + "---:|" * (len(seeds) + 1)]
     for label, c in (("challenge baseline (SGD)", baseline), (f"final recipe ({final['label']})", best)):
         by_seed = dict(zip(c["seeds"], c["val_loss"]))
         size = f"{c['parameters'] / 1e6:.2f}M" if c.get("parameters") else ""
-        lines.append(f"| {label} | {size} | " + " | ".join(f"{by_seed[s]:.4f}" if s in by_seed else "" for s in baseline["seeds"])
+        lines.append(f"| {label} | {size} | " + " | ".join(f"{by_seed[s]:.4f}" if s in by_seed else "" for s in seeds)
                      + f" | {c['mean']:.4f} ± {c['std']:.4f} |")
     lines += ["", f"Final recipe / baseline: **{final['ratio_to_baseline']:.3f}** (validation nats/char at the same "
                   f"budget: data, steps and batch; the parameter count is each recipe's own). Our target is 0.62 or lower; the best published full-scale results, about 1.14 against "

@@ -179,6 +179,10 @@ _PAGE_STATE = """() => {
     wide: [...article.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)
       .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 80)),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+    // a table wider than the column scrolls sideways, or runs under the margin: a reader sees half of it
+    wideTables: [...article.querySelectorAll('table')].filter(t => t.scrollWidth > article.clientWidth + 1
+        || t.scrollWidth > t.parentElement.clientWidth + 1)
+      .map(t => (t.querySelector('tr') || t).innerText.replace(/\s+/g, ' ').trim().slice(0, 80)),
   };
 }"""
 
@@ -214,6 +218,7 @@ def browser_problems(site_url: str, pages: list[str], screenshots: dict[str, Pat
         problems += [f"{where}: asks for {m}, which answers 404 or worse" for m in state["missing"] if m not in shown]
         problems += [f"{where}: plotly figure {n + 1} drew no traces" for n, traces in enumerate(state["plotly"]) if not traces]
         problems += [f"{where}: code block wider than the column: {line!r}" for line in state["wide"]]
+        problems += [f"{where}: table wider than the column: {row!r}" for row in state["wideTables"]]
         anchors[urljoin(site_url, path)] = set(state["ids"])
         links += [(where, link) for link in state["links"]]
     return problems + _link_problems(site_url, links, anchors)

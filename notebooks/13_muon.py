@@ -1,0 +1,55 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Notebook 13: Muon runs
+#
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/13_muon.ipynb)
+#
+# Muon (Jordan et al., 2024) for the 2-D weight matrices of the blocks, AdamW for the embeddings,
+# the head, the gains and the biases at the recipe's learning rate. Four Muon learning rates, three
+# seeds each, starting from the best recipe of the ladder so far.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
+
+# %% tags=["parameters"]
+from lmlab import plots, report
+from lmlab.ladder import Ladder
+
+report.setup_notebook()
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
+
+# %%
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("muon")
+before = f"before: {step.recipe_label}"
+muon = [r for runs in step.groups.values() for r in runs]
+
+# %%
+#| label: muon-lr-sweep
+plots.sweep(muon, "muon_lr", reference={step.recipe_label: step.recipe_runs})
+
+# %%
+#| label: muon-loss
+best = {before: step.recipe_runs, step.winner: step.groups[step.winner]}
+plots.loss_curves(best, reference=before)
+
+# %%
+#| label: muon-results
+report.step_table(step)

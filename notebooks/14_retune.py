@@ -1,0 +1,49 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Notebook 14: learning rate and weight decay runs
+#
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/14_retune.ipynb)
+#
+# Every learning rate of the recipe (Muon's and AdamW's together) at half, the same and twice its
+# value, each without and with weight decay 0.1 (decoupled; not on gains, biases or embeddings).
+# Three seeds each, five where three cannot decide.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
+
+# %% tags=["parameters"]
+from lmlab import plots, report
+from lmlab.ladder import Ladder
+
+report.setup_notebook()
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
+
+# %%
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("retune")
+groups = report.step_groups(step)
+
+# %%
+#| label: retune-loss
+plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+
+# %%
+#| label: retune-results
+report.step_table(step)
