@@ -40,7 +40,10 @@ print(report.describe(PROFILE, titles=DATA, words=WORD_DATA))
 
 # %%
 # the recipe the ladder's first part ended with (see the page)
-recipes = {"challenge baseline (SGD)": {}, "recipe of part one": wordlevel.PART_ONE_RECIPE}
+recipes = {
+    "challenge baseline (SGD)": {},
+    "recipe of part one": wordlevel.PART_ONE_RECIPE,
+}
 for label, recipe in recipes.items():
     settings = wordlevel.transferable(recipe)
     shown = ", ".join(f"{k}={v}" for k, v in settings.items())

@@ -104,6 +104,12 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
         assert data["final_recipe"]["at_other_budgets"]["max_steps=24"]["settings"]["lr"] == 6e-3
     table = str(report.ladder_table(data))
     assert "| AdamW for longer (max_steps=24) |" in table and "for runs at max_steps=24" in table
+    regimes = str(report.regimes(opt, longer, key="lr"))
+    assert "The ladder's recipe, measured at its own budget, keeps lr=0.003" in regimes
+    assert ("a recipe for max_steps=24 takes lr=0.006." if longer.adopted else "takes lr=0.003: the two regimes agree") in regimes
+    findings = str(report.findings(data))
+    assert f"reaches **{data['final_recipe']['ratio_to_baseline']:.3f}** of the baseline" in findings
+    assert f"higher lr at max_steps=24 ({longer.paired['mean']:+.3f})" in findings
 
 
 def test_results_stop_at_the_first_incomplete_step(small_ladder):

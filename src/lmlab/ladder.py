@@ -113,6 +113,11 @@ STEPS: tuple[Step, ...] = (
          "AdamW keeps the embeddings, the gains and the biases at the recipe's learning rate"),
     Step("retune", "Learning rate and weight decay", retune,
          "the learning rate was chosen for AdamW eight steps ago; weight decay has been zero all along"),
+    Step("regularization", "Dropout at seven epochs", {
+        "dropout 0.1": {"dropout": 0.1},
+        "dropout 0.2": {"dropout": 0.2},
+    }, "at two epochs the ladder found no dropout best; the challenge trains for seven, where overfitting can begin",
+        budget={"epochs": 7}, follows=False),
     Step("switches", "QK-norm, ReLU², soft-capped logits", {
         "QK-norm": {"qk_norm": True},
         "ReLU²": {"mlp": "relu2"},
@@ -121,11 +126,6 @@ STEPS: tuple[Step, ...] = (
     Step("together", "The unresolved changes together", {
         "scaled init + RoPE + SwiGLU": {"init": "scaled", "pos": "rope", "mlp": "swiglu"},
     }, "each of these leaned the right way but was too small for five seeds to resolve; together they may not be"),
-    Step("regularization", "Dropout at seven epochs", {
-        "dropout 0.1": {"dropout": 0.1},
-        "dropout 0.2": {"dropout": 0.2},
-    }, "at two epochs the ladder found no dropout best; the challenge trains for seven, where overfitting can begin",
-        budget={"epochs": 7}, follows=False),
 )
 
 
@@ -216,7 +216,8 @@ class Ladder:
 
     def results(self, until: str | None = None) -> list[StepResult]:
         """Every step up to `until` (inclusive), decided from the runs in the store; stops at the
-        first step that is not complete, since later steps depend on its decision."""
+        first step that is not complete, since later steps depend on its decision (unless the
+        recipe does not follow that step: then it goes on)."""
         results: list[StepResult] = []
         recipe: dict = {}
         recipe_label = "SGD (challenge)"
@@ -237,7 +238,8 @@ class Ladder:
             if result.adopted and step.follows:
                 result.recipe_after, result.label_after = {**recipe, **changes[winner]}, winner
             results.append(result)
-            if result.missing or step.name == until:
+            # a step the recipe does not follow leaves it unchanged, so the steps after it need not wait for it
+            if (result.missing and step.follows) or step.name == until:
                 break
             recipe, recipe_label = result.recipe_after, result.label_after
         return results
@@ -280,35 +282,38 @@ class Ladder:
         """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
         return self.step(STEPS[-1].name, train=train, progress=progress)
 
-    def train_missing(self, result: StepResult, progress: bool = True, log=print) -> None:
-        """Train a step's missing runs. A run another process holds is skipped, then waited for."""
+    def train_missing(self, result: StepResult | list[StepResult], progress: bool = True, log=print) -> None:
+        """Train the missing runs of one step or several. A run another process holds is skipped,
+        and waited for once every other run is trained."""
         from lmlab.train import train
 
         waiting = []
-        for label, settings in result.missing:
-            try:
-                train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
-            except RunDiverged:
-                log(f"ladder: {label} diverged; recorded as a failed run")
-            except RunLocked:
-                waiting.append(settings)
-        for settings in waiting:
+        for r in result if isinstance(result, list) else [result]:
+            for label, settings in r.missing:
+                try:
+                    train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
+                except RunDiverged:
+                    log(f"ladder: {label} diverged; recorded as a failed run")
+                except RunLocked:
+                    waiting.append((r.step.name, settings))
+        for name, settings in waiting:
             run = self.run_for(settings)
             pause = 0.25  # a tiny run finishes in a second, a full one in an hour: back off up to 10 s
             while not finished(run):
                 if run.status in ("failed", "interrupted") and not self.store.lock(run.id).holder():
-                    raise LmlabError(f"run {run.id} of ladder step '{result.step.name}' stopped: {run.meta.get('error') or run.status}")
+                    raise LmlabError(f"run {run.id} of ladder step '{name}' stopped: {run.meta.get('error') or run.status}")
                 time.sleep(pause)
                 pause = min(10.0, 2 * pause)
 
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
         while True:
             results = self.results()
-            last = results[-1]
-            if last.complete:
+            incomplete = [r for r in results if not r.complete]
+            if not incomplete:
                 return results
-            log(f"ladder: step '{last.step.name}' from recipe '{last.recipe_label}': {len(last.missing)} runs to train")
-            self.train_missing(last, progress=progress, log=log)
+            for r in incomplete:
+                log(f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train")
+            self.train_missing(incomplete, progress=progress, log=log)
 
 
 def _group(runs: list[Run], settings: dict | None = None) -> dict:
@@ -331,7 +336,9 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
     steps = []
     for r in results:
         if not r.complete:
-            break
+            if r.step.follows:
+                break
+            continue
         candidates = {}
         for label, runs in r.groups.items():
             candidates[label] = {**_group(runs, r.candidates[label]), "paired_difference": paired_difference(runs, r.recipe_runs)}
