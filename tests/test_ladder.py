@@ -89,17 +89,23 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
         STEPS[0],
         Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}}, "test"),
         Step("longer", "AdamW for longer", {"higher lr": {"lr": 6e-3}}, "test", budget={"max_steps": 24}, follows=False),
+        Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
     ))
     ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
+    ladder.step("opt", progress=False)
+    _, _, waiting, after = ladder.results()  # the step after the longer one does not wait for it
+    assert waiting.missing and after.missing and after.recipe == waiting.recipe == {"optimizer": "adamw", "lr": 3e-3}
+    assert [s["step"] for s in summary(ladder.results(), "smoke", ladder.fingerprint)["steps"]] == ["baseline", "opt"]
     results = ladder.train_all(progress=False, log=lambda m: None)
-    base, opt, longer = results
+    base, opt, longer, init = results
+    assert init.recipe == opt.recipe_after
     assert all(r.config["max_steps"] == 24 for r in longer.recipe_runs + longer.groups["higher lr"])
     assert all(r.config["lr"] == 3e-3 for r in longer.recipe_runs)  # the recipe, measured at the step's budget
     assert longer.recipe_after == opt.recipe_after and longer.label_after == "adamw"  # whatever its verdict
-    data = summary(results, "smoke", ladder.fingerprint)
-    assert data["final_recipe"]["settings"] == opt.recipe_after and data["complete"]
+    data = summary(results[:3], "smoke", ladder.fingerprint)
+    assert data["final_recipe"]["settings"] == opt.recipe_after
     assert data["final_recipe"]["val_loss"] == pytest.approx(group_mean(opt.groups["adamw"]))
-    assert list(ladder_groups(results)) == ["Initial run: SGD (challenge)", "Optimizer: adamw"]  # one budget per chart
+    assert list(ladder_groups(results[:3])) == ["Initial run: SGD (challenge)", "Optimizer: adamw"]  # one budget per chart
     if longer.adopted:
         assert data["final_recipe"]["at_other_budgets"]["max_steps=24"]["settings"]["lr"] == 6e-3
     table = str(report.ladder_table(data))
