@@ -123,9 +123,6 @@ STEPS: tuple[Step, ...] = (
         "ReLU²": {"mlp": "relu2"},
         "logit soft-cap 15": {"logit_softcap": 15.0},
     }, "three small changes that each saved training steps in the speedrun literature, each on its own"),
-    Step("together", "The unresolved changes together", {
-        "scaled init + RoPE + SwiGLU": {"init": "scaled", "pos": "rope", "mlp": "swiglu"},
-    }, "each of these leaned the right way but was too small for five seeds to resolve; together they may not be"),
 )
 
 
