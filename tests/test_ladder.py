@@ -141,6 +141,8 @@ def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch
     assert summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"] == "an unfair score"
     table = str(report.step_table(opt))
     assert "| adamw (not eligible) |" in table and "adamw is shown but cannot be adopted: an unfair score" in table
+    # the same size everywhere: a sentence, not a column of equal cells
+    assert "parameters |" not in table and f"Every run of this step has {opt.groups['adamw'][0].meta['num_params'] / 1e6:.2f}M parameters." in table
 
 
 def test_workers_stop_at_the_budget_and_leave_every_run_resumable(tmp_path):
