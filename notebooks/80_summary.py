@@ -13,9 +13,10 @@
 #
 # [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/80_summary.ipynb)
 #
-# Every complete step of the ladder, read from the run store (nothing is trained here): the best
-# candidate of each step with its mean ± std over seeds, whether it was adopted, and the change
-# from the step before. Also writes `results/summary.json`.
+# Every complete step of the ladder, read from the run store (nothing is trained here; `lmlab
+# ladder` trains): the best candidate of each step with its mean ± std over seeds, its paired
+# difference to the recipe the step started from and the verdict, and the step still training, if
+# any. Also writes `results/summary.json`.
 
 # %%
 import subprocess
