@@ -8,7 +8,7 @@ import lmlab.ladder as ladder_module
 from conftest import HN_TITLES, TINY
 from lmlab.config import PROFILES
 from lmlab import report
-from lmlab.ladder import STEPS, Ladder, Step, final_comparison, group_mean, ladder_groups, summary, verdict
+from lmlab.ladder import BASELINE, STEPS, Ladder, Step, final_comparison, group_mean, ladder_groups, summary, verdict
 from lmlab.runs import RunStore
 
 
@@ -88,7 +88,8 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
     monkeypatch.setattr(ladder_module, "STEPS", (
         STEPS[0],
         Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}}, "test"),
-        Step("longer", "AdamW for longer", {"higher lr": {"lr": 6e-3}}, "test", budget={"max_steps": 24}, follows=False),
+        Step("longer", "AdamW for longer", lambda recipe: {"higher lr": {"lr": 6e-3}, BASELINE: {k: None for k in recipe}},
+             "test", not_eligible={BASELINE: "the reference"}, budget={"max_steps": 24}, follows=False),
         Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
     ))
     ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
@@ -101,18 +102,24 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
     assert init.recipe == opt.recipe_after
     assert all(r.config["max_steps"] == 24 for r in longer.recipe_runs + longer.groups["higher lr"])
     assert all(r.config["lr"] == 3e-3 for r in longer.recipe_runs)  # the recipe, measured at the step's budget
+    baseline = longer.groups[BASELINE]  # None: back to the profile's settings, at the step's budget
+    assert all(r.config["optimizer"] == "sgd" and r.config["max_steps"] == 24 for r in baseline) and longer.winner == "higher lr"
     assert longer.recipe_after == opt.recipe_after and longer.label_after == "adamw"  # whatever its verdict
     data = summary(results[:3], "smoke", ladder.fingerprint)
     assert data["final_recipe"]["settings"] == opt.recipe_after
     assert data["final_recipe"]["val_loss"] == pytest.approx(group_mean(opt.groups["adamw"]))
     assert list(ladder_groups(results[:3])) == ["Initial run: SGD (challenge)", "Optimizer: adamw"]  # one budget per chart
-    if longer.adopted:
-        assert data["final_recipe"]["at_other_budgets"]["max_steps=24"]["settings"]["lr"] == 6e-3
+    at_24 = data["final_recipe"]["at_other_budgets"]["max_steps=24"]
+    assert at_24["settings"]["lr"] == (6e-3 if longer.adopted else 3e-3)
+    after = group_mean(longer.groups["higher lr"] if longer.adopted else longer.recipe_runs)
+    assert at_24["ratio_to_baseline"] == pytest.approx(after / group_mean(baseline))
     table = str(report.ladder_table(data))
     assert "| AdamW for longer (max_steps=24) |" in table and "for runs at max_steps=24" in table
     regimes = str(report.regimes(opt, longer, key="lr"))
     assert "The ladder's recipe, measured at its own budget, keeps lr=0.003" in regimes
     assert ("a recipe for max_steps=24 takes lr=0.006." if longer.adopted else "takes lr=0.003: the two regimes agree") in regimes
+    assert f"**{at_24['ratio_to_baseline']:.3f}** of the baseline" in regimes
+    assert "| SGD (challenge) (not eligible) | the profile's own settings |" in str(report.step_table(longer))
     findings = str(report.findings(data))
     assert f"reaches **{data['final_recipe']['ratio_to_baseline']:.3f}** of the baseline" in findings
     assert f"higher lr at max_steps=24 ({longer.paired['mean']:+.3f})" in findings

@@ -202,14 +202,14 @@ def step_table(result):
     rows = []
     for label, runs in runs_of.items():
         candidate = label in result.groups
-        change = ", ".join(f"{k}={v}" for k, v in result.candidates[label].items()) if candidate else ""
+        change = change_text(result.candidates[label]) if candidate else ""
         diverged = [r for r in runs if r.status != "done"]
         mean, std = mean_std(final_values(runs))
         shown = f"{mean:.4f} ± {std:.4f}" + (f" ({len(diverged)} diverged)" if diverged else "")
         name = label if not candidate or result.step.eligible(label) else f"{label} (not eligible)"
         paired = paired_cell(paired_difference(runs, before)) if candidate and before else ""
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
-        rows.append([name, f"`{change}`" if change else "", counts[label], str(len(runs)), shown, paired, f"{legacy:.4f}"])
+        rows.append([name, change, counts[label], str(len(runs)), shown, paired, f"{legacy:.4f}"])
     header = ["", "change", "parameters", "seeds", "val_loss (nats/char)", "paired difference [95% CI]", "legacy metric"]
     align = [":---", ":---", "---:", "---:", "---:", "---:", "---:"]
     keep = [i for i in range(len(header)) if not (header[i] == "parameters" and len(set(counts.values())) == 1)
@@ -229,6 +229,13 @@ def step_table(result):
         lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
     lines += ["", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
     return markdown("\n".join(lines))
+
+
+def change_text(change: dict) -> str:
+    """A candidate's settings as a table cell; a change that sets every key back (None) is the profile itself."""
+    if change and all(v is None for v in change.values()):
+        return "the profile's own settings"
+    return f"`{', '.join(f'{k}={v}' for k, v in change.items())}`" if change else ""
 
 
 def notes(runs: list[Run]) -> str:
@@ -288,6 +295,14 @@ def regimes(short, long, key: str = "dropout"):
             f"{budget_text(long.step.budget)} it is {verdict_of(long)}. The ladder's recipe, measured at its own "
             f"budget, keeps {value_after(short)}; a recipe for {budget_text(long.step.budget)} takes {value_after(long)}"
             + ("." if value_after(short) != value_after(long) else ": the two regimes agree."))
+    from lmlab.ladder import BASELINE
+
+    if long.groups.get(BASELINE):
+        recipe_runs = long.groups[long.winner] if long.adopted else long.recipe_runs
+        recipe, _ = mean_std(final_values(recipe_runs))
+        baseline, _ = mean_std(final_values(long.groups[BASELINE]))
+        text += (f" At {budget_text(long.step.budget)} that recipe reaches {recipe:.4f} nats/char against the challenge "
+                 f"baseline's {baseline:.4f} at the same length: **{recipe / baseline:.3f}** of the baseline.")
     return markdown(text)
 
 
