@@ -314,7 +314,9 @@ class Ladder:
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
         while True:
             results = self.results()
-            incomplete = [r for r in results if not r.complete]
+            # the steps the recipe follows first: they decide what the steps after them train; a step
+            # it does not follow fills the time another worker's last run would leave idle
+            incomplete = sorted((r for r in results if not r.complete), key=lambda r: not r.step.follows)
             if not incomplete:
                 return results
             for r in incomplete:
