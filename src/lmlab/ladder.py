@@ -312,6 +312,9 @@ class Ladder:
                 pause = min(10.0, 2 * pause)
 
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
+        """Train until every step is complete, one run at a time, deciding again after each: a
+        decision that asks for seeds 4 and 5, or opens the next step, is acted on at once."""
+        announced = set()
         while True:
             results = self.results()
             # the steps the recipe follows first: they decide what the steps after them train; a step
@@ -320,8 +323,42 @@ class Ladder:
             if not incomplete:
                 return results
             for r in incomplete:
-                log(f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train")
-            self.train_missing(incomplete, progress=progress, log=log)
+                if (r.step.name, len(r.missing)) not in announced:
+                    announced.add((r.step.name, len(r.missing)))
+                    log(f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train")
+            if not self._train_next(incomplete, progress, log):
+                self._wait_for_any(incomplete)
+
+    def _train_next(self, incomplete: list[StepResult], progress: bool, log) -> bool:
+        """Train the first missing run no other process holds; False when every one is held."""
+        from lmlab.train import train
+
+        for r in incomplete:
+            for label, settings in r.missing:
+                try:
+                    train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
+                    return True
+                except RunDiverged:
+                    log(f"ladder: {label} diverged; recorded as a failed run")
+                    return True
+                except RunLocked:
+                    continue
+        return False
+
+    def _wait_for_any(self, incomplete: list[StepResult]) -> None:
+        """Every missing run is held by another process: wait until one of them finishes or stops."""
+        runs = [self.run_for(settings) for r in incomplete for _, settings in r.missing]
+        pause = 0.25  # a tiny run finishes in a second, a full one in an hour: back off up to 10 s
+        while True:
+            for run in runs:
+                if finished(run):
+                    return
+                if run.status in ("failed", "interrupted") and not self.store.lock(run.id).holder():
+                    if run.status == "failed":
+                        raise LmlabError(f"run {run.id} stopped: {run.meta.get('error') or run.status}")
+                    return  # interrupted and free: this worker can resume it
+            time.sleep(pause)
+            pause = min(10.0, 2 * pause)
 
 
 def _group(runs: list[Run], settings: dict | None = None) -> dict:
