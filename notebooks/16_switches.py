@@ -1,0 +1,48 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Notebook 16: QK-norm, ReLU² and soft-capped logits
+#
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/16_switches.ipynb)
+#
+# Three switches of the model, each a candidate on its own: RMS-normalized queries and keys,
+# the squared ReLU in the MLP, and output logits squashed into (-15, 15) by 15 tanh(x / 15).
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
+
+# %% tags=["parameters"]
+from lmlab import plots, report
+from lmlab.ladder import Ladder
+
+report.setup_notebook()
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
+
+# %%
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("switches")
+groups = report.step_groups(step)
+
+# %%
+#| label: switches-loss
+plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+
+# %%
+#| label: switches-results
+report.step_table(step)
