@@ -401,8 +401,9 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
            "complete": len(steps) == len(STEPS), "steps": steps}
     pending = next((r for r in results if not r.complete), None)
     if pending:
+        waiting = [s.name for s in STEPS[STEPS.index(pending.step) + 1:]] if pending.step.follows else []
         out["pending"] = {"step": pending.step.name, "title": pending.step.title, "runs_missing": len(pending.missing),
-                          "steps_after": [s.name for s in STEPS[STEPS.index(pending.step) + 1:]]}
+                          "steps_after": waiting}
     followed = [s for s in steps if s["follows"]]
     if followed:
         baseline = followed[0]["candidates"][followed[0]["best"]]["mean"]
