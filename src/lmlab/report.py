@@ -262,7 +262,8 @@ def decision(result) -> str:
     where = "" if p is None else (f" Paired over {p['n']} seeds the change is {p['mean']:+.4f} nats/char, "
                                   f"95% interval [{p['low']:+.4f}, {p['high']:+.4f}].")
     text = {
-        "adopted": f"**Adopted:** {winner}; the interval lies below zero.{where} The next step starts from it.",
+        "adopted": f"**Adopted:** {winner}; the interval lies below zero.{where}"
+                   + (" The next step starts from it." if result.step.follows else ""),
         "worse": f"**Not adopted:** the best candidate, {winner}, is worse than the recipe; the interval lies above zero."
                  f"{where} The recipe stays {recipe}.",
         "not resolved": f"**Not resolved:** the best candidate, {winner}, cannot be told from the seeds' noise: even over "

@@ -1,0 +1,61 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Notebook 15: dropout at seven epochs
+#
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/15_regularization.ipynb)
+#
+# The ladder trains two epochs; the challenge trains seven. Here the recipe is trained for seven
+# epochs without dropout, with 0.1 and with 0.2, three seeds each, and set beside the two-epoch
+# dropout step.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
+
+# %% tags=["parameters"]
+from lmlab import plots, report
+from lmlab.ladder import BASELINE, Ladder
+
+report.setup_notebook()
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
+
+# %%
+# trains only the runs the store lacks
+ladder = Ladder(PROFILE, DATA)
+step = ladder.step("regularization")
+two_epochs = ladder.step("dropout", train=False)
+# the challenge baseline is the reference for the ratio;
+# beside the recipe its curve would flatten the others
+groups = {k: v for k, v in report.step_groups(step).items() if k != BASELINE}
+
+# %%
+#| label: regularization-loss
+plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
+
+# %%
+#| label: regularization-results
+report.step_table(step)
+
+# %%
+#| label: regularization-two-epochs
+report.step_table(two_epochs)
+
+# %%
+#| label: regularization-regimes
+report.regimes(two_epochs, step)
