@@ -30,14 +30,6 @@ LEARNING_RATES = (5e-4, 1e-3, 2e-3, 4e-3, 8e-3)
 MUON_LEARNING_RATES = (0.005, 0.01, 0.02, 0.04)
 BASELINE = "SGD (challenge)"
 
-VERDICTS = {
-    "adopted": "the interval lies below zero",
-    "worse": "the interval lies above zero",
-    "not resolved": "five seeds cannot tell it from the noise; the recipe stays the simpler one",
-    "undecided": "three seeds cannot decide; seeds 4 and 5 are being trained",
-    "by mean": "one seed gives no interval: decided by the mean",
-}
-
 
 def seeds_for(profile: str) -> tuple[int, ...]:
     return PROFILE_SEEDS.get(profile, SEEDS)
@@ -174,7 +166,7 @@ class StepResult:
     recipe_after: dict
     label_after: str
     missing: list = field(default_factory=list)  # (label, settings) not yet done
-    verdict: str = ""  # a key of VERDICTS; "" for the baseline and for a step still training
+    verdict: str = ""  # baseline, adopted, worse, not resolved, undecided (seeds 4-5 training) or by mean; "" while training
     paired: dict | None = None  # the winner minus the recipe, seed by seed (report.paired_difference)
 
     @property
