@@ -20,7 +20,7 @@ from pathlib import Path
 from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError, RunDiverged, RunLocked
-from lmlab.report import mean_std, paired_difference, record_use
+from lmlab.report import budget_text, mean_std, paired_difference, record_use
 from lmlab.runs import Run, RunStore, finished
 
 SEEDS = (1, 2, 3)
@@ -280,28 +280,29 @@ class Ladder:
         """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
         return self.step(STEPS[-1].name, train=train, progress=progress)
 
-    def train_missing(self, result: StepResult | list[StepResult], progress: bool = True, log=print) -> None:
-        """Train the missing runs of one step or several. A run another process holds is skipped,
-        and waited for once every other run is trained."""
-        from lmlab.train import train
-
-        waiting = []
-        for r in result if isinstance(result, list) else [result]:
-            for label, settings in r.missing:
-                try:
-                    train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
-                except RunDiverged:
-                    log(f"ladder: {label} diverged; recorded as a failed run")
-                except RunLocked:
-                    waiting.append((r.step.name, settings))
-        for name, settings in waiting:
+    def train_missing(self, result: StepResult, progress: bool = True, log=print) -> None:
+        """Train a step's missing runs. A run another process holds is skipped, then waited for."""
+        waiting = [settings for label, settings in result.missing if not self._train_unless_held(label, settings, progress, log)]
+        for settings in waiting:
             run = self.run_for(settings)
             pause = 0.25  # a tiny run finishes in a second, a full one in an hour: back off up to 10 s
             while not finished(run):
                 if run.status in ("failed", "interrupted") and not self.store.lock(run.id).holder():
-                    raise LmlabError(f"run {run.id} of ladder step '{name}' stopped: {run.meta.get('error') or run.status}")
+                    raise LmlabError(f"run {run.id} of ladder step '{result.step.name}' stopped: {run.meta.get('error') or run.status}")
                 time.sleep(pause)
                 pause = min(10.0, 2 * pause)
+
+    def _train_unless_held(self, label: str, settings: dict, progress: bool, log) -> bool:
+        """Train one run (a diverged run is recorded as failed); False when another process holds it."""
+        from lmlab.train import train
+
+        try:
+            train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
+        except RunDiverged:
+            log(f"ladder: {label} diverged; recorded as a failed run")
+        except RunLocked:
+            return False
+        return True
 
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
         """Train until every step is complete, one run at a time, deciding again after each: a
@@ -318,24 +319,9 @@ class Ladder:
                 if (r.step.name, len(r.missing)) not in announced:
                     announced.add((r.step.name, len(r.missing)))
                     log(f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train")
-            if not self._train_next(incomplete, progress, log):
+            # the first missing run no other process holds; when every one is held, wait for one of them
+            if not any(self._train_unless_held(label, settings, progress, log) for r in incomplete for label, settings in r.missing):
                 self._wait_for_any(incomplete)
-
-    def _train_next(self, incomplete: list[StepResult], progress: bool, log) -> bool:
-        """Train the first missing run no other process holds; False when every one is held."""
-        from lmlab.train import train
-
-        for r in incomplete:
-            for label, settings in r.missing:
-                try:
-                    train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
-                    return True
-                except RunDiverged:
-                    log(f"ladder: {label} diverged; recorded as a failed run")
-                    return True
-                except RunLocked:
-                    continue
-        return False
 
     def _wait_for_any(self, incomplete: list[StepResult]) -> None:
         """Every missing run is held by another process: wait until one of them finishes or stops."""
@@ -408,7 +394,7 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
             if s["follows"]:
                 continue
             # measured at another budget: the recipe for that budget carries the step's verdict
-            budget = ", ".join(f"{k}={v}" for k, v in s["budget"].items())
+            budget = budget_text(s["budget"])
             at = {"settings": {**s["recipe_after"], **s["change"]}, "step": s["step"],
                   "val_loss": (s["candidates"][s["best"]] if s["adopted"] else s["recipe"])["mean"]}
             if BASELINE in s["candidates"]:

@@ -111,11 +111,6 @@ def paired_difference(runs: list[Run], baseline: list[Run], metric: str = "val_l
     return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
 
 
-def interval(paired: dict | None) -> str:
-    """The 95% interval of a paired difference (its mean is the table's change column)."""
-    return "" if paired is None else f"[{paired['low']:+.4f}, {paired['high']:+.4f}]"
-
-
 def final_values(runs: list[Run], metric: str = "val_loss") -> list[float]:
     return [r.final.get(metric) for r in runs]
 
@@ -281,6 +276,7 @@ def regimes(short, long, key: str = "dropout"):
     """What a setting's step concluded at the ladder's budget (`short`) and at a longer one
     (`long`, a step with its own budget), and which value each budget's recipe takes."""
     from lmlab.config import settings
+    from lmlab.ladder import BASELINE  # lmlab.ladder imports this module
 
     default = settings()[key].default
 
@@ -296,8 +292,6 @@ def regimes(short, long, key: str = "dropout"):
             f"{budget_text(long.step.budget)} it is {verdict_of(long)}. The ladder's recipe, measured at its own "
             f"budget, keeps {value_after(short)}; a recipe for {budget_text(long.step.budget)} takes {value_after(long)}"
             + ("." if value_after(short) != value_after(long) else ": the two regimes agree."))
-    from lmlab.ladder import BASELINE
-
     if long.groups.get(BASELINE):
         recipe_runs = long.groups[long.winner] if long.adopted else long.recipe_runs
         recipe, _ = mean_std(final_values(recipe_runs))
