@@ -1,7 +1,10 @@
 import os
+import resource
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
 
 from shared_guard import shared_guard  # noqa: F401  (an autouse fixture: no test may read ../shared)
 
@@ -17,6 +20,22 @@ def corpus_lines(split: str) -> list[str]:
 
 # set before anything imports huggingface_hub, which reads it once: the hub then fails at once, for real
 os.environ["HF_HUB_OFFLINE"] = "1"
+
+MEMORY_CEILING_GB = float(os.environ.get("LMLAB_TEST_MEMORY_GB", 6))
+"""Every test process, and every process it starts (notebook kernels, node for mystmd, Chromium), may map
+at most this much data (RLIMIT_DATA, inherited by children): an allocation past it fails its own test
+with an error instead of exhausting the machine (24 GB here, shared with whatever else runs). The real
+tests need far less: the largest processes, pytest itself and node building the site, peak under 1.5 GB
+resident. lmlab's memory check reads the same limit, so a run too large for it is refused before it
+allocates, with the usual one-line error."""
+_, _hard = resource.getrlimit(resource.RLIMIT_DATA)
+_ceiling = int(MEMORY_CEILING_GB * 2**30)
+resource.setrlimit(resource.RLIMIT_DATA, (_ceiling if _hard == resource.RLIM_INFINITY else min(_ceiling, _hard), _hard))
+
+# CI (CI=true) draws the same examples on every run, so a commit passes or fails the same way each time;
+# a developer's run still explores new ones. Neither reads or writes the example database in CI.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true") else "default")
 
 # a few hundred titles and one narrow layer: enough for every code path, a second or two per run
 TINY = dict(data=str(HN_TITLES), num_titles=600, vocab_size=512, n_layer=1, d_model=32, batch_size=8, block_size=16,

@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-from lmlab.errors import LmlabError
+from lmlab.errors import LmlabError, NotEnoughMemory
 
 
 def _add_runs_option(p: argparse.ArgumentParser) -> None:
@@ -101,6 +101,11 @@ def cmd_train(args) -> int:
     configs = expand_grid(args.profile, parse_overrides(args.settings))
     if args.dry_run:
         return dry_run(configs)
+    from lmlab import memory
+
+    for cfg in configs:  # a grid that cannot fit is refused whole, before torch is imported
+        if memory.surely_cpu(cfg.device):
+            memory.check(cfg, "cpu")
     from lmlab.runs import RunStore, compare_table
     from lmlab.train import train
 
@@ -116,19 +121,17 @@ def cmd_train(args) -> int:
 
 
 def dry_run(configs) -> int:
-    import torch
-
     from lmlab.config import to_dict
-    from lmlab.model import GPT, ModelConfig
+    from lmlab.memory import estimate
 
     for cfg in configs:
         print(json.dumps(to_dict(cfg), indent=1))
         if cfg.tokenizer == "word" and cfg.vocab_size == 0:
             print("parameters: depend on the data (tokenizer=word with vocab_size=0 keeps every training word)")
             continue
-        with torch.device("meta"):  # shapes only: no memory, no time
-            model = GPT(ModelConfig.from_settings(cfg, cfg.vocab_size))
-        print(f"parameters: {model.num_params():,} (at vocab_size {cfg.vocab_size:,})")
+        need = estimate(cfg)
+        print(f"parameters: {need.parameters:,} (at vocab_size {cfg.vocab_size:,})")
+        print(f"memory: {need.describe()}")
     return 0
 
 
@@ -315,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
                 "site": cmd_site}
     try:
         return handlers[args.command](args)
+    except NotEnoughMemory as e:  # valid settings, too small a machine: told apart from a mistake in them
+        print(f"lmlab: error: {e}", file=sys.stderr)
+        return 1
     except LmlabError as e:
         print(f"lmlab: error: {e}", file=sys.stderr)
         return 2

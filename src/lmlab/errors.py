@@ -15,3 +15,7 @@ class RunDamaged(LmlabError):
 
 class RunDiverged(LmlabError):
     """The run stopped on a non-finite loss or weights; it is recorded as failed."""
+
+
+class NotEnoughMemory(LmlabError):
+    """The settings are valid but the run would not fit the device's memory; nothing was allocated."""

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from lmlab import memory
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
 from lmlab.data import fingerprint as data_fingerprint
@@ -166,6 +167,8 @@ class Trainer:
             world.barrier()
             self.splits, self.tok, ids, self.cache_hit = prepare(cfg)
         self.prep_seconds = time.perf_counter() - t0
+        # again with the tokenizer's own vocabulary (a word vocabulary's size is known only now)
+        self.memory = memory.check(cfg, self.device, self.tok.vocab_size, world.size)
         self.ids = {k: torch.from_numpy(v.astype(np.int64)).to(self.device) for k, v in ids.items()}
         self.train_ids_np = ids["train"]
 
@@ -435,6 +438,8 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
     """Train cfg, or return the finished run from the store at once if it exists."""
     validate(cfg)
     world = init_world(cfg.device)
+    # before the data is read, a tensor allocated or the run's folder made
+    memory.check(cfg, pick_device(cfg.device), processes=world.size)
     rid = run_id(cfg, data_fingerprint(cfg))
     store = runstore.RunStore(runs_dir)
     run = store.run(rid)
