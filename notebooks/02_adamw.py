@@ -60,7 +60,7 @@ report.step_table(step)
 
 # %%
 #| label: adamw-topk
-plots.topk_bars(step.groups[step.winner][0], context=1)
+plots.topk_grid({"SGD (challenge)": step.recipe_runs[0], step.winner: step.groups[step.winner][0]})
 
 # %%
 #| label: adamw-samples

@@ -39,7 +39,8 @@ print(report.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 step = Ladder(PROFILE, DATA).step("muon")
 before = f"before: {step.recipe_label}"
-muon = [r for runs in step.groups.values() for r in runs]
+muon = [r for runs in step.groups.values() for r in runs if r.config["optimizer"] == "muon"]
+retuned = [label for label, runs in step.groups.items() if runs and runs[0].config["optimizer"] != "muon"]
 
 # %%
 #| label: muon-lr-sweep
@@ -53,3 +54,11 @@ plots.loss_curves(best, reference=before)
 # %%
 #| label: muon-results
 report.step_table(step)
+
+# %%
+#| label: muon-against-adamw
+report.winner_against(step, retuned)
+
+# %%
+#| label: muon-settings
+report.optimizer_settings(step.groups[step.winner][0])

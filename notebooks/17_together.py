@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 
 # %% tags=["parameters"]
 from lmlab import plots, report
-from lmlab.ladder import Ladder
+from lmlab.ladder import TOGETHER, TOGETHER_CHANGES, Ladder, leave_one_out
 
 report.setup_notebook()
 # LMLAB_PROFILE and LMLAB_DATA override these
@@ -36,13 +36,21 @@ print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-step = Ladder(PROFILE, DATA).step("together")
+ladder = Ladder(PROFILE, DATA)
+step = ladder.step("together")
 groups = report.step_groups(step)
+# each change measured alone, at its own step earlier in the ladder
+alone = {r.winner: r for r in ladder.results(until="together") if r.winner in TOGETHER_CHANGES}
 
 # %%
 #| label: together-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+shown = {label: runs for label, runs in groups.items() if label == f"before: {step.recipe_label}" or label == TOGETHER}
+plots.loss_curves(shown, reference=f"before: {step.recipe_label}")
 
 # %%
 #| label: together-results
 report.step_table(step)
+
+# %%
+#| label: together-ablation
+report.ablation(step, TOGETHER, {part: leave_one_out(part) for part in TOGETHER_CHANGES}, alone)

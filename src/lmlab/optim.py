@@ -13,6 +13,7 @@ run's. So a run at `precision=fp32` takes the same Newton-Schulz iteration in fp
 
 from __future__ import annotations
 
+import inspect
 import math
 from contextlib import contextmanager, nullcontext
 
@@ -118,8 +119,20 @@ def make_optimizer(cfg: Config, model: torch.nn.Module, device: torch.device):
     if not matrices:
         return adamw
     # AdamW first: its group 0 carries `lr`, the rate every run logs
-    muon = Muon(matrices, cfg.precision, lr=cfg.muon_lr, weight_decay=cfg.muon_weight_decay, adjust_lr_fn="original")
-    return OptimizerChain(adamw, muon)
+    return OptimizerChain(adamw, Muon(matrices, cfg.precision, **muon_arguments(cfg)))
+
+
+def muon_arguments(cfg: Config) -> dict:
+    """What a run passes to torch.optim.Muon; the rest is torch's default. "original" scales the rate
+    of an A x B matrix by sqrt(max(1, A / B)), as Muon's authors do."""
+    return {"lr": cfg.muon_lr, "weight_decay": cfg.muon_weight_decay, "adjust_lr_fn": "original"}
+
+
+def muon_settings(cfg: Config) -> dict:
+    """Every setting torch.optim.Muon runs with in a run of these settings: torch's defaults, then the run's."""
+    signature = inspect.signature(torch.optim.Muon.__init__).parameters.values()
+    defaults = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty}
+    return {**defaults, **muon_arguments(cfg)}
 
 
 def lr_factor(cfg: Config, step: int, total_steps: int) -> float:

@@ -18,6 +18,8 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e3
 VAL_LABEL = "validation loss (nats/char)"
 VAL_LABELS = {"val_loss": VAL_LABEL, "val_ppl": "validation perplexity (per token)", "val_bpc": "validation bits per char"}
 TRAIN_LABEL = "training loss (nats/token)"
+TRAIN_PER_CHAR_LABEL = "training loss (nats/char, approx.)"
+FEW_POINTS = 8  # a curve with this many evaluations or fewer is drawn as points joined by a thin line
 
 
 def _footer(fig: Figure, runs: list[Run]) -> None:
@@ -69,12 +71,28 @@ def _runs(groups: Groups) -> list[Run]:
     return [r for runs in groups.values() for r in runs]
 
 
-def _curve(runs: list[Run], key: str, x: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and std across seeds of `key`, at the x values all runs share."""
+def tokens_per_char(run: Run) -> float | None:
+    """Training tokens per character of the run's training stream (its tokenizer's compression)."""
+    data = run.meta.get("data") or {}
+    try:
+        return data["tokens"]["train"] / data["chars"]["train"]
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
+def tokenizations_differ(groups: Groups) -> bool:
+    """Whether the groups cut the text into tokens differently, so that losses per token do not compare."""
+    return len({round(t, 6) for t in map(tokens_per_char, _runs(groups)) if t is not None}) > 1
+
+
+def _curve(runs: list[Run], key: str, x: str, per_char: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and std across seeds of `key`, at the x values all runs share; `per_char` scales a
+    per-token value by each run's training tokens per character."""
     series = []
     for run in runs:
         records = [r for r in run.metrics if key in r and r[key] is not None]
-        series.append({r[x]: r[key] for r in records})
+        scale = (tokens_per_char(run) or 1.0) if per_char else 1.0
+        series.append({r[x]: r[key] * scale for r in records})
     common = sorted(set.intersection(*(set(s) for s in series))) if series else []
     values = np.array([[s[k] for k in common] for s in series], dtype=float)
     return np.array(common, dtype=float), values.mean(axis=0), values.std(axis=0, ddof=1) if len(series) > 1 else np.zeros(len(common))
@@ -83,19 +101,27 @@ def _curve(runs: list[Run], key: str, x: str) -> tuple[np.ndarray, np.ndarray, n
 def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", title: str | None = None,
                 val: str = "val_loss") -> Figure:
     """Training loss and a validation metric (`val`) against step (or epoch) for each group; seeds
-    as mean ± std; the group named `reference` dashed."""
+    as mean ± std; the group named `reference` dashed. Where the groups' tokenizers differ, the
+    training loss is shown per character (each run's loss per token times its training stream's
+    tokens per character), since losses per token over different vocabularies do not compare. A
+    validation curve of a few evaluations is drawn as its points."""
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_train, ax_val = fig.subplots(1, 2)
+    per_char = tokenizations_differ(groups)
     for i, (label, runs) in enumerate(groups.items()):
         style = dict(color=COLORS[i % len(COLORS)], linestyle="--" if label == reference else "-", linewidth=1.6)
         for ax, key in ((ax_train, "train_loss"), (ax_val, val)):
-            xs, mean, std = _curve(runs, key, x)
+            xs, mean, std = _curve(runs, key, x, per_char=per_char and key == "train_loss")
             name = f"{label} (n={len(runs)})" if len(runs) > 1 else label
-            ax.plot(xs, mean, label=name, **style)
+            points = dict(marker="o", markersize=5, linewidth=0.8) if len(xs) <= FEW_POINTS else {}
+            ax.plot(xs, mean, label=name, **{**style, **points})
             if len(runs) > 1:
-                ax.fill_between(xs, mean - std, mean + std, color=style["color"], alpha=0.15, linewidth=0)
+                if points:
+                    ax.errorbar(xs, mean, yerr=std, fmt="none", ecolor=style["color"], capsize=3, linewidth=1)
+                else:
+                    ax.fill_between(xs, mean - std, mean + std, color=style["color"], alpha=0.15, linewidth=0)
     xlabel = "optimizer step" if x == "step" else "epoch"
-    ax_train.set(xlabel=xlabel, ylabel=TRAIN_LABEL, title="training")
+    ax_train.set(xlabel=xlabel, ylabel=TRAIN_PER_CHAR_LABEL if per_char else TRAIN_LABEL, title="training")
     ax_val.set(xlabel=xlabel, ylabel=VAL_LABELS[val], title="validation (every token once)")
     if val == "val_ppl":
         ax_val.set_yscale("log")
@@ -139,6 +165,19 @@ def topk_compare(runs: dict[str, Run], context: int = 1, k: int = 10) -> Figure:
     return fig
 
 
+def topk_grid(runs: dict[str, Run], contexts: tuple[int, ...] = (0, 1, 3), k: int = 8) -> Figure:
+    """The top-k next tokens of each run (a row) after each of several probe contexts (a column):
+    whether a model's predictions depend on the prefix, or are the same whatever it reads."""
+    fig = Figure(figsize=(3.6 * len(contexts), 3.2 * len(runs)), layout="constrained")
+    axes = fig.subplots(len(runs), len(contexts), squeeze=False)
+    for row, (label, run) in zip(axes, runs.items()):
+        for ax, context in zip(row, contexts):
+            _topk_axes(ax, run.probes["next_token"][context], k, label=label)
+    fig.get_layout_engine().set(rect=(0, 0.05 / len(runs), 1, 1 - 0.05 / len(runs)))
+    _footer(fig, list(runs.values()))
+    return fig
+
+
 def _topk_axes(ax, probe: dict, k: int, label: str | None = None) -> None:
     top = probe["topk"][:k]
     tokens = [t["token"] for t in top][::-1]
@@ -149,6 +188,9 @@ def _topk_axes(ax, probe: dict, k: int, label: str | None = None) -> None:
     ax.set_xlabel("probability of the next token")
     shown = probe["context"] or "(start of a title)"
     title = f"after “{shown}”: P(<eos>) = {probe['eos_prob']:.3f}"
+    true_next = probe.get("true_next")
+    if true_next is not None:  # named even when it is not among the bars, so the figure says how far off it is
+        title += f"\ntrue next: {true_next!r}" + ("" if true_next in tokens else f" (not in the top {k})")
     ax.set_title(title if label is None else f"{label}\n{title}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
 

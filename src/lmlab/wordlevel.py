@@ -6,9 +6,11 @@ word on the whole validation and test files, one `<eos>` per line. Our word toke
 that vocabulary exactly (`vocab_size=0`), so a perplexity here means what it means in the papers.
 
 What transfers from the ladder is the training recipe (optimizer, schedule, init, positions,
-norm, MLP, mask, tying, dropout). The tokenizer is fixed by the benchmark, and the model's size
+norm, MLP, mask, tying, dropout). The tokenizer is fixed by the benchmark, and the model's shape
 and the training budget are this page's, per profile: a 33k-word softmax dominates the cost of a
-small model, so the `cpu` budget is a narrow model and a slice of the training text.
+small model, so the `cpu` budget is a narrow model and a slice of the training text. The shape is
+the same for every recipe, so the models compared here are the same size up to what a recipe's
+own changes add or remove (RoPE drops the position table; SwiGLU rounds its hidden width).
 """
 
 from __future__ import annotations
@@ -37,11 +39,6 @@ BUDGETS: dict[str, dict] = {
     # the challenge's model on the whole training text
     "full": dict(num_titles=0, epochs=7),
 }
-PART_ONE_RECIPE = dict(optimizer="adamw", lr=0.002, schedule="wsd", init="scaled", pos="rope", norm="rms", mlp="swiglu",
-                       tie_embeddings=False, dropout=0.0)
-"""The recipe the ladder's first part ended with when a step adopted any lower mean (before the
-paired rule and Muon): the recipe this page was trained with. Part two's recipe is not trained
-at word level yet: a `cpu` run here takes about 45 minutes of this study's CPU."""
 NOT_TRANSFERRED = frozenset({"tokenizer", "vocab_size", "n_layer", "n_head", "d_model", "block_size"})
 
 # (model, parameters, valid ppl, test ppl, source) as reported in the papers, same files and vocabulary.
@@ -55,6 +52,17 @@ PUBLISHED = (
 def data() -> str:
     """$LMLAB_WORD_DATA, else the offline copy beside the project when present, else the hub."""
     return os.environ.get(DATA_ENV) or (str(LOCAL_DATA) if LOCAL_DATA.exists() else HUB_DATA)
+
+
+def recipes(ladder) -> dict[str, dict]:
+    """The challenge baseline, AdamW at the learning rate the ladder chose for it (a baseline that is
+    not a straw man), and the ladder's final recipe, each from the ladder's runs (trained if missing)."""
+    adamw = ladder.step("adamw").recipe_after
+    return {
+        "challenge baseline (SGD)": {},
+        f"AdamW lr {adamw['lr']:g}": adamw,
+        "final recipe": ladder.final().recipe_after,
+    }
 
 
 def transferable(recipe: dict) -> dict:
