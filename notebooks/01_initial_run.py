@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
@@ -48,7 +48,7 @@ plots.loss_curves(groups)
 
 # %%
 #| label: initial-results
-report.step_table(step)
+tables.step_table(step)
 
 # %%
 #| label: initial-token-freq
@@ -64,4 +64,4 @@ plots.topk_bars(baseline[0], context=0)
 
 # %%
 #| label: initial-samples
-report.samples(baseline[0])
+tables.samples(baseline[0])

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
@@ -52,11 +52,11 @@ plots.loss_curves(best, reference=before)
 
 # %%
 #| label: adamw-loss-interactive
-plots.loss_curves_plotly(report.step_groups(step), reference=before)
+plots.loss_curves_plotly(tables.step_groups(step), reference=before)
 
 # %%
 #| label: adamw-results
-report.step_table(step)
+tables.step_table(step)
 
 # %%
 #| label: adamw-topk
@@ -64,4 +64,4 @@ plots.topk_grid({"SGD (challenge)": step.recipe_runs[0], step.winner: step.group
 
 # %%
 #| label: adamw-samples
-report.samples(step.groups[step.winner][0])
+tables.samples(step.groups[step.winner][0])

@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
@@ -37,7 +37,7 @@ print(report.describe(PROFILE, data=DATA))
 # %%
 # trains only the runs the store lacks
 step = Ladder(PROFILE, DATA).step("schedule")
-groups = report.step_groups(step)
+groups = tables.step_groups(step)
 
 # %%
 #| label: schedule-loss
@@ -49,4 +49,4 @@ plots.lr_curves(groups)
 
 # %%
 #| label: schedule-results
-report.step_table(step)
+tables.step_table(step)

@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
@@ -37,7 +37,7 @@ print(report.describe(PROFILE, data=DATA))
 # %%
 # trains only the runs the store lacks
 step = Ladder(PROFILE, DATA).step("tying")
-groups = report.step_groups(step)
+groups = tables.step_groups(step)
 
 # %%
 #| label: tying-loss
@@ -45,4 +45,4 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 
 # %%
 #| label: tying-results
-report.step_table(step)
+tables.step_table(step)

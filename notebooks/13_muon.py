@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
@@ -53,12 +53,12 @@ plots.loss_curves(best, reference=before)
 
 # %%
 #| label: muon-results
-report.step_table(step)
+tables.step_table(step)
 
 # %%
 #| label: muon-against-adamw
-report.winner_against(step, retuned)
+tables.winner_against(step, retuned)
 
 # %%
 #| label: muon-settings
-report.optimizer_settings(step.groups[step.winner][0])
+tables.optimizer_settings(step.groups[step.winner][0])

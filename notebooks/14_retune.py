@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
@@ -38,7 +38,7 @@ print(report.describe(PROFILE, data=DATA))
 # %%
 # trains only the runs the store lacks
 step = Ladder(PROFILE, DATA).step("retune")
-groups = report.step_groups(step)
+groups = tables.step_groups(step)
 
 # %%
 #| label: retune-loss
@@ -46,4 +46,4 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 
 # %%
 #| label: retune-results
-report.step_table(step)
+tables.step_table(step)

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import BASELINE, Ladder
 
 report.setup_notebook()
@@ -42,7 +42,7 @@ step = ladder.step("regularization")
 two_epochs = ladder.step("dropout", train=False)
 # the challenge baseline is the reference for the ratio;
 # beside the recipe its curve would flatten the others
-groups = {k: v for k, v in report.step_groups(step).items() if k != BASELINE}
+groups = {k: v for k, v in tables.step_groups(step).items() if k != BASELINE}
 
 # %%
 #| label: regularization-loss
@@ -50,12 +50,12 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
 
 # %%
 #| label: regularization-results
-report.step_table(step)
+tables.step_table(step)
 
 # %%
 #| label: regularization-two-epochs
-report.step_table(two_epochs)
+tables.step_table(two_epochs)
 
 # %%
 #| label: regularization-regimes
-report.regimes(two_epochs, step)
+tables.regimes(two_epochs, step)

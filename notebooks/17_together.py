@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report
+from lmlab import plots, report, tables
 from lmlab.ladder import TOGETHER, TOGETHER_CHANGES, Ladder, leave_one_out
 
 report.setup_notebook()
@@ -38,7 +38,7 @@ print(report.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 ladder = Ladder(PROFILE, DATA)
 step = ladder.step("together")
-groups = report.step_groups(step)
+groups = tables.step_groups(step)
 # each change measured alone, at its own step earlier in the ladder
 alone = {r.winner: r for r in ladder.results(until="together") if r.winner in TOGETHER_CHANGES}
 
@@ -49,8 +49,8 @@ plots.loss_curves(shown, reference=f"before: {step.recipe_label}")
 
 # %%
 #| label: together-results
-report.step_table(step)
+tables.step_table(step)
 
 # %%
 #| label: together-ablation
-report.ablation(step, TOGETHER, {part: leave_one_out(part) for part in TOGETHER_CHANGES}, alone)
+tables.ablation(step, TOGETHER, {part: leave_one_out(part) for part in TOGETHER_CHANGES}, alone)

@@ -30,7 +30,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 # %% tags=["parameters"]
 import textwrap
 
-from lmlab import plots, report, wordlevel
+from lmlab import plots, report, tables, wordlevel
 from lmlab.ladder import Ladder
 
 report.setup_notebook()
@@ -56,4 +56,4 @@ plots.loss_curves(groups, reference="challenge baseline (SGD)", val="val_ppl")
 
 # %%
 #| label: wikitext2-results
-wordlevel.table(groups)
+tables.wordlevel_table(groups)

@@ -30,7 +30,8 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 # %% tags=["parameters"]
 from pathlib import Path
 
-from lmlab import plots, report, wordlevel
+from lmlab import plots, report, tables, wordlevel
+from lmlab.runs import record_use
 from lmlab.ladder import (Ladder, final_comparison, ladder_groups, ladder_intervals,
                           runs_used, summary, write_summary)
 
@@ -44,21 +45,21 @@ ladder = Ladder(PROFILE, DATA)
 results = ladder.results()  # the complete steps, and the one still training, if any
 groups = ladder_groups(results)
 for run in [r for runs in groups.values() for r in runs]:
-    report.record_use(run)
+    record_use(run)
 data = summary(results, PROFILE, ladder.fingerprint)
 write_summary(data, Path("../results"))
 
 # %%
 #| label: ladder-findings
-report.findings(data)
+tables.findings(data)
 
 # %%
 #| label: ladder-table
-report.ladder_table(data)
+tables.ladder_table(data)
 
 # %%
 #| label: regime-table
-report.regime_table(data)
+tables.regime_table(data)
 
 # %%
 #| label: ladder-chart
@@ -78,18 +79,18 @@ plots.loss_curves(final_groups, reference="challenge baseline (SGD)")
 
 # %%
 #| label: final-budget
-report.budget_comparison(final_groups)
+tables.budget_comparison(final_groups)
 
 # %%
 #| label: final-table
-report.final_table(data)
+tables.final_table(data)
 
 # %% [markdown]
 # What changes between the `cpu` profile of this report and the challenge's `full` profile.
 
 # %%
 #| label: profiles-table
-report.profiles_table(
+tables.profiles_table(
     extra={"WikiText-2": {p: wordlevel.budget(p) for p in ("cpu", "full")}},
     note=f"The ladder's complete steps trained {runs_used(results)} runs at this profile; the WikiText-2 page "
     "adds its own, which its table lists.",

@@ -21,7 +21,7 @@
 import json
 from pathlib import Path
 
-from lmlab import plots, report
+from lmlab import plots, report, tables
 
 report.setup_notebook()
 results = json.loads(Path("../benchmarks/results.json").read_text())
@@ -32,9 +32,9 @@ plots.benchmark(results)
 
 # %%
 #| label: perf-table
-report.benchmark_table(results)
+tables.benchmark_table(results)
 
 # %%
 #| label: perf-profile
 profiles = json.loads(Path("../benchmarks/profiles.json").read_text())
-report.profile_table(profiles, "cpu")
+tables.profile_table(profiles, "cpu")

@@ -7,7 +7,7 @@ import pytest
 import lmlab.ladder as ladder_module
 from conftest import HN_TITLES, TINY
 from lmlab.config import PROFILES
-from lmlab import report
+from lmlab import tables
 from lmlab.ladder import BASELINE, STEPS, Ladder, Step, final_comparison, group_mean, ladder_groups, summary, verdict
 from lmlab.runs import RunStore
 
@@ -42,7 +42,7 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     assert groups["challenge baseline (SGD)"] == base.groups["SGD (challenge)"] and groups["final recipe"] == last.groups[last.winner]
     ratio = group_mean(last.groups[last.winner]) / group_mean(base.groups["SGD (challenge)"])
     assert data["final_recipe"]["ratio_to_baseline"] == pytest.approx(ratio)
-    table = str(report.final_table(data))
+    table = str(tables.final_table(data))
     assert f"**{ratio:.3f}**" in table and "challenge baseline (SGD)" in table and table.count("| seed") == 2
     assert data["complete"] and f"{base.groups['SGD (challenge)'][0].meta['num_params'] / 1e6:.2f}M" in table
     paired = data["steps"][1]["candidates"]["adamw"]["paired_difference"]
@@ -74,12 +74,12 @@ def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatc
     ladder.step("baseline", progress=False)
     waiting = ladder.results()[-1]  # its three seeds are the recipe's own runs: the decision asks for more
     assert waiting.step.name == "same" and waiting.paired == {"n": 3, "mean": 0.0, "low": 0.0, "high": 0.0}
-    assert {s["seed"] for _, s in waiting.missing} == {4, 5} and not waiting.verdict
+    assert {job.settings["seed"] for job in waiting.missing} == {4, 5} and not waiting.verdict
     _, same, later = ladder.train_all(progress=False, log=lambda m: None)  # deciding again after every run
     assert same.verdict == "not resolved" and not same.adopted and same.paired["n"] == 5
     assert [r.config["seed"] for r in same.recipe_runs] == [1, 2, 3, 4, 5] and same.recipe_after == {}
     assert later.complete and later.recipe == {} and later.verdict  # from the recipe the unresolved step kept
-    assert "**Not resolved:**" in str(report.step_table(same)) and "n=5" in str(report.step_table(same))
+    assert "**Not resolved:**" in str(tables.step_table(same)) and "n=5" in str(tables.step_table(same))
 
 
 def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recipe(monkeypatch, tmp_path):
@@ -112,16 +112,20 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
     assert at_24["settings"]["lr"] == (6e-3 if longer.adopted else 3e-3)
     after = group_mean(longer.groups["higher lr"] if longer.adopted else longer.recipe_runs)
     assert at_24["ratio_to_baseline"] == pytest.approx(after / group_mean(baseline))
-    table = str(report.ladder_table(data))
-    assert "| AdamW for longer (max_steps=24) |" in table and "for runs at max_steps=24" in table
-    regimes = str(report.regimes(opt, longer, key="lr"))
+    table = str(tables.ladder_table(data))  # another budget's numbers stay out of the ladder's table
+    assert "| AdamW for longer" not in table and "AdamW for longer measures at another budget" in table
+    regime = str(tables.regime_table(data))
+    assert "| at max_steps=24 |" in regime and "| higher lr |" in regime and "| SGD (challenge) |" in regime
+    assert f"| {group_mean(baseline) / group_mean(baseline):.3f} |" in regime  # the baseline's own ratio, 1.000
+    regimes = str(tables.regimes(opt, longer, key="lr"))
     assert "The ladder's recipe, measured at its own budget, keeps lr=0.003" in regimes
     assert ("a recipe for max_steps=24 takes lr=0.006." if longer.adopted else "takes lr=0.003: the two regimes agree") in regimes
     assert f"**{at_24['ratio_to_baseline']:.3f}** of the baseline" in regimes
-    assert "| SGD (challenge) (not eligible) | the profile's own settings |" in str(report.step_table(longer))
-    findings = str(report.findings(data))
+    assert "| SGD (challenge) (not eligible) | the profile's own settings |" in str(tables.step_table(longer))
+    findings = str(tables.findings(data))
     assert f"reaches **{data['final_recipe']['ratio_to_baseline']:.3f}** of the baseline" in findings
-    assert f"higher lr at max_steps=24 ({longer.paired['mean']:+.3f})" in findings
+    assert f"AdamW for longer (max_steps=24): higher lr {longer.verdict} ({longer.paired['mean']:+.3f})" in findings
+    assert "Adopted:** adamw" in findings and "higher lr" not in findings.split("At another budget")[0]
 
 
 def test_results_stop_at_the_first_incomplete_step(small_ladder):
@@ -130,7 +134,7 @@ def test_results_stop_at_the_first_incomplete_step(small_ladder):
     assert [r.step.name for r in results] == ["baseline", "opt"] and len(results[-1].missing) == 4
     data = summary(results, "smoke", small_ladder.fingerprint)
     assert data["pending"] == {"step": "opt", "title": "Optimizer", "runs_missing": 4, "steps_after": ["worse", "init"]}
-    assert 'the step "Optimizer" has 4 runs still to train; after it come worse, init' in str(report.ladder_table(data))
+    assert 'the step "Optimizer" has 4 runs still to train; after it come worse, init' in str(tables.ladder_table(data))
 
 
 def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch, tmp_path):
@@ -145,7 +149,7 @@ def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch
     assert group_mean(opt.groups["adamw"]) < group_mean(base.groups["SGD (challenge)"])  # it would win on the number
     assert opt.winner == "tiny lr" and not opt.adopted and opt.recipe_after == {}
     assert summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"] == "an unfair score"
-    table = str(report.step_table(opt))
+    table = str(tables.step_table(opt))
     assert "| adamw (not eligible) |" in table and "adamw is shown but cannot be adopted: an unfair score" in table
     # the same size everywhere: a sentence, not a column of equal cells
     assert "parameters |" not in table and f"Every run of this step has {opt.groups['adamw'][0].meta['num_params'] / 1e6:.2f}M parameters." in table

@@ -22,7 +22,7 @@ def test_figures_of_real_runs(runs_dir):
 
 
 def test_benchmarks_of_two_machines_stand_side_by_side():
-    from lmlab import report
+    from lmlab import tables
 
     def measured(tps: dict, precision: str) -> dict:
         return {"precision": precision, "model": {"params": 27_000_000}, "gemm_peak_gflops": 100.0,
@@ -38,5 +38,5 @@ def test_benchmarks_of_two_machines_stand_side_by_side():
     assert [sub.get_suptitle() for sub in fig.subfigs] == ["CPU: EPYC, 2 cores", "GPU: H100"]
     assert [bar.get_height() for bar in fig.subfigs[1].axes[0].patches] == [1e5, 4e5]
     assert "GPU: H100: full: 27.0M params, bf16" in plots.alt_text(fig)
-    table = str(report.benchmark_table(results))
+    table = str(tables.benchmark_table(results))
     assert "| GPU: H100 | full (bf16) | lmlab | 400,000 | 4.00x |" in table and "| CPU: EPYC, 2 cores | full (fp32) | lmlab | 500 | 1.25x |" in table

@@ -128,24 +128,24 @@ def test_a_notebook_finds_the_projects_run_store_from_its_own_folder(project, mo
 
 
 def test_profiles_table_lists_what_differs_and_extra_budgets():
-    from lmlab import report
+    from lmlab import stats, tables
 
-    table = str(report.profiles_table(extra={"words": {"cpu": {"d_model": 128}}}, note="a note"))
+    table = str(tables.profiles_table(extra={"words": {"cpu": {"d_model": 128}}}, note="a note"))
     assert "| `d_model` | 256 | 512 |" in table and "| `lr` |" not in table  # only what differs
     assert "| words: `d_model` | 128 | 512 |" in table and "a note" in table  # missing values: the profile's
 
 
 def test_profile_table_puts_the_variants_side_by_side():
-    from lmlab import report
+    from lmlab import stats, tables
 
     def rec(variant, mm, fill):
         ops = [{"name": "aten::mm", "self_ms": mm, "share": mm / (mm + fill), "calls": 5}, {"name": "aten::fill_", "self_ms": fill, "share": fill / (mm + fill), "calls": 5}]
         return {"profile": "cpu", "variant": variant, "steps": 5, "settings": {}, "step_ms": (mm + fill) / 5, "date": "2026-11-22",
                 "machine": {"cpu": "test cpu", "torch_threads": 2}, "ops": ops}
 
-    table = str(report.profile_table({"cpu/reference": rec("reference", 600, 400), "cpu/lmlab": rec("lmlab", 600, 100)}))
+    table = str(tables.profile_table({"cpu/reference": rec("reference", 600, 400), "cpu/lmlab": rec("lmlab", 600, 100)}))
     assert "| `aten::mm` | 60.0% | 85.7% |" in table and "| **CPU time per step** | **200 ms** | **140 ms** |" in table
-    assert "No profile" in str(report.profile_table({}, "full"))
+    assert "No profile" in str(tables.profile_table({}, "full"))
 
 
 def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp_path):
@@ -179,7 +179,7 @@ def test_notebook_outputs_name_no_path_of_the_machine(project):
 
 
 def test_paired_difference_pairs_seeds_and_gives_a_t_interval(tmp_path):
-    from lmlab import report
+    from lmlab import stats, tables
     from lmlab.runs import Run, write_json
 
     def runs(name, values):
@@ -194,9 +194,9 @@ def test_paired_difference_pairs_seeds_and_gives_a_t_interval(tmp_path):
 
     recipe = runs("r", {1: 2.0, 2: 2.5, 3: 1.5, 4: 9.0})  # seed 4 has no partner: left out
     candidate = runs("c", {3: 1.4, 1: 1.9, 2: 2.3})
-    paired = report.paired_difference(candidate, recipe)
+    paired = stats.paired_difference(candidate, recipe)
     # differences -0.1, -0.2, -0.1: mean -0.1333, sd 0.0577, t(0.975, 2) = 4.3027
     assert paired["n"] == 3 and paired["mean"] == pytest.approx(-0.13333, abs=1e-4)
     assert paired["high"] - paired["mean"] == pytest.approx(4.3027 * 0.057735 / 3 ** 0.5, rel=1e-3)
-    assert report.paired_cell(paired) == "-0.1333 [-0.2768, +0.0101], n=3"
-    assert report.paired_difference(candidate[:1], recipe) is None  # one pair: no interval
+    assert tables.paired_cell(paired) == "-0.1333 [-0.2768, +0.0101], n=3"
+    assert stats.paired_difference(candidate[:1], recipe) is None  # one pair: no interval

@@ -120,7 +120,8 @@ PLANTS = '''# %% [markdown]
 # %%
 from matplotlib.figure import Figure
 from IPython.display import Markdown
-from lmlab.report import markdown, setup_notebook
+from lmlab.report import setup_notebook
+from lmlab.tables import markdown
 
 setup_notebook()
 

@@ -1,7 +1,7 @@
 """The word-level page's library: the benchmark's vocabulary and files, the recipe's transfer, the table."""
 
 from conftest import WIKITEXT, corpus_lines
-from lmlab import wordlevel
+from lmlab import tables, wordlevel
 
 
 def test_recipe_transfers_training_settings_but_not_tokenizer_or_size():
@@ -20,5 +20,5 @@ def test_baseline_and_recipe_on_wikitext_report_word_perplexity(runs_dir):
     assert base.meta["data"]["texts"]["valid"] == len(valid)
     assert base.meta["data"]["tokens"]["valid"] == sum(len(line.split()) for line in valid) + len(valid)
     assert adamw.final["test_ppl"] < base.final["test_ppl"]  # AdamW trains this tiny model much faster than SGD
-    table = str(wordlevel.table(groups))
+    table = str(tables.wordlevel_table(groups))
     assert "| **baseline** (n=1)" in table and "AWD-LSTM" in table and f"{adamw.final['test_ppl']:.1f}" in table

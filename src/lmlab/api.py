@@ -5,13 +5,12 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from lmlab.config import make_config
-from lmlab.runs import Run, RunStore
+from lmlab.config import DEFAULT_PROFILE, make_config
+from lmlab.runs import Run, RunStore, record_use
 
 
-def run(profile: str = "cpu", runs_dir: str | Path | None = None, progress: bool = True, **overrides) -> Run:
+def run(profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, progress: bool = True, **overrides) -> Run:
     """One run with `overrides` on top of `profile`; returns the cached run when it exists."""
-    from lmlab.report import record_use
     from lmlab.train import train as train_config
 
     result = train_config(make_config(profile, **overrides), runs_dir=runs_dir, progress=progress)
@@ -19,7 +18,7 @@ def run(profile: str = "cpu", runs_dir: str | Path | None = None, progress: bool
     return result
 
 
-def sweep(profile: str = "cpu", runs_dir: str | Path | None = None, progress: bool = True, **grid) -> list[Run]:
+def sweep(profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, progress: bool = True, **grid) -> list[Run]:
     """Every combination of the listed values (a scalar is one value), each run cached on its own."""
     keys = list(grid)
     values = [v if isinstance(v, (list, tuple)) else [v] for v in grid.values()]

@@ -7,51 +7,12 @@ exist, so the checks read the built page JSON (`_build/site/content/*.json`) the
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
-from lmlab import notebooks
+from lmlab import notebooks, site
 from lmlab.errors import LmlabError
 
-STUB_MARK = "# lmlab stub: the real theme could not be downloaded; content builds only"
 IMAGE_MIMETYPES = ("image/", "application/vnd.plotly.v1+json")
-
-
-def site_template(root: Path) -> str:
-    text = (root / "myst.yml").read_text(encoding="utf-8")
-    match = re.search(r"^\s*template:\s*(\S+)", text, re.MULTILINE)
-    return match.group(1) if match else "book-theme"
-
-
-def ensure_theme(root: Path) -> bool:
-    """Place the two-line stub template where mystmd looks for the theme, if the theme is absent.
-    Returns True when the stub is in use."""
-    folder = root / "_build" / "templates" / "site" / "myst" / site_template(root)
-    template = folder / "template.yml"
-    if template.exists():
-        return template.read_text().startswith(STUB_MARK)
-    folder.mkdir(parents=True, exist_ok=True)
-    template.write_text(f"{STUB_MARK}\njtex: v1\ntitle: lmlab stub theme\n")
-    return True
-
-
-def remove_stub_theme(root: Path) -> None:
-    template = root / "_build" / "templates" / "site" / "myst" / site_template(root) / "template.yml"
-    if template.exists() and template.read_text().startswith(STUB_MARK):
-        shutil.rmtree(template.parent)
-
-
-def build_site(root: Path) -> str:
-    myst = shutil.which("myst")
-    if myst is None:
-        raise LmlabError("the `myst` command is not installed; install it with: pip install mystmd")
-    ensure_theme(root)
-    out = subprocess.run([myst, "build", "--site"], cwd=root, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise LmlabError(f"myst build --site failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
-    return out.stdout + out.stderr
 
 
 def walk(node):
@@ -127,7 +88,7 @@ def check(root: Path) -> list[str]:
     problems = duplicate_labels(sources)
     for source in sources:
         problems += notebooks.status(source).problems()
-    build_site(root)
+    site.build_content(root)
     pages = sorted((root / "_build" / "site" / "content").glob("*.json"))
     if not pages:
         problems.append("myst build --site produced no pages")

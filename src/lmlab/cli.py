@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from lmlab.config import DEFAULT_PROFILE
 from lmlab.errors import LmlabError, NotEnoughMemory
 
 
@@ -29,14 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train one run, or a grid when a value is a comma list",
                        description="Settings are key=value words; a comma list (lr=1e-3,5e-4) sweeps them. "
                                    "See `lmlab settings` for every key.")
-    t.add_argument("--profile", default="cpu", help="smoke | cpu | full (default: cpu)")
+    t.add_argument("--profile", default=DEFAULT_PROFILE, help=f"tiny | smoke | cpu | full (default: {DEFAULT_PROFILE})")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config(s) and parameter count, train nothing")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_runs_option(t)
     t.add_argument("settings", nargs="*", metavar="key=value")
 
     s = sub.add_parser("settings", help="list every setting with its default, choices and meaning")
-    s.add_argument("--profile", default="cpu")
+    s.add_argument("--profile", default=DEFAULT_PROFILE)
 
     r = sub.add_parser("runs", help="inspect the run store")
     rsub = r.add_subparsers(dest="runs_command", required=True)
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     lad = sub.add_parser("ladder", help="train the study's ladder step by step; several processes may share the work",
                          description="Each step starts from the best recipe so far. Runs held by another process are "
                                      "skipped and waited for, so `lmlab ladder` in two terminals trains twice as fast on two GPUs or cores.")
-    lad.add_argument("--profile", default="cpu")
+    lad.add_argument("--profile", default=DEFAULT_PROFILE)
     lad.add_argument("--status", action="store_true", help="show each step's state, train nothing")
     lad.add_argument("--workers", type=int, default=1, metavar="N",
                      help="train with N processes sharing the work (each gets cores/N threads unless OMP_NUM_THREADS is set)")
@@ -243,30 +244,16 @@ def cmd_ladder(args) -> int:
 
 
 def _ladder_workers(args, data: str) -> None:
-    """`lmlab ladder` in N processes sharing the run locks, stopped politely (SIGTERM: each run
-    checkpoints and is marked interrupted) when the budget is spent."""
-    import subprocess
-    import time
+    """`lmlab ladder` in N processes sharing the run locks, stopped politely when the budget is spent."""
+    from lmlab.schedule import lmlab_command, run_workers
 
-    command = [sys.executable, "-m", "lmlab", "ladder", "--profile", args.profile, f"data={data}"]
-    command += ["--runs", str(args.runs)] if args.runs else []
-    threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // args.workers))
-    workers = [subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": threads}) for _ in range(args.workers)]
-    deadline = time.monotonic() + args.budget if args.budget else float("inf")
-    try:
-        while any(w.poll() is None for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.5)
-    finally:  # the budget, an error or Ctrl-C: no worker outlives the command
-        stopped = [w for w in workers if w.poll() is None]
-        for w in stopped:
-            w.send_signal(signal.SIGTERM)
-        for w in workers:
-            w.wait()
-    if stopped:
-        print(f"lmlab ladder: stopped {len(stopped)} worker(s) after {args.budget:g}s; their runs are checkpointed, "
+    command = lmlab_command("ladder", "--profile", args.profile, f"data={data}", *(["--runs", str(args.runs)] if args.runs else []))
+    codes = run_workers(command, args.workers, args.budget)
+    if None in codes:
+        print(f"lmlab ladder: stopped {codes.count(None)} worker(s) after {args.budget:g}s; their runs are checkpointed, "
               "and the same command continues them", file=sys.stderr)
-    elif any(w.returncode for w in workers):
-        raise LmlabError(f"a ladder worker failed (exit codes {', '.join(str(w.returncode) for w in workers)}); its error is above")
+    elif any(codes):
+        raise LmlabError(f"a ladder worker failed (exit codes {', '.join(map(str, codes))}); its error is above")
 
 
 def cmd_check(args) -> int:

@@ -107,6 +107,16 @@ PROFILES: dict[str, dict] = {
     ),
 }
 
+DEFAULT_PROFILE = "cpu"
+"""The profile of `lmlab train`, `lmlab ladder`, `lmlab.run` and the notebooks, except that the
+notebooks on a GPU take `full`, the challenge's own size (see `default_profile`). `Config()` itself
+holds the challenge's settings, so its `profile` field says `full`."""
+
+
+def default_profile(gpu: bool = False) -> str:
+    return "full" if gpu else DEFAULT_PROFILE
+
+
 ADDED_LATER = frozenset({"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay", "max_steps", "precision"})
 """Settings added after runs were recorded: at their default they stay out of the run id, so that
 every run recorded before them keeps its id (and is found, not trained again)."""
@@ -184,7 +194,7 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
-def make_config(profile: str = "cpu", **overrides) -> Config:
+def make_config(profile: str = DEFAULT_PROFILE, **overrides) -> Config:
     """The profile's config with typed overrides applied, validated."""
     if profile not in PROFILES:
         raise LmlabError(f"unknown profile '{profile}'; choose one of: {', '.join(PROFILES)}")

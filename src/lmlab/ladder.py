@@ -12,16 +12,16 @@ sharing the work agree on them.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
-from lmlab.errors import LmlabError, RunDiverged, RunLocked
-from lmlab.report import budget_text, mean_std, paired_difference, record_use
-from lmlab.runs import Run, RunStore, finished
+from lmlab.errors import LmlabError
+from lmlab.runs import Run, RunStore, finished, record_use
+from lmlab.schedule import Job, train_jobs, train_until_done
+from lmlab.stats import mean_std, paired_difference
 
 SEEDS = (1, 2, 3)
 EXTRA_SEEDS = (4, 5)  # trained only where three seeds cannot decide
@@ -152,6 +152,10 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+def budget_text(budget: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in budget.items())
+
+
 def final_loss(run: Run) -> float:
     return run.final.get("val_loss", float("inf")) if run.status == "done" else float("inf")
 
@@ -193,7 +197,7 @@ class StepResult:
     adopted: bool
     recipe_after: dict
     label_after: str
-    missing: list = field(default_factory=list)  # (label, settings) not yet done
+    missing: list[Job] = field(default_factory=list)  # the runs not yet done
     verdict: str = ""  # baseline, adopted, worse, not resolved, undecided (seeds 4-5 training) or by mean; "" while training
     paired: dict | None = None  # the winner minus the recipe, seed by seed (report.paired_difference)
 
@@ -219,6 +223,7 @@ class Ladder:
         self.extra_seeds = EXTRA_SEEDS if len(self.seeds) >= 3 else ()
         self.store = RunStore(runs_dir)
         self.fingerprint = fingerprint(make_config(profile, data=data))
+        self._announced: set[tuple[str, int]] = set()
 
     def settings(self, recipe: dict, change: dict, seed: int, label: str, step: Step) -> dict:
         """A run's settings over the profile; None in a change sets a key back to the profile's value."""
@@ -226,18 +231,19 @@ class Ladder:
         return {**{k: v for k, v in merged.items() if v is not None}, "data": self.data, "seed": seed,
                 "note": f"ladder {step.name}: {label}"}
 
-    def run_for(self, settings: dict) -> Run:
-        return self.store.run(run_id(make_config(self.profile, **settings), self.fingerprint))
+    def job(self, label: str, settings: dict) -> Job:
+        cfg = make_config(self.profile, **settings)
+        return Job(settings["note"], settings, cfg, run_id(cfg, self.fingerprint))
 
     def _collect(self, recipe: dict, change: dict, seeds, label: str, step: Step, missing: list) -> list[Run]:
         runs = []
         for seed in seeds:
-            settings = self.settings(recipe, change, seed, label, step)
-            run = self.run_for(settings)
+            job = self.job(label, self.settings(recipe, change, seed, label, step))
+            run = self.store.run(job.run_id)
             if finished(run):
                 runs.append(run)
             else:
-                missing.append((label, settings))
+                missing.append(job)
         return runs
 
     def results(self, until: str | None = None) -> list[StepResult]:
@@ -302,69 +308,27 @@ class Ladder:
                 return result
             if not train:
                 raise LmlabError(f"ladder step '{result.step.name}' is not complete: {len(result.missing)} runs missing")
-            self.train_missing(result, progress=progress)
+            train_jobs(result.missing, self.store, self.fingerprint, progress=progress)
 
     def final(self, train: bool = True, progress: bool = True) -> StepResult:
         """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
         return self.step(STEPS[-1].name, train=train, progress=progress)
 
-    def train_missing(self, result: StepResult, progress: bool = True, log=print) -> None:
-        """Train a step's missing runs. A run another process holds is skipped, then waited for."""
-        waiting = [settings for label, settings in result.missing if not self._train_unless_held(label, settings, progress, log)]
-        for settings in waiting:
-            run = self.run_for(settings)
-            pause = 0.25  # a tiny run finishes in a second, a full one in an hour: back off up to 10 s
-            while not finished(run):
-                if run.status in ("failed", "interrupted") and not self.store.lock(run.id).holder():
-                    raise LmlabError(f"run {run.id} of ladder step '{result.step.name}' stopped: {run.meta.get('error') or run.status}")
-                time.sleep(pause)
-                pause = min(10.0, 2 * pause)
-
-    def _train_unless_held(self, label: str, settings: dict, progress: bool, log) -> bool:
-        """Train one run (a diverged run is recorded as failed); False when another process holds it."""
-        from lmlab.train import train
-
-        try:
-            train(make_config(self.profile, **settings), runs_dir=self.store.root, progress=progress)
-        except RunDiverged:
-            log(f"ladder: {label} diverged; recorded as a failed run")
-        except RunLocked:
-            return False
-        return True
+    def missing_jobs(self, log=print) -> list[Job]:
+        """Every run the ladder can train now, the steps its recipe follows first: they decide what the
+        steps after them train; a step it does not follow fills the time another worker would leave idle."""
+        incomplete = sorted((r for r in self.results() if not r.complete), key=lambda r: not r.step.follows)
+        for r in incomplete:
+            if (r.step.name, len(r.missing)) not in self._announced:
+                self._announced.add((r.step.name, len(r.missing)))
+                log(f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train")
+        return [job for r in incomplete for job in r.missing]
 
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
         """Train until every step is complete, one run at a time, deciding again after each: a
         decision that asks for seeds 4 and 5, or opens the next step, is acted on at once."""
-        announced = set()
-        while True:
-            results = self.results()
-            # the steps the recipe follows first: they decide what the steps after them train; a step
-            # it does not follow fills the time another worker's last run would leave idle
-            incomplete = sorted((r for r in results if not r.complete), key=lambda r: not r.step.follows)
-            if not incomplete:
-                return results
-            for r in incomplete:
-                if (r.step.name, len(r.missing)) not in announced:
-                    announced.add((r.step.name, len(r.missing)))
-                    log(f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train")
-            # the first missing run no other process holds; when every one is held, wait for one of them
-            if not any(self._train_unless_held(label, settings, progress, log) for r in incomplete for label, settings in r.missing):
-                self._wait_for_any(incomplete)
-
-    def _wait_for_any(self, incomplete: list[StepResult]) -> None:
-        """Every missing run is held by another process: wait until one of them finishes or stops."""
-        runs = [self.run_for(settings) for r in incomplete for _, settings in r.missing]
-        pause = 0.25  # a tiny run finishes in a second, a full one in an hour: back off up to 10 s
-        while True:
-            for run in runs:
-                if finished(run):
-                    return
-                if run.status in ("failed", "interrupted") and not self.store.lock(run.id).holder():
-                    if run.status == "failed":
-                        raise LmlabError(f"run {run.id} stopped: {run.meta.get('error') or run.status}")
-                    return  # interrupted and free: this worker can resume it
-            time.sleep(pause)
-            pause = min(10.0, 2 * pause)
+        train_until_done(lambda: self.missing_jobs(log), self.store, self.fingerprint, progress=progress, log=log)
+        return self.results()
 
 
 def _group(runs: list[Run], settings: dict | None = None) -> dict:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmlab.errors import LmlabError
-from lmlab.report import RUN_LOG_ENV, default_profile
-from lmlab.runs import lock_hash
+from lmlab.report import default_profile
+from lmlab.runs import RUN_LOG_ENV, lock_hash
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from lmlab.report import mean_std, provenance, summary_rows
-from lmlab.runs import Run
+from lmlab.runs import Run, provenance
+from lmlab.stats import mean_std
+from lmlab.tables import summary_rows
 
 Groups = dict[str, list[Run]]
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]

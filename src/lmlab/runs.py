@@ -30,7 +30,9 @@ from lmlab.errors import LmlabError, RunDamaged, RunLocked
 PACKAGE_DIR = Path(__file__).resolve().parent
 TRAINING_MODULES = ("config.py", "data.py", "tokenize.py", "model.py", "optim.py", "train.py", "probes.py")
 LOCK_NAME = "run.lock"
-CHECKSUMMED = ("config.json", "metrics.jsonl", "probes.json")  # the light files a finished run commits
+CONFIG, META, METRICS, PROBES = "config.json", "meta.json", "metrics.jsonl", "probes.json"
+CHECKPOINT = "checkpoint.pt"
+CHECKSUMMED = (CONFIG, METRICS, PROBES)  # the light files a finished run commits
 
 
 def now() -> str:
@@ -197,19 +199,41 @@ class Run:
 
     @property
     def config(self) -> dict:
-        return self._json("config.json")
+        return self._json(CONFIG)
 
     @property
     def meta(self) -> dict:
-        return self._json("meta.json")
+        return self._json(META)
 
     @property
     def probes(self) -> dict:
-        return self._json("probes.json")
+        return self._json(PROBES)
 
     @property
     def metrics(self) -> list[dict]:
-        return self._read("metrics.jsonl", read_jsonl)
+        return self._read(METRICS, read_jsonl)
+
+    # writing: every file atomically, so a reader never sees half of one
+
+    def write_config(self, config: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_json(self.dir / CONFIG, config)
+
+    def write_meta(self, meta: dict) -> None:
+        write_json(self.dir / META, meta)
+
+    def update_meta(self, **fields) -> None:
+        self.write_meta({**self.meta, **fields})
+
+    def write_metrics(self, records: list[dict]) -> None:
+        write_jsonl(self.dir / METRICS, records)
+
+    def write_probes(self, probes: dict) -> None:
+        write_json(self.dir / PROBES, probes)
+
+    def write_file(self, name: str, content: str | bytes) -> None:
+        """A file the run keeps beside its records (its tokenizer, named by its own format)."""
+        write_atomic(self.dir / name, content)
 
     @property
     def status(self) -> str:
@@ -234,7 +258,7 @@ class Run:
 
     @property
     def checkpoint(self) -> Path:
-        return self.dir / "checkpoint.pt"
+        return self.dir / CHECKPOINT
 
     def evals(self) -> list[dict]:
         return [r for r in self.metrics if "val_loss" in r]
@@ -252,9 +276,6 @@ class RunStore:
 
     def run(self, run_id: str) -> Run:
         return Run(self.root / run_id)
-
-    def exists(self, run_id: str) -> bool:
-        return (self.root / run_id / "meta.json").exists()
 
     def all(self) -> list[Run]:
         """Every run directory, damaged ones included (they sort first, by id)."""
@@ -450,3 +471,27 @@ def pack(runs: list[Run], archive: Path) -> list[Run]:
                     tar.add(run.dir / name, arcname=f"runs/{run.id}/{name}")
     partial.replace(archive)
     return kept
+
+
+# ---------------------------------------------------------------- provenance
+
+RUN_LOG_ENV = "LMLAB_RUN_LOG"
+"""Set by `lmlab notebooks run`: the file where a notebook's kernel records the runs it used."""
+
+
+def record_use(run: Run) -> None:
+    """Append the run id to the file named by $LMLAB_RUN_LOG (set by `lmlab notebooks run`)."""
+    log = os.environ.get(RUN_LOG_ENV)
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{run.id}\t{run.meta.get('data', {}).get('fingerprint', '')}\t{run.config.get('profile', '')}\n")
+
+
+def provenance(runs: list[Run]) -> str:
+    """profile, data and run ids: what every figure and table states about where it came from."""
+    profiles = sorted({r.config.get("profile", "?") for r in runs})
+    sources = sorted({Path(r.meta.get("data", {}).get("source", "?")).name for r in runs})
+    prints = sorted({r.meta.get("data", {}).get("fingerprint", "?")[:8] for r in runs})
+    ids = [r.id[:8] for r in runs]
+    shown = ", ".join(ids[:6]) + (f" +{len(ids) - 6} more" if len(ids) > 6 else "")
+    return f"profile {'/'.join(profiles)} · data {', '.join(sources)} ({', '.join(prints)}) · runs {shown}"

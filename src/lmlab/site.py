@@ -1,4 +1,5 @@
-"""The HTML site as a reader gets it: the theme, `myst build --html`, and what Chromium shows.
+"""The MyST site in one place: the theme, the content build `lmlab check` reads, `myst build --html`,
+serving it, and what Chromium shows.
 
 mystmd downloads its theme on first use. Where it cannot (offline machines, CI), `install_theme`
 unpacks a local copy of the theme archive: `$LMLAB_MYST_THEME`, else
@@ -31,10 +32,10 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
-from lmlab.check import STUB_MARK, site_template
 from lmlab.errors import LmlabError
 
 THEME_ENV = "LMLAB_MYST_THEME"
+STUB_MARK = "# lmlab stub: the real theme could not be downloaded; content builds only"
 BROWSER_ENV = "LMLAB_CHROMIUM"
 SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 # Every request to another host is blocked, so a page passes only if it shows everything without
@@ -47,8 +48,22 @@ MARKDOWN_TABLE = re.compile(r"^\s*\|.*\|\s*$|\|\s*:?-{3,}:?\s*\|", re.MULTILINE)
 # ------------------------------------------------------------------ theme and build
 
 
+def site_template(root: Path) -> str:
+    text = (root / "myst.yml").read_text(encoding="utf-8")
+    match = re.search(r"^\s*template:\s*(\S+)", text, re.MULTILINE)
+    return match.group(1) if match else "book-theme"
+
+
 def theme_folder(root: Path) -> Path:
+    """Where mystmd looks for the site's theme: the one place that says so."""
     return root / "_build" / "templates" / "site" / "myst" / site_template(root)
+
+
+def myst_command() -> str:
+    myst = shutil.which("myst")
+    if myst is None:
+        raise LmlabError("the `myst` command is not installed; install it with: pip install mystmd")
+    return myst
 
 
 def theme_installed(root: Path) -> bool:
@@ -90,11 +105,30 @@ def install_theme(root: Path) -> str:
     return f"theme installed from {archive}"
 
 
+def ensure_content_theme(root: Path) -> bool:
+    """Place a two-line stub template where mystmd looks for the theme, if the theme is absent: enough
+    for `myst build --site`, the content build. Returns True when the stub is in use."""
+    template = theme_folder(root) / "template.yml"
+    if template.exists():
+        return template.read_text().startswith(STUB_MARK)
+    template.parent.mkdir(parents=True, exist_ok=True)
+    template.write_text(f"{STUB_MARK}\njtex: v1\ntitle: lmlab stub theme\n")
+    return True
+
+
+def build_content(root: Path) -> str:
+    """`myst build --site`: the pages as JSON in root/_build/site, which `lmlab check` reads."""
+    myst = myst_command()
+    ensure_content_theme(root)
+    out = subprocess.run([myst, "build", "--site"], cwd=root, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise LmlabError(f"myst build --site failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+    return out.stdout + out.stderr
+
+
 def build_html(root: Path, base_url: str = "") -> Path:
     """`myst build --html` into root/_build/html (BASE_URL set for a site served under a sub-path)."""
-    myst = shutil.which("myst")
-    if myst is None:
-        raise LmlabError("the `myst` command is not installed; install it with: pip install mystmd")
+    myst = myst_command()
     install_theme(root)
     env = {**os.environ, "BASE_URL": base_url}
     out = subprocess.run([myst, "build", "--html"], cwd=root, capture_output=True, text=True, env=env)

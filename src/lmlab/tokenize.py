@@ -164,10 +164,11 @@ def cache_key(cfg: Config, data_fingerprint: str) -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
-def prepare(cfg: Config) -> tuple[Splits, Tokenizer, dict[str, np.ndarray], bool]:
+def prepare(cfg: Config, data_fingerprint: str | None = None) -> tuple[Splits, Tokenizer, dict[str, np.ndarray], bool]:
     """(splits, tokenizer, {split: ids}, cache_hit). On a hit nothing is read but the cache entry:
-    the prepared texts, the tokenizer and the token streams; on a miss all three are made and stored."""
-    data_fingerprint = fingerprint(cfg)
+    the prepared texts, the tokenizer and the token streams; on a miss all three are made and stored.
+    `data_fingerprint` is the data's (lmlab.data.fingerprint) when the caller has it already."""
+    data_fingerprint = data_fingerprint or fingerprint(cfg)
     entry = cache_root() / "tokens" / cache_key(cfg, data_fingerprint)
     if (entry / "done").exists():
         try:

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from lmlab import memory
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
-from lmlab.data import fingerprint as data_fingerprint
+from lmlab.data import fingerprint
 from lmlab.errors import LmlabError, RunDiverged
 from lmlab.model import GPT, ModelConfig
 from lmlab.optim import lr_factor, make_optimizer, set_lr
@@ -153,19 +153,20 @@ class Diverged(Exception):
 
 
 class Trainer:
-    def __init__(self, cfg: Config, run: runstore.Run, world: World, progress: bool = True):
+    def __init__(self, cfg: Config, run: runstore.Run, world: World, progress: bool = True,
+                 data_fingerprint: str | None = None, device: torch.device | None = None):
         self.cfg, self.run, self.world, self.progress = cfg, run, world, progress
-        self.device = training_device(cfg)
+        self.device = device or training_device(cfg)
         if world.size > 1 and self.device.type == "cuda":
             torch.cuda.set_device(self.device)
 
         t0 = time.perf_counter()
         if world.main:
-            self.splits, self.tok, ids, self.cache_hit = prepare(cfg)
+            self.splits, self.tok, ids, self.cache_hit = prepare(cfg, data_fingerprint)
             world.barrier()
         else:  # wait for rank 0 to fill the cache, then read it
             world.barrier()
-            self.splits, self.tok, ids, self.cache_hit = prepare(cfg)
+            self.splits, self.tok, ids, self.cache_hit = prepare(cfg, data_fingerprint)
         self.prep_seconds = time.perf_counter() - t0
         # again with the tokenizer's own vocabulary (a word vocabulary's size is known only now)
         self.memory = memory.check(cfg, self.device, self.tok.vocab_size, world.size)
@@ -233,7 +234,7 @@ class Trainer:
         os.replace(tmp, self.run.checkpoint)
 
     def save_checkpoint(self) -> None:
-        """The checkpoint, then meta. metrics.jsonl is always written ahead of it (at every log),
+        """The checkpoint, then meta. The metrics are always written ahead of it (at every log),
         and a resume keeps the records up to the checkpoint's step."""
         self.check_finite(weights=True)  # on every process: they hold the same weights and must stop together
         if not self.world.main:
@@ -271,8 +272,7 @@ class Trainer:
 
     def update_meta(self, **fields) -> None:
         if self.world.main:
-            meta = {**self.run.meta, **fields}
-            runstore.write_json(self.run.dir / "meta.json", meta)
+            self.run.update_meta(**fields)
 
     def evaluate_all(self, final: bool = False) -> dict:
         """Validation metrics; at the end also the test split and (on the challenge's data) the legacy metric."""
@@ -385,7 +385,7 @@ class Trainer:
         if not self.world.main:
             return
         self.records.append(record)
-        runstore.write_jsonl(self.run.dir / "metrics.jsonl", self.records)
+        self.run.write_metrics(self.records)
 
     def finish(self) -> dict:
         """Final evaluation (full coverage, legacy, test split) and probes; returns the final metrics."""
@@ -395,7 +395,7 @@ class Trainer:
         final["tok_per_s"] = float(np.median(tok_rates)) if tok_rates else None
         final["train_seconds"] = self.train_seconds
         probes = compute_probes(self.cfg, self.model, self.tok, self.train_ids_np, self.splits.valid, self.device)
-        runstore.write_json(self.run.dir / "probes.json", probes)
+        self.run.write_probes(probes)
         self.write_checkpoint_file()  # the trained weights, for sampling or fine-tuning later
         return final
 
@@ -434,13 +434,16 @@ def new_meta(cfg: Config, rid: str, trainer: Trainer) -> dict:
     }
 
 
-def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True, quiet: bool = False) -> runstore.Run:
-    """Train cfg, or return the finished run from the store at once if it exists."""
+def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True, quiet: bool = False,
+          data_fingerprint: str | None = None) -> runstore.Run:
+    """Train cfg, or return the finished run from the store at once if it exists. `data_fingerprint`
+    is the data's (lmlab.data.fingerprint) when the caller has it already: it is computed once per run."""
     validate(cfg)
     world = init_world(cfg.device)
     # before the data is read, a tensor allocated or the run's folder made
     memory.check(cfg, pick_device(cfg.device), processes=world.size)
-    rid = run_id(cfg, data_fingerprint(cfg))
+    data_fingerprint = data_fingerprint or fingerprint(cfg)
+    rid = run_id(cfg, data_fingerprint)
     store = runstore.RunStore(runs_dir)
     run = store.run(rid)
     damage = run.damage()
@@ -451,21 +454,20 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
         if world.main and not quiet:
             print(f"run {rid}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training", file=sys.stderr)
         return run
-    training_device(cfg)  # refused before the run's folder is made
+    device = training_device(cfg)  # refused before the run's folder (and its lock) is made
     lock = store.lock(rid) if world.main else nullcontext()
     with lock:
         if run.status == "done":  # finished by another process while we waited
             return run
-        trainer = Trainer(cfg, run, world, progress=progress)
+        trainer = Trainer(cfg, run, world, progress=progress, data_fingerprint=data_fingerprint, device=device)
         if world.main:
-            run.dir.mkdir(parents=True, exist_ok=True)
-            runstore.write_json(run.dir / "config.json", to_dict(cfg))
+            run.write_config(to_dict(cfg))
             meta = run.meta
             if not meta:
                 meta = new_meta(cfg, rid, trainer)
             meta.update(status="running", started=runstore.now(), ended=None, error=None)
-            runstore.write_json(run.dir / "meta.json", meta)
-            runstore.write_atomic(run.dir / trainer.tok.filename, trainer.tok.serialize())
+            run.write_meta(meta)
+            run.write_file(trainer.tok.filename, trainer.tok.serialize())
         world.barrier()
         try:
             trainer.fit()

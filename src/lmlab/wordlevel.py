@@ -20,7 +20,6 @@ from pathlib import Path
 
 from lmlab.api import run as train_or_fetch
 from lmlab.ladder import seeds_for
-from lmlab.report import markdown, mean_std, provenance
 from lmlab.runs import Run
 
 HUB_DATA = "Salesforce/wikitext:wikitext-2-v1"
@@ -85,23 +84,3 @@ def runs(profile: str, data: str, recipes: dict[str, dict], seeds=None, progress
     seeds = seeds or seeds_for(profile)
     return {label: [train_or_fetch(profile, progress=progress, **settings(profile, recipe, data, seed, label)) for seed in seeds]
             for label, recipe in recipes.items()}
-
-
-def table(groups: dict[str, list[Run]]):
-    """Validation and test perplexity per word, ours (mean ± std over seeds) above the published numbers."""
-    lines = ["| model | parameters | training | valid ppl | test ppl | source |", "|:---|---:|:---|---:|---:|:---|"]
-    for label, group in groups.items():
-        cfg, meta = group[0].config, group[0].meta
-        words = meta["data"]["tokens"]["train"]
-        budget = f"{cfg['epochs']} x {words / 1e6:.2f}M words ({cfg['profile']} profile)"
-        cells = []
-        for metric in ("val_ppl", "test_ppl"):
-            mean, std = mean_std([r.final.get(metric) for r in group])
-            cells.append(f"{mean:.1f} ± {std:.1f}")
-        lines.append(f"| **{label}** (n={len(group)}) | {group[0].meta['num_params'] / 1e6:.1f}M | {budget} | "
-                     f"{cells[0]} | {cells[1]} | this study |")
-    for model, params, valid, test, source in PUBLISHED:
-        lines.append(f"| {model} | {params} | 2.09M words, tuned to convergence | {valid} | {test} | {source} |")
-    runs_ = [r for group in groups.values() for r in group]
-    lines += ["", f"*{provenance(runs_)}.*"]
-    return markdown("\n".join(lines))

@@ -1,0 +1,41 @@
+"""Seed statistics: the mean and spread of a group of runs, and the paired difference of two groups.
+
+A group is the seeds of one configuration. Pairing compares two groups seed by seed, which
+cancels what a seed does to both.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from lmlab.runs import Run
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def paired_difference(runs: list[Run], baseline: list[Run], metric: str = "val_loss") -> dict | None:
+    """Candidate minus baseline seed by seed, over the seeds both have, with a 95% t interval
+    (n - 1 degrees of freedom): pairing cancels what a seed does to both. None under two pairs."""
+    from scipy import stats
+
+    base = {r.config.get("seed"): r.final.get(metric) for r in baseline}
+    diffs = []
+    for run in runs:  # each run's files read once
+        value, partner = run.final.get(metric), base.get(run.config.get("seed"))
+        if value is not None and partner is not None and math.isfinite(value) and math.isfinite(partner):
+            diffs.append(value - partner)
+    if len(diffs) < 2:
+        return None
+    mean = statistics.fmean(diffs)
+    half = float(stats.t.ppf(0.975, len(diffs) - 1)) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
+
+
+def final_values(runs: list[Run], metric: str = "val_loss") -> list[float]:
+    return [r.final.get(metric) for r in runs]
