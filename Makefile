@@ -4,7 +4,7 @@ PIP := $(PYTHON) -m pip --disable-pip-version-check
 LMLAB := $(PYTHON) -m lmlab
 INSTALLED := _build/.installed
 
-.PHONY: install lock report site test train
+.PHONY: install lint lock report site test train
 
 # The locked environment, installed again whenever the lock changes. torch comes first and on its
 # own (see requirements.in): on CPU-only machines a bare `torch` resolves to a multi-GB CUDA build.
@@ -34,7 +34,12 @@ site: install
 	$(LMLAB) site theme
 	HOST=127.0.0.1 myst start --keep-host
 
-test: install
+# ruff lints and formats the tree (configured in pyproject.toml); `make test` fails on drift
+lint: install
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+test: lint
 	$(LMLAB) site theme
 	$(PYTHON) -m pytest -q
 

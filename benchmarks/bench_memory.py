@@ -26,8 +26,16 @@ RESULTS = HERE / "results.json"
 VARIANTS = {
     "sgd": {},
     "adamw": {"optimizer": "adamw", "lr": 2e-3},
-    "final recipe": {"optimizer": "muon", "lr": 2e-3, "schedule": "wsd", "title_mask": True, "dropout": 0.0,
-                     "init": "scaled", "pos": "rope", "mlp": "swiglu"},
+    "final recipe": {
+        "optimizer": "muon",
+        "lr": 2e-3,
+        "schedule": "wsd",
+        "title_mask": True,
+        "dropout": 0.0,
+        "init": "scaled",
+        "pos": "rope",
+        "mlp": "swiglu",
+    },
 }
 STEPS = 3
 
@@ -75,8 +83,12 @@ def default_data() -> str:
 
 
 def measure(profile: str, overrides: dict, tmp: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD.format(steps=STEPS), profile, json.dumps(overrides), tmp],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(steps=STEPS), profile, json.dumps(overrides), tmp],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["estimate_over_measured"] = result["estimate_mb"] / result["measured_mb"]
     return result
@@ -91,7 +103,9 @@ def main() -> None:
     from bench_train import machine, machine_name
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", action="append", help="smoke, cpu or full (default: smoke and cpu, full on a GPU)")
+    parser.add_argument(
+        "--profile", action="append", help="smoke, cpu or full (default: smoke and cpu, full on a GPU)"
+    )
     parser.add_argument("--data", default=default_data())
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -104,16 +118,24 @@ def main() -> None:
             for name, change in VARIANTS.items():
                 result = measure(profile, {"data": args.data, **precision, **change}, tmp)
                 found[f"{profile}: {name}"] = result
-                print(f"{profile:6} {name:13} {result['parameters']:>11,} params  estimate {result['estimate_mb']:8.0f} MB  "
-                      f"measured {result['measured_mb']:8.0f} MB  ratio {result['estimate_over_measured']:.2f}", flush=True)
+                print(
+                    f"{profile:6} {name:13} {result['parameters']:>11,} params  estimate {result['estimate_mb']:8.0f} MB  "
+                    f"measured {result['measured_mb']:8.0f} MB  ratio {result['estimate_over_measured']:.2f}",
+                    flush=True,
+                )
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     entry = results.setdefault("machines", {}).setdefault(machine_name(here), {"machine": here})
-    entry["memory"] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "steps": STEPS,
-                       "configs": found}
+    entry["memory"] = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "steps": STEPS,
+        "configs": found,
+    }
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     worst = max(found.values(), key=lambda r: abs(r["estimate_over_measured"] - 1))
-    print(f"estimate / measured: {min(r['estimate_over_measured'] for r in found.values()):.2f} to "
-          f"{max(r['estimate_over_measured'] for r in found.values()):.2f} (furthest: {worst['estimate_over_measured']:.2f})")
+    print(
+        f"estimate / measured: {min(r['estimate_over_measured'] for r in found.values()):.2f} to "
+        f"{max(r['estimate_over_measured'] for r in found.values()):.2f} (furthest: {worst['estimate_over_measured']:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -41,15 +41,21 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=None, help="kernels at once (default: lmlab's default)")
     args = parser.parse_args()
 
-    clone = Path(tempfile.mkdtemp(prefix="lmlab-bench-", dir=ROOT.parent))  # ../shared beside it, as beside ROOT
+    clone = Path(
+        tempfile.mkdtemp(prefix="lmlab-bench-", dir=ROOT.parent)
+    )  # ../shared beside it, as beside ROOT
     workdir = Path(tempfile.mkdtemp(prefix="lmlab-bench-cache-"))
     try:
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-        commit = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         env = {k: v for k, v in os.environ.items() if not k.startswith("LMLAB_")}
         env.update(PYTHONPATH=str(clone / "src"), LMLAB_CACHE=str(workdir / "cache"))
         runs_before = sorted(p.name for p in (clone / "runs").iterdir())
-        command = [sys.executable, "-m", "lmlab", "notebooks", "run"] + (["--jobs", str(args.jobs)] if args.jobs else [])
+        command = [sys.executable, "-m", "lmlab", "notebooks", "run"] + (
+            ["--jobs", str(args.jobs)] if args.jobs else []
+        )
         started = time.perf_counter()
         out = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - started
@@ -58,10 +64,15 @@ def main() -> int:
             return 1
         trained = sorted(set(p.name for p in (clone / "runs").iterdir()) - set(runs_before))
         if trained:
-            print(f"the fresh clone trained {len(trained)} run(s) ({', '.join(trained)}): the run store is incomplete", file=sys.stderr)
+            print(
+                f"the fresh clone trained {len(trained)} run(s) ({', '.join(trained)}): the run store is incomplete",
+                file=sys.stderr,
+            )
             return 1
-        per_notebook = {p.stem: json.loads(p.read_text())["metadata"]["lmlab"]["seconds"]
-                        for p in sorted((clone / "notebooks").glob("[0-9]*.ipynb"))}
+        per_notebook = {
+            p.stem: json.loads(p.read_text())["metadata"]["lmlab"]["seconds"]
+            for p in sorted((clone / "notebooks").glob("[0-9]*.ipynb"))
+        }
     finally:
         shutil.rmtree(clone, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -79,8 +90,10 @@ def main() -> int:
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version()},
     }
     RESULTS.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"{len(per_notebook)} notebooks re-executed in {seconds:.1f} s on a fresh clone ({record['jobs']} at once); "
-          f"written to {RESULTS.relative_to(ROOT)}")
+    print(
+        f"{len(per_notebook)} notebooks re-executed in {seconds:.1f} s on a fresh clone ({record['jobs']} at once); "
+        f"written to {RESULTS.relative_to(ROOT)}"
+    )
     return 0
 
 

@@ -17,6 +17,7 @@ variant over the reference's, for the last profile measured).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -65,10 +66,8 @@ def reset_peak_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
         return
-    try:  # Linux: "5" resets the peak resident set size (VmHWM) of this process
+    with contextlib.suppress(OSError):  # Linux: "5" resets the peak resident set size (VmHWM) of this process
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_memory_mb(device: torch.device) -> float | None:
@@ -119,8 +118,12 @@ def machine() -> dict:
     except OSError:
         pass
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-        "python": platform.python_version(), "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
     }
 
 
@@ -131,7 +134,11 @@ def machine_name(m: dict) -> str:
 
 def flops_per_token(model, cfg) -> float:
     """6 x (matmul parameters) + attention (PaLM appendix B): embeddings lookups cost no FLOPs, the head does."""
-    params = model.num_params() - model.token_emb.weight.numel() - (model.pos_emb.numel() if model.pos_emb is not None else 0)
+    params = (
+        model.num_params()
+        - model.token_emb.weight.numel()
+        - (model.pos_emb.numel() if model.pos_emb is not None else 0)
+    )
     params += model.head.weight.numel()
     return 6 * params + 12 * cfg.n_layer * cfg.d_model * cfg.block_size
 
@@ -164,7 +171,9 @@ def bench_data_prep(cfg, log) -> dict:
                 os.environ.pop("LMLAB_CACHE")
             else:
                 os.environ["LMLAB_CACHE"] = previous
-    log(f"[{cfg.profile}] data preparation: {cold:.2f}s cold, {warm:.3f}s from the cache ({cold / warm:.0f}x)")
+    log(
+        f"[{cfg.profile}] data preparation: {cold:.2f}s cold, {warm:.3f}s from the cache ({cold / warm:.0f}x)"
+    )
     return {"cold": cold, "warm": warm, "ratio": cold / warm}
 
 
@@ -182,18 +191,27 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
 
         variants = {"lmlab": make_trainer(profile, tmp, data=data, precision=precision)}
         if compile_too:
-            variants["lmlab+compile"] = make_trainer(profile, tmp, data=data, precision=precision, compile="true")
+            variants["lmlab+compile"] = make_trainer(
+                profile, tmp, data=data, precision=precision, compile="true"
+            )
         trainer = variants["lmlab"]
         device = trainer.device
         ids = trainer.ids["train"]
         torch.manual_seed(cfg.seed)
-        ref_model = reference.GPT(trainer.tok.vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.d_model, cfg.dropout).to(device)
+        ref_model = reference.GPT(
+            trainer.tok.vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.d_model, cfg.dropout
+        ).to(device)
         ref_opt = torch.optim.SGD(ref_model.parameters(), lr=cfg.lr)
-        assert ref_model.token_emb.weight.numel() and sum(p.numel() for p in ref_model.parameters()) == trainer.model.num_params()
+        assert (
+            ref_model.token_emb.weight.numel()
+            and sum(p.numel() for p in ref_model.parameters()) == trainer.model.num_params()
+        )
         ref_state = {"ptr": 0}
 
         def ref_steps(n):
-            ref_state["ptr"], _ = reference.train_steps(ref_model, ref_opt, ids, ref_state["ptr"], n, cfg.block_size, cfg.batch_size)
+            ref_state["ptr"], _ = reference.train_steps(
+                ref_model, ref_opt, ids, ref_state["ptr"], n, cfg.block_size, cfg.batch_size
+            )
 
         def our_steps(t):
             def run(n):
@@ -201,6 +219,7 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
                     t.train_step()
                     t.step += 1
                 float(t.pending_loss)  # one sync at the end, as the trainer does at a log step
+
             return run
 
         runners = {"reference": ref_steps, **{name: our_steps(t) for name, t in variants.items()}}
@@ -216,7 +235,10 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
         for r in range(rounds):
             for name, run in runners.items():
                 times[name].append(time_steps(run, steps, device))
-            log(f"[{profile}] round {r + 1}/{rounds}: " + ", ".join(f"{n} {tokens / times[n][-1]:,.0f} tok/s" for n in runners))
+            log(
+                f"[{profile}] round {r + 1}/{rounds}: "
+                + ", ".join(f"{n} {tokens / times[n][-1]:,.0f} tok/s" for n in runners)
+            )
         train_tps = {name: tokens / statistics.median(ts) for name, ts in times.items()}
 
         # evaluation over the validation stream
@@ -225,7 +247,9 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
         t0 = time.perf_counter()
         reference.evaluate(ref_model, valid, cfg.block_size, cfg.batch_size, chars)
         ref_eval = time.perf_counter() - t0
-        ref_eval_tokens = (len(valid) - 1) // (cfg.batch_size * cfg.block_size + 1) * cfg.batch_size * cfg.block_size
+        ref_eval_tokens = (
+            (len(valid) - 1) // (cfg.batch_size * cfg.block_size + 1) * cfg.batch_size * cfg.block_size
+        )
         trainer.model.eval()
         t0 = time.perf_counter()
         evaluate(trainer.model, valid, cfg.block_size, cfg.eval_batch_size, device, precision)
@@ -236,31 +260,47 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
         peak = gemm_peak_gflops(device, precision)
         fpt = flops_per_token(trainer.model, cfg)
         best = max((n for n in runners if n != "reference"), key=lambda n: train_tps[n])
-        out.update({
-            "model": {"params": trainer.model.num_params(), "n_layer": cfg.n_layer, "d_model": cfg.d_model,
-                      "vocab_size": trainer.tok.vocab_size, "block_size": cfg.block_size, "batch_size": cfg.batch_size},
-            "timed_steps": steps * rounds,
-            "train_tok_per_s": train_tps,
-            "eval_tok_per_s": eval_tps,
-            "peak_memory_mb": memory,
-            "precision": precision,
-            "gemm_peak_gflops": peak,
-            "flops_per_token": fpt,
-            "mfu": {name: tps * fpt / (peak * 1e9) for name, tps in train_tps.items()},
-            "fastest": best,
-            "speedup_vs_reference": train_tps[best] / train_tps["reference"],
-            "speedup_vs_reference_eager": train_tps["lmlab"] / train_tps["reference"],
-        })
+        out.update(
+            {
+                "model": {
+                    "params": trainer.model.num_params(),
+                    "n_layer": cfg.n_layer,
+                    "d_model": cfg.d_model,
+                    "vocab_size": trainer.tok.vocab_size,
+                    "block_size": cfg.block_size,
+                    "batch_size": cfg.batch_size,
+                },
+                "timed_steps": steps * rounds,
+                "train_tok_per_s": train_tps,
+                "eval_tok_per_s": eval_tps,
+                "peak_memory_mb": memory,
+                "precision": precision,
+                "gemm_peak_gflops": peak,
+                "flops_per_token": fpt,
+                "mfu": {name: tps * fpt / (peak * 1e9) for name, tps in train_tps.items()},
+                "fastest": best,
+                "speedup_vs_reference": train_tps[best] / train_tps["reference"],
+                "speedup_vs_reference_eager": train_tps["lmlab"] / train_tps["reference"],
+            }
+        )
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", action="append", choices=list(STEPS), help="repeatable; default: all three")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--profile", action="append", choices=list(STEPS), help="repeatable; default: all three"
+    )
     parser.add_argument("--data", default=default_data())
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--data-only", action="store_true", help="measure only data preparation (cheap; merged into the results)")
+    parser.add_argument(
+        "--data-only",
+        action="store_true",
+        help="measure only data preparation (cheap; merged into the results)",
+    )
     args = parser.parse_args()
     profiles = args.profile or list(STEPS)
 
@@ -279,7 +319,9 @@ def main() -> None:
         for profile in profiles:
             prep = bench_data_prep(make_config(profile, data=args.data), log)
             entry["profiles"].setdefault(profile, {})["data_prep_s"] = prep
-            print(f"{profile}: data prep {prep['cold']:.2f}s cold, {prep['warm']:.3f}s cached ({prep['ratio']:.0f}x)")
+            print(
+                f"{profile}: data prep {prep['cold']:.2f}s cold, {prep['warm']:.3f}s cached ({prep['ratio']:.0f}x)"
+            )
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         return
     entry["date"] = entry["data_prep_date"] = now  # a full run measures data preparation too
@@ -288,14 +330,20 @@ def main() -> None:
         entry["profiles"][profile] = r
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         tps = r["train_tok_per_s"]
-        print(f"\n{name}, {profile} ({r['precision']}): {r['model']['params']:,} params, "
-              f"matrix-product peak {r['gemm_peak_gflops']:,.0f} GFLOP/s")
+        print(
+            f"\n{name}, {profile} ({r['precision']}): {r['model']['params']:,} params, "
+            f"matrix-product peak {r['gemm_peak_gflops']:,.0f} GFLOP/s"
+        )
         for variant in tps:
-            print(f"  train {variant:<14} {tps[variant]:>10,.0f} tok/s   MFU {r['mfu'][variant]:6.1%}   "
-                  f"peak {r['peak_memory_mb'][variant] or 0:,.0f} MB")
+            print(
+                f"  train {variant:<14} {tps[variant]:>10,.0f} tok/s   MFU {r['mfu'][variant]:6.1%}   "
+                f"peak {r['peak_memory_mb'][variant] or 0:,.0f} MB"
+            )
         print(f"  eval  reference      {r['eval_tok_per_s']['reference']:>10,.0f} tok/s")
         print(f"  eval  lmlab          {r['eval_tok_per_s']['lmlab']:>10,.0f} tok/s")
-        print(f"  data prep: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached ({r['data_prep_s']['ratio']:.0f}x)")
+        print(
+            f"  data prep: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached ({r['data_prep_s']['ratio']:.0f}x)"
+        )
         print(f"  eager lmlab vs reference: {r['speedup_vs_reference_eager']:.2f}x")
     print(f"results: {args.out}")
     print(f"speedup vs reference: {entry['profiles'][profiles[-1]]['speedup_vs_reference']:.2f}x")

@@ -61,10 +61,22 @@ def record(profile: str, variant: str, averages, steps: int, overrides: dict, to
     path = Path(__file__).with_name("profiles.json")
     results = json.loads(path.read_text()) if path.exists() else {}
     results[f"{profile}/{variant}"] = {
-        "profile": profile, "variant": variant, "steps": steps, "settings": {k: v for k, v in overrides.items() if k != "data"},
-        "step_ms": total_us / steps / 1e3, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
-        "ops": [{"name": e.key, "self_ms": e.self_cpu_time_total / 1e3, "share": e.self_cpu_time_total / total_us, "calls": e.count}
-                for e in ops[:top]],
+        "profile": profile,
+        "variant": variant,
+        "steps": steps,
+        "settings": {k: v for k, v in overrides.items() if k != "data"},
+        "step_ms": total_us / steps / 1e3,
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "ops": [
+            {
+                "name": e.key,
+                "self_ms": e.self_cpu_time_total / 1e3,
+                "share": e.self_cpu_time_total / total_us,
+                "calls": e.count,
+            }
+            for e in ops[:top]
+        ],
     }
     path.write_text(json.dumps(results, indent=1) + "\n")
 
@@ -81,12 +93,16 @@ def trainer_steps(trainer):
 def reference_steps(trainer):
     """The challenge-style model and loop, built at the trainer's config on the same tokens."""
     cfg = trainer.cfg
-    model = reference.GPT(trainer.tok.vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.d_model, cfg.dropout).to(trainer.device)
+    model = reference.GPT(
+        trainer.tok.vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.d_model, cfg.dropout
+    ).to(trainer.device)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     state = {"ptr": 0}
 
     def run(n: int) -> None:
-        state["ptr"], _ = reference.train_steps(model, opt, trainer.ids["train"], state["ptr"], n, cfg.block_size, cfg.batch_size)
+        state["ptr"], _ = reference.train_steps(
+            model, opt, trainer.ids["train"], state["ptr"], n, cfg.block_size, cfg.batch_size
+        )
 
     return run
 

@@ -49,7 +49,9 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, vocab_size: int, block_size: int, n_layer: int, n_head: int, d_model: int, dropout: float):
+    def __init__(
+        self, vocab_size: int, block_size: int, n_layer: int, n_head: int, d_model: int, dropout: float
+    ):
         super().__init__()
         self.token_emb = nn.Embedding(vocab_size, d_model)
         self.pos_emb = nn.Parameter(torch.zeros(1, block_size, d_model))
@@ -72,7 +74,9 @@ class GPT(nn.Module):
         for block in self.blocks:
             x = block(x)
         logits = self.head(self.ln_f(x))
-        loss = None if targets is None else F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        loss = (
+            None if targets is None else F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        )
         return logits, loss
 
 
@@ -81,7 +85,11 @@ def get_batch(ids: torch.Tensor, ptr: int, block_size: int, batch_size: int):
     if ptr + span >= len(ids):
         ptr = 0
     batch = ids[ptr : ptr + span]
-    return batch[:-1].view(batch_size, block_size), batch[1:].view(batch_size, block_size), ptr + block_size * batch_size
+    return (
+        batch[:-1].view(batch_size, block_size),
+        batch[1:].view(batch_size, block_size),
+        ptr + block_size * batch_size,
+    )
 
 
 def train_steps(model, opt, ids, ptr, steps, block_size, batch_size) -> tuple[int, list[float]]:

@@ -44,7 +44,11 @@ alone = {r.winner: r for r in ladder.results(until="together") if r.winner in TO
 
 # %%
 #| label: together-loss
-shown = {label: runs for label, runs in groups.items() if label == f"before: {step.recipe_label}" or label == TOGETHER}
+shown = {
+    label: runs
+    for label, runs in groups.items()
+    if label == f"before: {step.recipe_label}" or label == TOGETHER
+}
 plots.loss_curves(shown, reference=f"before: {step.recipe_label}")
 
 # %%

@@ -31,9 +31,16 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 from pathlib import Path
 
 from lmlab import plots, report, tables, wordlevel
+from lmlab.ladder import (
+    Ladder,
+    final_comparison,
+    ladder_groups,
+    ladder_intervals,
+    runs_used,
+    summary,
+    write_summary,
+)
 from lmlab.runs import record_use
-from lmlab.ladder import (Ladder, final_comparison, ladder_groups, ladder_intervals,
-                          runs_used, summary, write_summary)
 
 report.setup_notebook()
 # LMLAB_PROFILE and LMLAB_DATA override these

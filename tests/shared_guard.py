@@ -40,7 +40,11 @@ def _audit(event: str, args: tuple) -> None:
                 continue
             text = os.fsdecode(word)
             # a path alone, or the value of a key=value setting (data=../shared/...)
-            if any(_under_shared(part, os.fsdecode(cwd) if cwd else None) for part in (text, text.partition("=")[2]) if part):
+            if any(
+                _under_shared(part, os.fsdecode(cwd) if cwd else None)
+                for part in (text, text.partition("=")[2])
+                if part
+            ):
                 violations.append(f"started a command naming {text}")
 
 
@@ -54,5 +58,8 @@ def shared_guard():
     if violations:
         found = "; ".join(dict.fromkeys(violations))
         violations.clear()
-        pytest.fail(f"this test reads {SHARED}, which a fresh clone does not have: {found}. "
-                    f"Use the corpora in tests/data instead.", pytrace=False)
+        pytest.fail(
+            f"this test reads {SHARED}, which a fresh clone does not have: {found}. "
+            f"Use the corpora in tests/data instead.",
+            pytrace=False,
+        )

@@ -7,7 +7,13 @@ from lmlab.errors import LmlabError
 def test_profiles_shrink_only_what_they_name():
     full, smoke = make_config("full"), make_config("smoke")
     assert (full.n_layer, full.d_model, full.n_head, full.block_size, full.batch_size) == (6, 512, 8, 128, 64)
-    assert (full.optimizer, full.lr, full.schedule, full.epochs, full.vocab_size) == ("sgd", 6e-3, "cosine", 7, 16_000)
+    assert (full.optimizer, full.lr, full.schedule, full.epochs, full.vocab_size) == (
+        "sgd",
+        6e-3,
+        "cosine",
+        7,
+        16_000,
+    )
     assert smoke.n_layer < full.n_layer and smoke.optimizer == full.optimizer
 
 
@@ -17,7 +23,9 @@ def test_string_overrides_are_typed():
 
 
 def test_unknown_key_suggests_the_nearest_and_lists_all():
-    with pytest.raises(LmlabError, match=r"unknown setting 'lrr'; did you mean 'lr'\?.*valid settings: .*optimizer"):
+    with pytest.raises(
+        LmlabError, match=r"unknown setting 'lrr'; did you mean 'lr'\?.*valid settings: .*optimizer"
+    ):
         make_config("cpu", lrr="1")
 
 
@@ -32,7 +40,10 @@ def test_unknown_key_suggests_the_nearest_and_lists_all():
         ({"batch_size": "10", "grad_accum": "3"}, r"divisible by grad_accum=3"),
         ({"tie_embeddings": "maybe"}, r"expected true or false"),
         ({"lr": "nan"}, r"expected a finite number"),
-        ({"data_seed": "-1"}, r"data_seed=-1 is out of range: it must be at least 0"),  # found by the property test
+        (
+            {"data_seed": "-1"},
+            r"data_seed=-1 is out of range: it must be at least 0",
+        ),  # found by the property test
     ],
 )
 def test_bad_values_say_what_is_valid(overrides, message):
@@ -47,7 +58,14 @@ def test_unknown_profile():
 
 def test_comma_lists_expand_to_the_grid_in_written_order():
     configs = expand_grid("smoke", parse_overrides(["lr=1e-3,5e-4", "seed=1,2,3", "note=a, b"]))
-    assert [(c.lr, c.seed) for c in configs] == [(1e-3, 1), (1e-3, 2), (1e-3, 3), (5e-4, 1), (5e-4, 2), (5e-4, 3)]
+    assert [(c.lr, c.seed) for c in configs] == [
+        (1e-3, 1),
+        (1e-3, 2),
+        (1e-3, 3),
+        (5e-4, 1),
+        (5e-4, 2),
+        (5e-4, 3),
+    ]
     assert {c.note for c in configs} == {"a, b"}  # free text never sweeps
 
 

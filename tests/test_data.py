@@ -18,7 +18,10 @@ def test_text_file_is_prepared_as_the_challenge_prepares_the_hub_data():
     assert (len(splits.train), len(splits.valid), splits.test) == (900, 100, None)
     # the same datasets shuffle with seed 1337 over the same rows, then strip, then 90/10
     lines = HN_TITLES.read_text(encoding="utf-8").splitlines()
-    expected = [t.strip() for t in datasets.Dataset.from_dict({"title": lines}).shuffle(seed=1337).select(range(1000))["title"]]
+    expected = [
+        t.strip()
+        for t in datasets.Dataset.from_dict({"title": lines}).shuffle(seed=1337).select(range(1000))["title"]
+    ]
     assert splits.train + splits.valid == expected
     assert splits.chars("valid") == len(EOS.join(splits.valid) + EOS)
 
@@ -53,7 +56,11 @@ def test_table_without_a_text_column(tmp_path):
 def test_wikitext_directory_keeps_its_splits():
     splits = load_splits(cfg(data=str(WIKITEXT), num_titles=0))
     lines = {split: len(corpus_lines(split)) for split in ("train", "valid", "test")}
-    assert (len(splits.train), len(splits.valid), len(splits.test)) == (lines["train"], lines["valid"], lines["test"])
+    assert (len(splits.train), len(splits.valid), len(splits.test)) == (
+        lines["train"],
+        lines["valid"],
+        lines["test"],
+    )
     small = load_splits(cfg(data=str(WIKITEXT), num_titles=900))
     # a shorter training set, the same benchmark: valid and test are never cut
     assert (len(small.train), len(small.valid), len(small.test)) == (900, lines["valid"], lines["test"])
@@ -109,12 +116,18 @@ def hub_copy(monkeypatch):
         calls.append((repo, config))
         if repo == "Salesforce/wikitext" and config == "wikitext-2-v1":
             files = {"train": "train.txt", "validation": "valid.txt", "test": "test.txt"}
-            rows = {split: [line + "\n" for line in (WIKITEXT / f).read_text(encoding="utf-8").splitlines()]
-                    for split, f in files.items()}
-            return datasets.DatasetDict({split: datasets.Dataset.from_dict({"text": r}) for split, r in rows.items()})
+            rows = {
+                split: [line + "\n" for line in (WIKITEXT / f).read_text(encoding="utf-8").splitlines()]
+                for split, f in files.items()
+            }
+            return datasets.DatasetDict(
+                {split: datasets.Dataset.from_dict({"text": r}) for split, r in rows.items()}
+            )
         if repo == "julien040/hacker-news-posts":
             lines = HN_TITLES.read_text(encoding="utf-8").splitlines()
-            return datasets.DatasetDict({"train": datasets.Dataset.from_dict({"title": lines, "score": [0] * len(lines)})})
+            return datasets.DatasetDict(
+                {"train": datasets.Dataset.from_dict({"title": lines, "score": [0] * len(lines)})}
+            )
         raise datasets.exceptions.DatasetNotFoundError(f"Dataset '{repo}' doesn't exist on the Hub")
 
     data_module._load_hub.cache_clear()
@@ -130,7 +143,11 @@ def test_hub_wikitext_config_keeps_its_own_split(hub_copy):
     assert hub.given_split and (hub.train, hub.valid, hub.test) == (local.train, local.valid, local.test)
     cut = load_splits(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=500))
     assert (len(cut.train), len(cut.valid)) == (500, len(corpus_lines("valid")))
-    assert fingerprint(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=500)) == cut.fingerprint != hub.fingerprint
+    assert (
+        fingerprint(cfg(data="Salesforce/wikitext:wikitext-2-v1", num_titles=500))
+        == cut.fingerprint
+        != hub.fingerprint
+    )
 
 
 def test_hub_titles_are_shuffled_and_split_like_the_local_copy(hub_copy):

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import lmlab
 from conftest import TINY, interrupted_run
-from lmlab.config import make_config, settings as all_settings
+from lmlab.config import make_config
+from lmlab.config import settings as all_settings
 from lmlab.errors import LmlabError
 from lmlab.runs import RunLock, RunStore
 from lmlab.train import Trainer, World
@@ -50,8 +51,21 @@ def cli(settings_, runs_dir, at=None, then=None, **popen):
     words = [f"{k}={v}" for k, v in settings_.items()]
     program = ["-c", AFTER_CHECKPOINT.format(at=at, then=THEN[then])] if then else ["-m", "lmlab"]
     return subprocess.Popen(
-        [sys.executable, *program, "train", "--profile", "smoke", "--no-progress", "--runs", str(runs_dir), *words],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+        [
+            sys.executable,
+            *program,
+            "train",
+            "--profile",
+            "smoke",
+            "--no-progress",
+            "--runs",
+            str(runs_dir),
+            *words,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
     )
 
 
@@ -138,13 +152,26 @@ def test_a_half_written_lock_is_stale_too(tmp_path):
 
 def test_divergence_stops_marks_failed_and_keeps_the_last_good_checkpoint(tmp_path):
     # warm up from a tiny rate into an absurd one: the first steps are sound, then the loss explodes
-    settings_ = dict(TINY, epochs=3, optimizer="sgd", lr=1e6, grad_clip=0, schedule="warmup_cosine",
-                     warmup_frac=0.9, checkpoint_every=1, log_every=1)
+    settings_ = dict(
+        TINY,
+        epochs=3,
+        optimizer="sgd",
+        lr=1e6,
+        grad_clip=0,
+        schedule="warmup_cosine",
+        warmup_frac=0.9,
+        checkpoint_every=1,
+        log_every=1,
+    )
     with pytest.raises(LmlabError, match=r"diverged: .* by step \d+.*last good checkpoint is kept"):
         lmlab.run("smoke", runs_dir=tmp_path, progress=False, **settings_)
     (run,) = RunStore(tmp_path).all()
     meta = run.meta
-    assert meta["status"] == "failed" and "by step" in meta["error"] and meta["step"] > meta["checkpoint_step"] >= 1
+    assert (
+        meta["status"] == "failed"
+        and "by step" in meta["error"]
+        and meta["step"] > meta["checkpoint_step"] >= 1
+    )
     state = torch.load(run.checkpoint, weights_only=True)
     assert state["step"] == meta["checkpoint_step"]
     assert all(torch.isfinite(t).all() for t in state["model"].values())
@@ -173,26 +200,49 @@ def test_run_store_files_are_replaced_atomically(tmp_path):
 # ------------------------------------------------------------------ property: any override is handled
 
 KEYS = [k for k in all_settings() if k not in ("data", "device", "compile", "profile")]
-junk = st.one_of(st.text(max_size=6), st.integers(-5, 5).map(str), st.floats(allow_nan=True).map(str), st.sampled_from(["", "true", "0", "1e-3", "-1", "inf", "nan"]))
+junk = st.one_of(
+    st.text(max_size=6),
+    st.integers(-5, 5).map(str),
+    st.floats(allow_nan=True).map(str),
+    st.sampled_from(["", "true", "0", "1e-3", "-1", "inf", "nan"]),
+)
 
 
 def plausible(key):
     f = all_settings()[key]
     if f.metadata.get("choices"):
         return st.sampled_from(f.metadata["choices"])
-    return {"int": st.integers(1, 8).map(str), "float": st.sampled_from(["0", "0.05", "0.5", "1", "3e-3"]),
-            "bool": st.sampled_from(["true", "false"]), "str": st.text(max_size=8)}[f.type]
+    return {
+        "int": st.integers(1, 8).map(str),
+        "float": st.sampled_from(["0", "0.05", "0.5", "1", "3e-3"]),
+        "bool": st.sampled_from(["true", "false"]),
+        "str": st.text(max_size=8),
+    }[f.type]
 
 
-overrides = st.dictionaries(
-    st.one_of(st.sampled_from(KEYS), st.text(min_size=1, max_size=8)),
-    st.nothing(), max_size=0,
-).flatmap(lambda _: st.lists(st.sampled_from(KEYS + ["nonsense", "lr_rate"]), max_size=4, unique=True)).flatmap(
-    lambda keys: st.fixed_dictionaries({k: st.one_of(plausible(k), plausible(k), plausible(k), junk) if k in KEYS else junk for k in keys})
+overrides = (
+    st.dictionaries(
+        st.one_of(st.sampled_from(KEYS), st.text(min_size=1, max_size=8)),
+        st.nothing(),
+        max_size=0,
+    )
+    .flatmap(lambda _: st.lists(st.sampled_from(KEYS + ["nonsense", "lr_rate"]), max_size=4, unique=True))
+    .flatmap(
+        lambda keys: st.fixed_dictionaries(
+            {
+                k: st.one_of(plausible(k), plausible(k), plausible(k), junk) if k in KEYS else junk
+                for k in keys
+            }
+        )
+    )
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(overrides)
 # sizes no machine holds: once they allocated until the allocator refused, or the kernel killed the suite
 @example(words={"dropout": "0.05", "init": "scaled", "d_model": "13150096.0"})

@@ -1,62 +1,97 @@
-import os
-import subprocess
-import sys
-
 import pytest
 
 import lmlab.ladder as ladder_module
 from conftest import HN_TITLES, TINY
-from lmlab.config import PROFILES
 from lmlab import tables
-from lmlab.ladder import BASELINE, STEPS, Ladder, Step, final_comparison, group_mean, ladder_groups, summary, verdict
-from lmlab.runs import RunStore
+from lmlab.config import PROFILES
+from lmlab.ladder import (
+    BASELINE,
+    STEPS,
+    Ladder,
+    Step,
+    final_comparison,
+    group_mean,
+    ladder_groups,
+    summary,
+    verdict,
+)
 
 
 @pytest.fixture
 def small_ladder(monkeypatch, tmp_path):
-    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
-    monkeypatch.setattr(ladder_module, "STEPS", (
-        STEPS[0],
-        Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "explodes": {"lr": 1e6, "grad_clip": 0}}, "test"),
-        Step("worse", "A change that hurts", {"tiny lr": {"lr": 1e-7}}, "test"),
-        Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
-    ))
+    monkeypatch.setitem(
+        PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
+    )
+    monkeypatch.setattr(
+        ladder_module,
+        "STEPS",
+        (
+            STEPS[0],
+            Step(
+                "opt",
+                "Optimizer",
+                {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "explodes": {"lr": 1e6, "grad_clip": 0}},
+                "test",
+            ),
+            Step("worse", "A change that hurts", {"tiny lr": {"lr": 1e-7}}, "test"),
+            Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
+        ),
+    )
     return Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
 
 
 def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     results = small_ladder.train_all(progress=False, log=lambda m: None)
     base, opt, worse, init = results
-    assert [r.step.name for r in results] == ["baseline", "opt", "worse", "init"] and all(r.complete for r in results)
+    assert [r.step.name for r in results] == ["baseline", "opt", "worse", "init"] and all(
+        r.complete for r in results
+    )
     assert opt.adopted and opt.winner == "adamw" and group_mean(opt.groups["explodes"]) == float("inf")
     assert opt.recipe_after == {"optimizer": "adamw", "lr": 3e-3}
     assert not worse.adopted and worse.label_after == "adamw"  # kept in the report, not in the recipe
     assert init.recipe_label == "adamw" and init.recipe == {"optimizer": "adamw", "lr": 3e-3}
-    assert all(r.config["optimizer"] == "adamw" and r.config["init"] == "scaled" for r in init.groups["scaled"])
+    assert all(
+        r.config["optimizer"] == "adamw" and r.config["init"] == "scaled" for r in init.groups["scaled"]
+    )
     assert all(r.note.startswith("ladder ") for rs in opt.groups.values() for r in rs)
 
     data = summary(results, "smoke", small_ladder.fingerprint)
     last = init if init.adopted else opt
-    assert small_ladder.final(train=False).recipe_after == data["final_recipe"]["settings"] == last.recipe_after
+    assert (
+        small_ladder.final(train=False).recipe_after == data["final_recipe"]["settings"] == last.recipe_after
+    )
     groups = final_comparison(results)
-    assert groups["challenge baseline (SGD)"] == base.groups["SGD (challenge)"] and groups["final recipe"] == last.groups[last.winner]
+    assert (
+        groups["challenge baseline (SGD)"] == base.groups["SGD (challenge)"]
+        and groups["final recipe"] == last.groups[last.winner]
+    )
     ratio = group_mean(last.groups[last.winner]) / group_mean(base.groups["SGD (challenge)"])
     assert data["final_recipe"]["ratio_to_baseline"] == pytest.approx(ratio)
     table = str(tables.final_table(data))
     assert f"**{ratio:.3f}**" in table and "challenge baseline (SGD)" in table and table.count("| seed") == 2
     assert data["complete"] and f"{base.groups['SGD (challenge)'][0].meta['num_params'] / 1e6:.2f}M" in table
     paired = data["steps"][1]["candidates"]["adamw"]["paired_difference"]
-    assert paired["n"] == 2 and paired["low"] < paired["mean"] < paired["high"]  # AdamW against SGD, seed by seed
-    assert data["steps"][0]["candidates"]["SGD (challenge)"]["paired_difference"] is None  # nothing before the baseline
+    assert (
+        paired["n"] == 2 and paired["low"] < paired["mean"] < paired["high"]
+    )  # AdamW against SGD, seed by seed
+    assert (
+        data["steps"][0]["candidates"]["SGD (challenge)"]["paired_difference"] is None
+    )  # nothing before the baseline
 
 
 def test_the_paired_rule_adopts_only_an_interval_below_zero():
     interval = lambda low, high: {"n": 3, "mean": (low + high) / 2, "low": low, "high": high}  # noqa: E731
     assert verdict(interval(-0.03, -0.01), 1.0, 1.1, can_add_seeds=True) == "adopted"
     assert verdict(interval(0.01, 0.03), 1.2, 1.1, can_add_seeds=True) == "worse"
-    assert verdict(interval(-0.03, 0.01), 1.0, 1.1, can_add_seeds=True) == "undecided"  # three seeds: train two more
-    assert verdict(interval(-0.03, 0.01), 1.0, 1.1, can_add_seeds=False) == "not resolved"  # five seeds: keep the recipe
-    assert verdict(interval(-0.03, -0.01), float("inf"), 1.1, can_add_seeds=True) == "worse"  # a seed diverged
+    assert (
+        verdict(interval(-0.03, 0.01), 1.0, 1.1, can_add_seeds=True) == "undecided"
+    )  # three seeds: train two more
+    assert (
+        verdict(interval(-0.03, 0.01), 1.0, 1.1, can_add_seeds=False) == "not resolved"
+    )  # five seeds: keep the recipe
+    assert (
+        verdict(interval(-0.03, -0.01), float("inf"), 1.1, can_add_seeds=True) == "worse"
+    )  # a seed diverged
     assert verdict(None, 1.0, 1.1, can_add_seeds=True) == "by mean"  # one seed: no interval
 
 
@@ -64,12 +99,18 @@ def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatc
     """A candidate that computes exactly what the recipe does (eval_batch_size only changes how
     evaluation is batched, so its runs are the recipe's) differs by zero with zero spread: an
     interval that holds zero. The ladder trains seeds 4 and 5, then calls it not resolved."""
-    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
-    monkeypatch.setattr(ladder_module, "STEPS", (
-        STEPS[0],
-        Step("same", "No change at all", {"same numbers": {"eval_batch_size": 32}}, "test"),
-        Step("later", "A later step", {"scaled": {"init": "scaled"}}, "test"),
-    ))
+    monkeypatch.setitem(
+        PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
+    )
+    monkeypatch.setattr(
+        ladder_module,
+        "STEPS",
+        (
+            STEPS[0],
+            Step("same", "No change at all", {"same numbers": {"eval_batch_size": 32}}, "test"),
+            Step("later", "A later step", {"scaled": {"init": "scaled"}}, "test"),
+        ),
+    )
     ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2, 3))
     ladder.step("baseline", progress=False)
     waiting = ladder.results()[-1]  # its three seeds are the recipe's own runs: the decision asks for more
@@ -83,31 +124,59 @@ def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatc
 
 
 def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recipe(monkeypatch, tmp_path):
-    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
-    monkeypatch.setattr(ladder_module, "STEPS", (
-        STEPS[0],
-        Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}}, "test"),
-        Step("longer", "AdamW for longer", lambda recipe: {"higher lr": {"lr": 6e-3}, BASELINE: {k: None for k in recipe}},
-             "test", not_eligible={BASELINE: "the reference"}, budget={"max_steps": 24}, follows=False),
-        Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
-    ))
+    monkeypatch.setitem(
+        PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
+    )
+    monkeypatch.setattr(
+        ladder_module,
+        "STEPS",
+        (
+            STEPS[0],
+            Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}}, "test"),
+            Step(
+                "longer",
+                "AdamW for longer",
+                lambda recipe: {"higher lr": {"lr": 6e-3}, BASELINE: {k: None for k in recipe}},
+                "test",
+                not_eligible={BASELINE: "the reference"},
+                budget={"max_steps": 24},
+                follows=False,
+            ),
+            Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
+        ),
+    )
     ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
     ladder.step("opt", progress=False)
     _, _, waiting, after = ladder.results()  # the step after the longer one does not wait for it
-    assert waiting.missing and after.missing and after.recipe == waiting.recipe == {"optimizer": "adamw", "lr": 3e-3}
-    assert [s["step"] for s in summary(ladder.results(), "smoke", ladder.fingerprint)["steps"]] == ["baseline", "opt"]
+    assert (
+        waiting.missing
+        and after.missing
+        and after.recipe == waiting.recipe == {"optimizer": "adamw", "lr": 3e-3}
+    )
+    assert [s["step"] for s in summary(ladder.results(), "smoke", ladder.fingerprint)["steps"]] == [
+        "baseline",
+        "opt",
+    ]
     results = ladder.train_all(progress=False, log=lambda m: None)
     base, opt, longer, init = results
     assert init.recipe == opt.recipe_after
     assert all(r.config["max_steps"] == 24 for r in longer.recipe_runs + longer.groups["higher lr"])
-    assert all(r.config["lr"] == 3e-3 for r in longer.recipe_runs)  # the recipe, measured at the step's budget
+    assert all(
+        r.config["lr"] == 3e-3 for r in longer.recipe_runs
+    )  # the recipe, measured at the step's budget
     baseline = longer.groups[BASELINE]  # None: back to the profile's settings, at the step's budget
-    assert all(r.config["optimizer"] == "sgd" and r.config["max_steps"] == 24 for r in baseline) and longer.winner == "higher lr"
+    assert (
+        all(r.config["optimizer"] == "sgd" and r.config["max_steps"] == 24 for r in baseline)
+        and longer.winner == "higher lr"
+    )
     assert longer.recipe_after == opt.recipe_after and longer.label_after == "adamw"  # whatever its verdict
     data = summary(results[:3], "smoke", ladder.fingerprint)
     assert data["final_recipe"]["settings"] == opt.recipe_after
     assert data["final_recipe"]["val_loss"] == pytest.approx(group_mean(opt.groups["adamw"]))
-    assert list(ladder_groups(results[:3])) == ["Initial run: SGD (challenge)", "Optimizer: adamw"]  # one budget per chart
+    assert list(ladder_groups(results[:3])) == [
+        "Initial run: SGD (challenge)",
+        "Optimizer: adamw",
+    ]  # one budget per chart
     at_24 = data["final_recipe"]["at_other_budgets"]["max_steps=24"]
     assert at_24["settings"]["lr"] == (6e-3 if longer.adopted else 3e-3)
     after = group_mean(longer.groups["higher lr"] if longer.adopted else longer.recipe_runs)
@@ -116,15 +185,24 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
     assert "| AdamW for longer" not in table and "AdamW for longer measures at another budget" in table
     regime = str(tables.regime_table(data))
     assert "| at max_steps=24 |" in regime and "| higher lr |" in regime and "| SGD (challenge) |" in regime
-    assert f"| {group_mean(baseline) / group_mean(baseline):.3f} |" in regime  # the baseline's own ratio, 1.000
+    assert (
+        f"| {group_mean(baseline) / group_mean(baseline):.3f} |" in regime
+    )  # the baseline's own ratio, 1.000
     regimes = str(tables.regimes(opt, longer, key="lr"))
     assert "The ladder's recipe, measured at its own budget, keeps lr=0.003" in regimes
-    assert ("a recipe for max_steps=24 takes lr=0.006." if longer.adopted else "takes lr=0.003: the two regimes agree") in regimes
+    assert (
+        "a recipe for max_steps=24 takes lr=0.006."
+        if longer.adopted
+        else "takes lr=0.003: the two regimes agree"
+    ) in regimes
     assert f"**{at_24['ratio_to_baseline']:.3f}** of the baseline" in regimes
     assert "| SGD (challenge) (not eligible) | the profile's own settings |" in str(tables.step_table(longer))
     findings = str(tables.findings(data))
     assert f"reaches **{data['final_recipe']['ratio_to_baseline']:.3f}** of the baseline" in findings
-    assert f"AdamW for longer (max_steps=24): higher lr {longer.verdict} ({longer.paired['mean']:+.3f})" in findings
+    assert (
+        f"AdamW for longer (max_steps=24): higher lr {longer.verdict} ({longer.paired['mean']:+.3f})"
+        in findings
+    )
     assert "Adopted:** adamw" in findings and "higher lr" not in findings.split("At another budget")[0]
 
 
@@ -133,35 +211,53 @@ def test_results_stop_at_the_first_incomplete_step(small_ladder):
     results = small_ladder.results()
     assert [r.step.name for r in results] == ["baseline", "opt"] and len(results[-1].missing) == 4
     data = summary(results, "smoke", small_ladder.fingerprint)
-    assert data["pending"] == {"step": "opt", "title": "Optimizer", "runs_missing": 4, "steps_after": ["worse", "init"]}
-    assert 'the step "Optimizer" has 4 runs still to train; after it come worse, init' in str(tables.ladder_table(data))
+    assert data["pending"] == {
+        "step": "opt",
+        "title": "Optimizer",
+        "runs_missing": 4,
+        "steps_after": ["worse", "init"],
+    }
+    assert 'the step "Optimizer" has 4 runs still to train; after it come worse, init' in str(
+        tables.ladder_table(data)
+    )
 
 
 def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch, tmp_path):
-    monkeypatch.setitem(PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}})
-    monkeypatch.setattr(ladder_module, "STEPS", (
-        STEPS[0],
-        Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "tiny lr": {"lr": 1e-7}}, "test",
-             not_eligible={"adamw": "an unfair score"}),
-    ))
+    monkeypatch.setitem(
+        PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
+    )
+    monkeypatch.setattr(
+        ladder_module,
+        "STEPS",
+        (
+            STEPS[0],
+            Step(
+                "opt",
+                "Optimizer",
+                {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "tiny lr": {"lr": 1e-7}},
+                "test",
+                not_eligible={"adamw": "an unfair score"},
+            ),
+        ),
+    )
     ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1,))
     base, opt = ladder.train_all(progress=False, log=lambda m: None)
-    assert group_mean(opt.groups["adamw"]) < group_mean(base.groups["SGD (challenge)"])  # it would win on the number
+    assert group_mean(opt.groups["adamw"]) < group_mean(
+        base.groups["SGD (challenge)"]
+    )  # it would win on the number
     assert opt.winner == "tiny lr" and not opt.adopted and opt.recipe_after == {}
-    assert summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"] == "an unfair score"
+    assert (
+        summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"]
+        == "an unfair score"
+    )
     table = str(tables.step_table(opt))
-    assert "| adamw (not eligible) |" in table and "adamw is shown but cannot be adopted: an unfair score" in table
+    assert (
+        "| adamw (not eligible) |" in table
+        and "adamw is shown but cannot be adopted: an unfair score" in table
+    )
     # the same size everywhere: a sentence, not a column of equal cells
-    assert "parameters |" not in table and f"Every run of this step has {opt.groups['adamw'][0].meta['num_params'] / 1e6:.2f}M parameters." in table
-
-
-def test_workers_stop_at_the_budget_and_leave_every_run_resumable(tmp_path):
-    """`--for`: at the deadline every worker is stopped politely (a run in training checkpoints and
-    is marked interrupted, which the same command resumes); no run is left marked running."""
-    command = [sys.executable, "-m", "lmlab", "ladder", "--profile", "tiny", "--workers", "2", "--for", "8",
-               "--runs", str(tmp_path), f"data={HN_TITLES}"]
-    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "stopped 2 worker(s) after 8s" in out.stderr and "missing" in out.stdout  # the table says how far it came
-    store = RunStore(tmp_path)
-    assert all(run.status in ("done", "interrupted") for run in store.all())  # however far it came
+    assert (
+        "parameters |" not in table
+        and f"Every run of this step has {opt.groups['adamw'][0].meta['num_params'] / 1e6:.2f}M parameters."
+        in table
+    )

@@ -17,12 +17,28 @@ from lmlab.errors import NotEnoughMemory
 from lmlab.model import GPT, ModelConfig
 
 
-@pytest.mark.parametrize(("pos", "norm", "mlp", "tie", "bias"),
-                         list(itertools.product(("learned", "rope"), ("layer", "rms"), ("gelu", "swiglu", "relu2"),
-                                                (True, False), (True, False))))
+@pytest.mark.parametrize(
+    ("pos", "norm", "mlp", "tie", "bias"),
+    list(
+        itertools.product(
+            ("learned", "rope"), ("layer", "rms"), ("gelu", "swiglu", "relu2"), (True, False), (True, False)
+        )
+    ),
+)
 def test_the_parameter_count_is_the_models_own(pos, norm, mlp, tie, bias):
-    cfg = make_config("smoke", pos=pos, norm=norm, mlp=mlp, tie_embeddings=tie, bias=bias, d_model=72, n_head=4,
-                      n_layer=3, vocab_size=300, block_size=24)
+    cfg = make_config(
+        "smoke",
+        pos=pos,
+        norm=norm,
+        mlp=mlp,
+        tie_embeddings=tie,
+        bias=bias,
+        d_model=72,
+        n_head=4,
+        n_layer=3,
+        vocab_size=300,
+        block_size=24,
+    )
     with torch.device("meta"):
         model = GPT(ModelConfig.from_settings(cfg, cfg.vocab_size))
     assert memory.parameter_count(cfg) == model.num_params()
@@ -37,7 +53,10 @@ def test_the_estimate_grows_with_each_setting_that_drives_it():
     assert memory.estimate(make_config("cpu", optimizer="adamw")).optimizer == 2 * base.weights  # two moments
     assert memory.estimate(make_config("cpu", batch_size=64)).activations == 2 * base.activations
     assert memory.estimate(make_config("cpu", eval_batch_size=128)).evaluation > base.evaluation
-    assert memory.estimate(make_config("cpu", precision="bf16"), device="cuda").activations == base.activations // 2
+    assert (
+        memory.estimate(make_config("cpu", precision="bf16"), device="cuda").activations
+        == base.activations // 2
+    )
 
 
 def test_the_cli_refuses_at_once_with_one_line_and_leaves_the_store_as_it_was(tmp_path):
@@ -45,8 +64,21 @@ def test_the_cli_refuses_at_once_with_one_line_and_leaves_the_store_as_it_was(tm
     lmlab.run("smoke", runs_dir=runs, progress=False, **TINY)
     before = sorted((p.relative_to(runs), p.stat().st_mtime_ns) for p in runs.rglob("*"))
     # the acceptance's command: the smoke profile's hub data is never reached, let alone trained on
-    out = subprocess.run([sys.executable, "-m", "lmlab", "train", "--profile", "smoke", "d_model=13150096", "--runs", str(runs)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lmlab",
+            "train",
+            "--profile",
+            "smoke",
+            "d_model=13150096",
+            "--runs",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1, out.stderr
     (line,) = out.stderr.strip().splitlines()
     assert "d_model=13150096" in line and "GB" in line and "available" in line and "Traceback" not in line
@@ -62,12 +94,18 @@ def test_the_python_api_refuses_before_reading_data(tmp_path):
 
 def test_a_batch_too_large_names_the_batch(tmp_path):
     with pytest.raises(NotEnoughMemory, match=r"^batch_size=100000 x block_size=4096 .*training activations"):
-        lmlab.run("smoke", runs_dir=tmp_path, progress=False, data="x.txt", batch_size=100_000, block_size=4096)
+        lmlab.run(
+            "smoke", runs_dir=tmp_path, progress=False, data="x.txt", batch_size=100_000, block_size=4096
+        )
 
 
 def test_dry_run_prints_the_estimate_beside_the_parameter_count():
-    out = subprocess.run([sys.executable, "-m", "lmlab", "train", "--profile", "full", "--dry-run"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "lmlab", "train", "--profile", "full", "--dry-run"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "parameters: 27,172,864" in out
     assert "memory: " in out and "estimated peak" in out and "optimizer" in out
 

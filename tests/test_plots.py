@@ -1,5 +1,7 @@
 """Figures name their runs and show what they claim to show."""
 
+import pytest
+
 import lmlab
 from conftest import TINY
 from lmlab import plots
@@ -18,25 +20,77 @@ def test_figures_of_real_runs(runs_dir):
     ax_val = fig.axes[1]
     assert ax_val.get_yscale() == "log" and "perplexity" in ax_val.get_ylabel()
     final_ppl = sum(r.final["val_ppl"] for r in bpe) / 2
-    assert abs(ax_val.lines[0].get_ydata()[-1] - final_ppl) < 1e-6 * final_ppl  # the last point is the final evaluation
+    assert (
+        abs(ax_val.lines[0].get_ydata()[-1] - final_ppl) < 1e-6 * final_ppl
+    )  # the last point is the final evaluation
 
 
 def test_benchmarks_of_two_machines_stand_side_by_side():
     from lmlab import tables
 
     def measured(tps: dict, precision: str) -> dict:
-        return {"precision": precision, "model": {"params": 27_000_000}, "gemm_peak_gflops": 100.0,
-                "train_tok_per_s": tps, "mfu": {k: v / 1e6 for k, v in tps.items()},
-                "eval_tok_per_s": {"reference": 1.0, "lmlab": 2.0}, "peak_memory_mb": {"reference": 10.0, "lmlab": None},
-                "data_prep_s": {"cold": 1.0, "warm": 0.01}}
+        return {
+            "precision": precision,
+            "model": {"params": 27_000_000},
+            "gemm_peak_gflops": 100.0,
+            "train_tok_per_s": tps,
+            "mfu": {k: v / 1e6 for k, v in tps.items()},
+            "eval_tok_per_s": {"reference": 1.0, "lmlab": 2.0},
+            "peak_memory_mb": {"reference": 10.0, "lmlab": None},
+            "data_prep_s": {"cold": 1.0, "warm": 0.01},
+        }
+
     machine = {"cpu": "EPYC", "cores": 2, "torch_threads": 2, "torch": "2.13"}
-    results = {"machines": {
-        "CPU: EPYC, 2 cores": {"machine": machine, "date": "d1", "profiles": {"full": measured({"reference": 400, "lmlab": 500}, "fp32")}},
-        "GPU: H100": {"machine": machine, "date": "d2", "profiles": {"full": measured({"reference": 1e5, "lmlab": 4e5}, "bf16")}},
-    }}
+    results = {
+        "machines": {
+            "CPU: EPYC, 2 cores": {
+                "machine": machine,
+                "date": "d1",
+                "profiles": {"full": measured({"reference": 400, "lmlab": 500}, "fp32")},
+            },
+            "GPU: H100": {
+                "machine": machine,
+                "date": "d2",
+                "profiles": {"full": measured({"reference": 1e5, "lmlab": 4e5}, "bf16")},
+            },
+        }
+    }
     fig = plots.benchmark(results)
     assert [sub.get_suptitle() for sub in fig.subfigs] == ["CPU: EPYC, 2 cores", "GPU: H100"]
     assert [bar.get_height() for bar in fig.subfigs[1].axes[0].patches] == [1e5, 4e5]
     assert "GPU: H100: full: 27.0M params, bf16" in plots.alt_text(fig)
     table = str(tables.benchmark_table(results))
-    assert "| GPU: H100 | full (bf16) | lmlab | 400,000 | 4.00x |" in table and "| CPU: EPYC, 2 cores | full (fp32) | lmlab | 500 | 1.25x |" in table
+    assert (
+        "| GPU: H100 | full (bf16) | lmlab | 400,000 | 4.00x |" in table
+        and "| CPU: EPYC, 2 cores | full (fp32) | lmlab | 500 | 1.25x |" in table
+    )
+
+
+def test_training_loss_is_per_character_where_tokenizers_differ(runs_dir):
+    small = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **{**TINY, "vocab_size": 400})
+    large = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY)
+    per_token = plots.loss_curves({"a": [large], "b": [large]}).axes[0]
+    assert per_token.get_ylabel() == plots.TRAIN_LABEL
+    fig = plots.loss_curves({"400": [small], "512": [large]})
+    assert fig.axes[0].get_ylabel() == plots.TRAIN_PER_CHAR_LABEL
+    last = large.train_records()[-1]["train_loss"]
+    assert fig.axes[0].lines[1].get_ydata()[-1] == pytest.approx(last * plots.tokens_per_char(large))
+
+
+def test_a_validation_curve_of_few_evaluations_is_drawn_as_points(runs_dir):
+    run = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY)
+    assert len(run.evals()) <= plots.FEW_POINTS
+    assert plots.loss_curves({"run": [run]}).axes[1].lines[0].get_marker() == "o"
+
+
+def test_the_topk_grid_puts_runs_in_rows_and_prefixes_in_columns(runs_dir):
+    runs = {
+        f"seed {s}": lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY, seed=s) for s in (1, 2)
+    }
+    fig = plots.topk_grid(runs, contexts=(0, 1, 2))
+    assert len(fig.axes) == 6 and [ax.get_title().split("\n")[0] for ax in fig.axes[::3]] == [
+        "seed 1",
+        "seed 2",
+    ]
+    true_next = runs["seed 1"].probes["next_token"][1]["true_next"]
+    assert f"true next: {true_next!r}" in fig.axes[1].get_title()  # named, among the bars or not

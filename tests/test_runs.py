@@ -48,7 +48,9 @@ def test_verify_finds_a_changed_metrics_file_and_a_truncated_meta(runs, capsys):
     assert any("meta.json is not valid JSON" in p for p in verify(truncated))
     assert main(["runs", "verify", "--runs", str(healthy.dir.parent)]) == 1
     out = capsys.readouterr().out
-    assert f"{changed.id}: metrics.jsonl changed" in out and f"{truncated.id}: " in out and healthy.id not in out
+    assert (
+        f"{changed.id}: metrics.jsonl changed" in out and f"{truncated.id}: " in out and healthy.id not in out
+    )
 
 
 def test_list_and_compare_show_the_healthy_runs_beside_a_damaged_one(runs, capsys):
@@ -64,7 +66,10 @@ def test_list_and_compare_show_the_healthy_runs_beside_a_damaged_one(runs, capsy
     assert all(run.id in table for run in runs) and "damaged" in table
 
 
-@pytest.mark.parametrize("damage", ["truncated metrics line", "metrics line not a record", "missing probes", "config not an object"])
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated metrics line", "metrics line not a record", "missing probes", "config not an object"],
+)
 def test_each_kind_of_damage_is_named(runs, damage):
     run = runs[0]
     if damage == "truncated metrics line":
@@ -105,7 +110,11 @@ def test_pack_carries_the_finished_runs_light_records_and_restores_them(runs, tm
     assert main(["runs", "pack", str(archive), "--runs", str(done.dir.parent)]) == 0
     with tarfile.open(archive) as tar:
         names = sorted(tar.getnames())
-        assert names == sorted(f"runs/{done.id}/{n}" for n in ("meta.json", "config.json", "metrics.jsonl", "probes.json"))
+        assert names == sorted(
+            f"runs/{done.id}/{n}" for n in ("meta.json", "config.json", "metrics.jsonl", "probes.json")
+        )
         tar.extractall(tmp_path / "elsewhere", filter="data")
     restored = RunStore(tmp_path / "elsewhere" / "runs").all()
-    assert [r.id for r in restored] == [done.id] and verify(restored[0]) == []  # checksums hold after the trip
+    assert [r.id for r in restored] == [done.id] and verify(
+        restored[0]
+    ) == []  # checksums hold after the trip

@@ -20,9 +20,24 @@ def test_two_processes_follow_the_single_process_loss_trajectory(tmp_path):
     torchrun = shutil.which("torchrun") or pytest.skip("torchrun not installed")
     words = [f"{k}={v}" for k, v in DDP.items()]
     out = subprocess.run(
-        [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "lmlab", "train", "--profile", "smoke",
-         "--no-progress", "--runs", str(tmp_path / "two"), "device=cpu", *words],
-        capture_output=True, text=True,
+        [
+            torchrun,
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "lmlab",
+            "train",
+            "--profile",
+            "smoke",
+            "--no-progress",
+            "--runs",
+            str(tmp_path / "two"),
+            "device=cpu",
+            *words,
+        ],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     (double,) = RunStore(tmp_path / "two").all()
@@ -38,7 +53,15 @@ def test_two_processes_follow_the_single_process_loss_trajectory(tmp_path):
 
 @pytest.mark.slow
 def test_compiled_model_trains_to_the_same_numbers(tmp_path):
-    plain = lmlab.run("smoke", runs_dir=tmp_path / "plain", progress=False, **dict(TINY, dropout=0.0, epochs=1))
-    compiled = lmlab.run("smoke", runs_dir=tmp_path / "compiled", progress=False, compile=True, **dict(TINY, dropout=0.0, epochs=1))
+    plain = lmlab.run(
+        "smoke", runs_dir=tmp_path / "plain", progress=False, **dict(TINY, dropout=0.0, epochs=1)
+    )
+    compiled = lmlab.run(
+        "smoke",
+        runs_dir=tmp_path / "compiled",
+        progress=False,
+        compile=True,
+        **dict(TINY, dropout=0.0, epochs=1),
+    )
     assert compiled.id == plain.id  # compile changes how, not what
     assert compiled.final["val_loss"] == pytest.approx(plain.final["val_loss"], rel=1e-3)

@@ -7,7 +7,12 @@ from lmlab.data import load_splits
 from lmlab.errors import LmlabError
 from lmlab.tokenize import SentencePieceTokenizer, WordTokenizer, cache_root, encode, load_tokenizer, prepare
 
-SAMPLES = ["Show HN: A tiny GPT in 300 lines", "Ask HN: Why is C++ so hard?", "Ünïcödé, emoji 🚀 and  two  spaces", "x"]
+SAMPLES = [
+    "Show HN: A tiny GPT in 300 lines",
+    "Ask HN: Why is C++ so hard?",
+    "Ünïcödé, emoji 🚀 and  two  spaces",
+    "x",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +61,12 @@ def test_word_tokenizer_keeps_every_training_word_as_wikitext_counts_them():
 
 def test_a_cut_corpus_keeps_the_benchmark_vocabulary_and_evaluation_files(tmp_path, monkeypatch):
     monkeypatch.setenv("LMLAB_CACHE", str(tmp_path))
-    splits, tok, ids, _ = prepare(make_config("smoke", data=str(WIKITEXT), tokenizer="word", vocab_size=0, num_titles=900))
-    assert len(splits.train) == 900 and set(tok.words) == set(corpus_words("train")) | {"<eos>"}  # from every training line
+    splits, tok, ids, _ = prepare(
+        make_config("smoke", data=str(WIKITEXT), tokenizer="word", vocab_size=0, num_titles=900)
+    )
+    assert len(splits.train) == 900 and set(tok.words) == set(corpus_words("train")) | {
+        "<eos>"
+    }  # from every training line
     assert len(ids["valid"]) == len(corpus_words("valid")) + len(corpus_lines("valid"))
     assert len(ids["train"]) < len(corpus_words("train"))
 
@@ -80,14 +89,20 @@ def test_prepared_data_is_cached_by_data_and_tokenizer_settings():
 
 
 def test_fitting_on_train_plus_valid_is_a_different_tokenizer():
-    cfg = make_config("smoke", data=str(HN_TITLES), num_titles=500, vocab_size=512, tokenizer_fit="train+valid")
+    cfg = make_config(
+        "smoke", data=str(HN_TITLES), num_titles=500, vocab_size=512, tokenizer_fit="train+valid"
+    )
     assert prepare(cfg)[3] is False
 
 
 def test_a_damaged_cache_entry_is_rebuilt():
     cfg = make_config("smoke", data=str(HN_TITLES), num_titles=400, vocab_size=512)
     _, _, ids, _ = prepare(cfg)
-    entry = next(p for p in (cache_root() / "tokens").iterdir() if (p / "train.npy").exists() and np.array_equal(np.load(p / "train.npy"), ids["train"]))
+    entry = next(
+        p
+        for p in (cache_root() / "tokens").iterdir()
+        if (p / "train.npy").exists() and np.array_equal(np.load(p / "train.npy"), ids["train"])
+    )
     (entry / "train.npy").write_bytes(b"garbage")
     _, _, again, hit = prepare(cfg)
     assert hit is False and np.array_equal(again["train"], ids["train"])

@@ -9,7 +9,9 @@ from lmlab.config import DEFAULT_PROFILE, make_config
 from lmlab.runs import Run, RunStore, record_use
 
 
-def run(profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, progress: bool = True, **overrides) -> Run:
+def run(
+    profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, progress: bool = True, **overrides
+) -> Run:
     """One run with `overrides` on top of `profile`; returns the cached run when it exists."""
     from lmlab.train import train as train_config
 
@@ -18,11 +20,15 @@ def run(profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, prog
     return result
 
 
-def sweep(profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, progress: bool = True, **grid) -> list[Run]:
+def sweep(
+    profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, progress: bool = True, **grid
+) -> list[Run]:
     """Every combination of the listed values (a scalar is one value), each run cached on its own."""
     keys = list(grid)
     values = [v if isinstance(v, (list, tuple)) else [v] for v in grid.values()]
-    return [run(profile, runs_dir, progress, **dict(zip(keys, combo))) for combo in itertools.product(*values)]
+    return [
+        run(profile, runs_dir, progress, **dict(zip(keys, combo))) for combo in itertools.product(*values)
+    ]
 
 
 def load_run(run_id: str, runs_dir: str | Path | None = None) -> Run:

@@ -34,8 +34,12 @@ def page_problems(doc: dict) -> list[str]:
                     problems.append(f"{where}: embed of unknown label '#{source['label']}'")
                 continue
             if kind == "container" and node.get("kind") == "figure":
-                mimetypes = [m for n in walk(node) if n.get("type") == "output"
-                             for m in (n.get("jupyter_data", {}).get("data") or {})]
+                mimetypes = [
+                    m
+                    for n in walk(node)
+                    if n.get("type") == "output"
+                    for m in (n.get("jupyter_data", {}).get("data") or {})
+                ]
                 if not any(m.startswith(IMAGE_MIMETYPES) for m in mimetypes):
                     problems.append(f"{where}: figure '#{source['label']}' embeds no image output")
         elif kind == "crossReference" and node.get("resolved") is False:
@@ -51,10 +55,15 @@ def duplicate_numbers(docs: list[dict]) -> list[str]:
     for doc in docs:
         for node in walk(doc.get("mdast", {})):
             if node.get("type") == "container" and node.get("enumerator"):
-                pages.setdefault((node.get("kind", "figure"), str(node["enumerator"])), []).append(doc.get("location", "?"))
-    return [f"{kind.capitalize()} {number} is numbered on {len(set(where))} pages ({', '.join(sorted(set(where)))}); "
-            f"give each page its own prefix in its frontmatter (numbering: enumerator: \"2.%s\")"
-            for (kind, number), where in pages.items() if len(set(where)) > 1]
+                pages.setdefault((node.get("kind", "figure"), str(node["enumerator"])), []).append(
+                    doc.get("location", "?")
+                )
+    return [
+        f"{kind.capitalize()} {number} is numbered on {len(set(where))} pages ({', '.join(sorted(set(where)))}); "
+        f'give each page its own prefix in its frontmatter (numbering: enumerator: "2.%s")'
+        for (kind, number), where in pages.items()
+        if len(set(where)) > 1
+    ]
 
 
 def duplicate_titles(docs: list[dict]) -> list[str]:
@@ -65,8 +74,11 @@ def duplicate_titles(docs: list[dict]) -> list[str]:
         title = (doc.get("frontmatter") or {}).get("title")
         if title:
             pages.setdefault(title, []).append(doc.get("location", "?"))
-    return [f"{len(where)} pages are titled '{title}' ({', '.join(sorted(where))}); give each its own title"
-            for title, where in pages.items() if len(where) > 1]
+    return [
+        f"{len(where)} pages are titled '{title}' ({', '.join(sorted(where))}); give each its own title"
+        for title, where in pages.items()
+        if len(where) > 1
+    ]
 
 
 def duplicate_labels(sources: list[Path]) -> list[str]:
@@ -75,7 +87,9 @@ def duplicate_labels(sources: list[Path]) -> list[str]:
     for source in sources:
         for label in notebooks.labels(source):
             if label in seen:
-                problems.append(f"label '{label}' is defined in both {seen[label]} and {source.name}; the first wins silently")
+                problems.append(
+                    f"label '{label}' is defined in both {seen[label]} and {source.name}; the first wins silently"
+                )
             seen.setdefault(label, source.name)
     return problems
 

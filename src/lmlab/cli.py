@@ -24,14 +24,25 @@ def _add_runs_option(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lmlab", description="Train small GPT-style language models change by change.")
+    parser = argparse.ArgumentParser(
+        prog="lmlab", description="Train small GPT-style language models change by change."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train one run, or a grid when a value is a comma list",
-                       description="Settings are key=value words; a comma list (lr=1e-3,5e-4) sweeps them. "
-                                   "See `lmlab settings` for every key.")
-    t.add_argument("--profile", default=DEFAULT_PROFILE, help=f"tiny | smoke | cpu | full (default: {DEFAULT_PROFILE})")
-    t.add_argument("--dry-run", action="store_true", help="print the resolved config(s) and parameter count, train nothing")
+    t = sub.add_parser(
+        "train",
+        help="train one run, or a grid when a value is a comma list",
+        description="Settings are key=value words; a comma list (lr=1e-3,5e-4) sweeps them. "
+        "See `lmlab settings` for every key.",
+    )
+    t.add_argument(
+        "--profile", default=DEFAULT_PROFILE, help=f"tiny | smoke | cpu | full (default: {DEFAULT_PROFILE})"
+    )
+    t.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the resolved config(s) and parameter count, train nothing",
+    )
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_runs_option(t)
     t.add_argument("settings", nargs="*", metavar="key=value")
@@ -49,12 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     rc = rsub.add_parser("compare", help="the settings that differ among runs, and their final metrics")
     rc.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
     _add_runs_option(rc)
-    rv = rsub.add_parser("verify", help="check every run: files parse, metrics well formed, status consistent, "
-                                        "files unchanged since the run finished; exit 1 naming each problem")
+    rv = rsub.add_parser(
+        "verify",
+        help="check every run: files parse, metrics well formed, status consistent, "
+        "files unchanged since the run finished; exit 1 naming each problem",
+    )
     rv.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
     _add_runs_option(rv)
-    rp = rsub.add_parser("pack", help="archive the light records of every finished run (no checkpoints, no tokenizers), "
-                                      "to carry them off a machine whose disk does not last; tar -xzf restores them")
+    rp = rsub.add_parser(
+        "pack",
+        help="archive the light records of every finished run (no checkpoints, no tokenizers), "
+        "to carry them off a machine whose disk does not last; tar -xzf restores them",
+    )
     rp.add_argument("archive", help="the .tar.gz to write")
     rp.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every finished run)")
     _add_runs_option(rp)
@@ -64,34 +81,64 @@ def build_parser() -> argparse.ArgumentParser:
     nr = nsub.add_parser("run", help="execute notebooks (default: all) and write their .ipynb with outputs")
     nr.add_argument("names", nargs="*", help="e.g. 01, 01_initial_run or initial_run")
     nr.add_argument("--stale", action="store_true", help="only the notebooks that are not current")
-    nr.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
-                    help="notebooks executed at once, each in its own kernel (default: the cores, at most 4)")
+    nr.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="notebooks executed at once, each in its own kernel (default: the cores, at most 4)",
+    )
     nsub.add_parser("status", help="per notebook: executed, in sync, stale, outputs present")
     for p in (nr, n):
         p.add_argument("--dir", default="notebooks", help="notebook directory (default: notebooks)")
 
-    lad = sub.add_parser("ladder", help="train the study's ladder step by step; several processes may share the work",
-                         description="Each step starts from the best recipe so far. Runs held by another process are "
-                                     "skipped and waited for, so `lmlab ladder` in two terminals trains twice as fast on two GPUs or cores.")
+    lad = sub.add_parser(
+        "ladder",
+        help="train the study's ladder step by step; several processes may share the work",
+        description="Each step starts from the best recipe so far. Runs held by another process are "
+        "skipped and waited for, so `lmlab ladder` in two terminals trains twice as fast on two GPUs or cores.",
+    )
     lad.add_argument("--profile", default=DEFAULT_PROFILE)
     lad.add_argument("--status", action="store_true", help="show each step's state, train nothing")
-    lad.add_argument("--workers", type=int, default=1, metavar="N",
-                     help="train with N processes sharing the work (each gets cores/N threads unless OMP_NUM_THREADS is set)")
-    lad.add_argument("--for", dest="budget", type=float, metavar="SECONDS",
-                     help="stop after this long: every worker checkpoints its run and exits; the same command continues")
+    lad.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train with N processes sharing the work (each gets cores/N threads unless OMP_NUM_THREADS is set)",
+    )
+    lad.add_argument(
+        "--for",
+        dest="budget",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this long: every worker checkpoints its run and exits; the same command continues",
+    )
     _add_runs_option(lad)
-    lad.add_argument("settings", nargs="*", metavar="data=...", help="only data= is taken (default: as the notebooks choose)")
+    lad.add_argument(
+        "settings",
+        nargs="*",
+        metavar="data=...",
+        help="only data= is taken (default: as the notebooks choose)",
+    )
 
-    c = sub.add_parser("check", help="build the site content offline and fail on broken embeds, references, or stale notebooks")
+    c = sub.add_parser(
+        "check",
+        help="build the site content offline and fail on broken embeds, references, or stale notebooks",
+    )
     c.add_argument("--root", default=".", help="project root holding myst.yml")
 
-    w = sub.add_parser("site", help="the HTML site: install the theme, build it, or check it in a real browser",
-                       description="theme: install the site theme (from $LMLAB_MYST_THEME or ../shared/myst-theme when "
-                                   "present; else mystmd downloads it). build: myst build --html into _build/html. "
-                                   "check: build, serve on 127.0.0.1 and open every page in headless Chromium.")
+    w = sub.add_parser(
+        "site",
+        help="the HTML site: install the theme, build it, or check it in a real browser",
+        description="theme: install the site theme (from $LMLAB_MYST_THEME or ../shared/myst-theme when "
+        "present; else mystmd downloads it). build: myst build --html into _build/html. "
+        "check: build, serve on 127.0.0.1 and open every page in headless Chromium.",
+    )
     w.add_argument("action", choices=("theme", "build", "check"))
     w.add_argument("--root", default=".", help="project root holding myst.yml")
-    w.add_argument("--base-url", default="", help="serve the site under this path, as GitHub Pages does (e.g. /lmlab)")
+    w.add_argument(
+        "--base-url", default="", help="serve the site under this path, as GitHub Pages does (e.g. /lmlab)"
+    )
     w.add_argument("--screenshots", metavar="DIR", help="check: save a full-page PNG of every page here")
     return parser
 
@@ -128,7 +175,9 @@ def dry_run(configs) -> int:
     for cfg in configs:
         print(json.dumps(to_dict(cfg), indent=1))
         if cfg.tokenizer == "word" and cfg.vocab_size == 0:
-            print("parameters: depend on the data (tokenizer=word with vocab_size=0 keeps every training word)")
+            print(
+                "parameters: depend on the data (tokenizer=word with vocab_size=0 keeps every training word)"
+            )
             continue
         need = estimate(cfg)
         print(f"parameters: {need.parameters:,} (at vocab_size {cfg.vocab_size:,})")
@@ -156,15 +205,30 @@ def cmd_runs(args) -> int:
         for run in store.all():
             damage = run.damage()
             if damage:  # listed, with the reason, and never in the way of the others
-                rows.append({"run": run.id, "status": "damaged", "profile": None, "step": None, "val_loss": None,
-                             "created": None, "note": damage})
+                rows.append(
+                    {
+                        "run": run.id,
+                        "status": "damaged",
+                        "profile": None,
+                        "step": None,
+                        "val_loss": None,
+                        "created": None,
+                        "note": damage,
+                    }
+                )
                 continue
             meta, cfg = run.meta, run.config
-            rows.append({
-                "run": run.id, "status": meta.get("status"), "profile": cfg.get("profile"),
-                "step": f"{meta.get('step')}/{meta.get('total_steps')}", "val_loss": run.final.get("val_loss"),
-                "created": meta.get("created"), "note": cfg.get("note", ""),
-            })
+            rows.append(
+                {
+                    "run": run.id,
+                    "status": meta.get("status"),
+                    "profile": cfg.get("profile"),
+                    "step": f"{meta.get('step')}/{meta.get('total_steps')}",
+                    "val_loss": run.final.get("val_loss"),
+                    "created": meta.get("created"),
+                    "note": cfg.get("note", ""),
+                }
+            )
         print(format_table(rows) if rows else f"no runs in {store.root}")
     elif args.runs_command == "verify":
         from lmlab.runs import verify
@@ -175,18 +239,28 @@ def cmd_runs(args) -> int:
         for rid, problems in bad.items():
             for problem in problems:
                 print(f"{rid}: {problem}")
-        print(f"lmlab runs verify: {len(runs) - len(bad)} of {len(runs)} runs sound in {store.root}", file=sys.stderr)
+        print(
+            f"lmlab runs verify: {len(runs) - len(bad)} of {len(runs)} runs sound in {store.root}",
+            file=sys.stderr,
+        )
         return 1 if bad else 0
     elif args.runs_command == "pack":
         from lmlab.runs import pack
 
         runs = [store.find(r) for r in args.run_ids] if args.run_ids else store.all()
         packed = pack(runs, Path(args.archive))
-        print(f"lmlab runs pack: {len(packed)} finished runs in {args.archive} (of {len(runs)}; unfinished and damaged "
-              f"runs are left out)", file=sys.stderr)
+        print(
+            f"lmlab runs pack: {len(packed)} finished runs in {args.archive} (of {len(runs)}; unfinished and damaged "
+            f"runs are left out)",
+            file=sys.stderr,
+        )
     elif args.runs_command == "show":
         run = store.find(args.run_id)
-        print(json.dumps({"run_id": run.id, "dir": str(run.dir), "config": run.config, "meta": run.meta}, indent=1))
+        print(
+            json.dumps(
+                {"run_id": run.id, "dir": str(run.dir), "config": run.config, "meta": run.meta}, indent=1
+            )
+        )
     else:
         runs = [store.find(r) for r in args.run_ids] if args.run_ids else store.all()
         print(compare_table(runs))
@@ -201,7 +275,10 @@ def cmd_notebooks(args) -> int:
         rows = []
         for source in notebooks.sources(directory):
             st = notebooks.status(source)
-            rows.append(f"{'ok   ' if st.ok else 'STALE'}  {source.stem}" + "".join(f"\n       - {p}" for p in st.problems()))
+            rows.append(
+                f"{'ok   ' if st.ok else 'STALE'}  {source.stem}"
+                + "".join(f"\n       - {p}" for p in st.problems())
+            )
         print("\n".join(rows) if rows else f"no notebooks in {directory}")
         return 0
     names = args.names
@@ -222,7 +299,9 @@ def cmd_ladder(args) -> int:
     given = {k: v[0] for k, v in parse_overrides(args.settings).items()}
     unknown = set(given) - {"data"}
     if unknown:
-        raise LmlabError(f"lmlab ladder takes only data=...; the ladder defines the rest (got: {', '.join(sorted(unknown))})")
+        raise LmlabError(
+            f"lmlab ladder takes only data=...; the ladder defines the rest (got: {', '.join(sorted(unknown))})"
+        )
     data = given.get("data") or parameters()[1]
     ladder = Ladder(args.profile, data, runs_dir=args.runs)
     if args.workers < 1:
@@ -235,10 +314,17 @@ def cmd_ladder(args) -> int:
     else:
         results = ladder.train_all(log=lambda m: print(m, file=sys.stderr))
     for r in results:
-        state = "missing %d runs" % len(r.missing) if r.missing else (
-            f"{r.verdict}: " + (r.winner if r.adopted else f"kept {r.recipe_label}"))
+        state = (
+            f"missing {len(r.missing)} runs"
+            if r.missing
+            else (f"{r.verdict}: " + (r.winner if r.adopted else f"kept {r.recipe_label}"))
+        )
         mean, std = r.mean_std(r.winner) if r.groups[r.winner] else (float("nan"), float("nan"))
-        paired = "" if r.paired is None else f"  paired {r.paired['mean']:+.4f} [{r.paired['low']:+.4f}, {r.paired['high']:+.4f}] n={r.paired['n']}"
+        paired = (
+            ""
+            if r.paired is None
+            else f"  paired {r.paired['mean']:+.4f} [{r.paired['low']:+.4f}, {r.paired['high']:+.4f}] n={r.paired['n']}"
+        )
         print(f"{r.step.name:<14} best {r.winner:<28} {mean:.4f} ± {std:.4f}   {state}{paired}")
     return 0
 
@@ -247,13 +333,24 @@ def _ladder_workers(args, data: str) -> None:
     """`lmlab ladder` in N processes sharing the run locks, stopped politely when the budget is spent."""
     from lmlab.schedule import lmlab_command, run_workers
 
-    command = lmlab_command("ladder", "--profile", args.profile, f"data={data}", *(["--runs", str(args.runs)] if args.runs else []))
+    command = lmlab_command(
+        "ladder",
+        "--profile",
+        args.profile,
+        f"data={data}",
+        *(["--runs", str(args.runs)] if args.runs else []),
+    )
     codes = run_workers(command, args.workers, args.budget)
     if None in codes:
-        print(f"lmlab ladder: stopped {codes.count(None)} worker(s) after {args.budget:g}s; their runs are checkpointed, "
-              "and the same command continues them", file=sys.stderr)
+        print(
+            f"lmlab ladder: stopped {codes.count(None)} worker(s) after {args.budget:g}s; their runs are checkpointed, "
+            "and the same command continues them",
+            file=sys.stderr,
+        )
     elif any(codes):
-        raise LmlabError(f"a ladder worker failed (exit codes {', '.join(map(str, codes))}); its error is above")
+        raise LmlabError(
+            f"a ladder worker failed (exit codes {', '.join(map(str, codes))}); its error is above"
+        )
 
 
 def cmd_check(args) -> int:
@@ -278,9 +375,14 @@ def cmd_site(args) -> int:
         return 0
     if args.action == "build":
         html = site.build_html(root, args.base_url)
-        print(f"lmlab site: HTML site in {html}" + (f" (base URL {args.base_url})" if args.base_url else ""), file=sys.stderr)
+        print(
+            f"lmlab site: HTML site in {html}" + (f" (base URL {args.base_url})" if args.base_url else ""),
+            file=sys.stderr,
+        )
         return 0
-    pages, problems = site.check_site(root, args.base_url, screenshots=Path(args.screenshots) if args.screenshots else None)
+    pages, problems = site.check_site(
+        root, args.base_url, screenshots=Path(args.screenshots) if args.screenshots else None
+    )
     if problems:
         print(f"lmlab site check: {len(problems)} problem(s) a reader would see", file=sys.stderr)
         for p in problems:
@@ -301,8 +403,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # a polite stop (kill, preemption) takes the same path as Ctrl-C: the run is marked interrupted
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    handlers = {"train": cmd_train, "settings": cmd_settings, "runs": cmd_runs, "notebooks": cmd_notebooks, "ladder": cmd_ladder, "check": cmd_check,
-                "site": cmd_site}
+    handlers = {
+        "train": cmd_train,
+        "settings": cmd_settings,
+        "runs": cmd_runs,
+        "notebooks": cmd_notebooks,
+        "ladder": cmd_ladder,
+        "check": cmd_check,
+        "site": cmd_site,
+    }
     try:
         return handlers[args.command](args)
     except NotEnoughMemory as e:  # valid settings, too small a machine: told apart from a mistake in them
@@ -312,5 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lmlab: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("lmlab: interrupted; run the same command again to resume from the last checkpoint", file=sys.stderr)
+        print(
+            "lmlab: interrupted; run the same command again to resume from the last checkpoint",
+            file=sys.stderr,
+        )
         return 130

@@ -20,20 +20,41 @@ HUB_DATASET = "julien040/hacker-news-posts"
 
 
 def _setting(default, help: str, choices: tuple | None = None, low=None, high=None, low_open=False):
-    return field(default=default, metadata=dict(help=help, choices=choices, low=low, high=high, low_open=low_open))
+    return field(
+        default=default, metadata=dict(help=help, choices=choices, low=low, high=high, low_open=low_open)
+    )
 
 
 @dataclass
 class Config:
     # data
-    data: str = _setting(HUB_DATASET, "hub dataset name, a .txt/.csv/.jsonl/.parquet file, or a directory with train/valid/test.txt")
-    num_titles: int = _setting(100_000, "texts taken after shuffling (0 = all); for a directory: leading training lines (valid and test stay whole)", low=0)
+    data: str = _setting(
+        HUB_DATASET,
+        "hub dataset name, a .txt/.csv/.jsonl/.parquet file, or a directory with train/valid/test.txt",
+    )
+    num_titles: int = _setting(
+        100_000,
+        "texts taken after shuffling (0 = all); for a directory: leading training lines (valid and test stay whole)",
+        low=0,
+    )
     data_seed: int = _setting(1337, "seed of the dataset shuffle (the challenge uses 1337)", low=0)
-    val_frac: float = _setting(0.10, "fraction of texts held out for validation (not for a directory, which brings its own split)", low=0.0, high=0.5, low_open=True)
+    val_frac: float = _setting(
+        0.10,
+        "fraction of texts held out for validation (not for a directory, which brings its own split)",
+        low=0.0,
+        high=0.5,
+        low_open=True,
+    )
     # tokenizer
-    tokenizer: str = _setting("bpe", "sentencepiece bpe or unigram, or whitespace words", choices=("bpe", "unigram", "word"))
+    tokenizer: str = _setting(
+        "bpe", "sentencepiece bpe or unigram, or whitespace words", choices=("bpe", "unigram", "word")
+    )
     vocab_size: int = _setting(16_000, "vocabulary size (word: 0 = every training word)", low=0)
-    tokenizer_fit: str = _setting("train", "texts the tokenizer learns from; train+valid is the challenge's (leaky) choice", choices=("train", "train+valid"))
+    tokenizer_fit: str = _setting(
+        "train",
+        "texts the tokenizer learns from; train+valid is the challenge's (leaky) choice",
+        choices=("train", "train+valid"),
+    )
     # model
     n_layer: int = _setting(6, "transformer blocks", low=1)
     n_head: int = _setting(8, "attention heads", low=1)
@@ -42,48 +63,85 @@ class Config:
     dropout: float = _setting(0.1, "dropout probability", low=0.0, high=0.9)
     pos: str = _setting("learned", "position encoding", choices=("learned", "rope"))
     norm: str = _setting("layer", "normalization layer", choices=("layer", "rms"))
-    mlp: str = _setting("gelu", "feed-forward block (relu2: squared ReLU)", choices=("gelu", "relu", "relu2", "swiglu"))
+    mlp: str = _setting(
+        "gelu", "feed-forward block (relu2: squared ReLU)", choices=("gelu", "relu", "relu2", "swiglu")
+    )
     tie_embeddings: bool = _setting(True, "share the input embedding with the output head")
     bias: bool = _setting(True, "biases in linear and norm layers")
-    init: str = _setting("normal", "normal: N(0, 0.02) everywhere; scaled: GPT-2's 1/sqrt(2 n_layer) on residual projections", choices=("normal", "scaled"))
+    init: str = _setting(
+        "normal",
+        "normal: N(0, 0.02) everywhere; scaled: GPT-2's 1/sqrt(2 n_layer) on residual projections",
+        choices=("normal", "scaled"),
+    )
     title_mask: bool = _setting(False, "a token attends only to tokens of its own title")
     qk_norm: bool = _setting(False, "RMS-normalize each head's queries and keys before attention")
-    logit_softcap: float = _setting(0.0, "squash the output logits into (-c, c) as c*tanh(x/c) (0 = off)", low=0.0)
+    logit_softcap: float = _setting(
+        0.0, "squash the output logits into (-c, c) as c*tanh(x/c) (0 = off)", low=0.0
+    )
     # optimization
-    optimizer: str = _setting("sgd", "optimizer (muon: Muon for the blocks' matrices, AdamW with lr and weight_decay for the rest)",
-                              choices=("sgd", "adamw", "muon"))
+    optimizer: str = _setting(
+        "sgd",
+        "optimizer (muon: Muon for the blocks' matrices, AdamW with lr and weight_decay for the rest)",
+        choices=("sgd", "adamw", "muon"),
+    )
     lr: float = _setting(6e-3, "peak learning rate", low=0.0, low_open=True)
-    weight_decay: float = _setting(0.0, "decoupled weight decay (adamw: not on norms, biases, embeddings)", low=0.0)
-    muon_lr: float = _setting(0.02, "Muon's peak learning rate (optimizer=muon), on the same schedule", low=0.0, low_open=True)
+    weight_decay: float = _setting(
+        0.0, "decoupled weight decay (adamw: not on norms, biases, embeddings)", low=0.0
+    )
+    muon_lr: float = _setting(
+        0.02, "Muon's peak learning rate (optimizer=muon), on the same schedule", low=0.0, low_open=True
+    )
     muon_weight_decay: float = _setting(0.0, "Muon's decoupled weight decay (optimizer=muon)", low=0.0)
     beta1: float = _setting(0.9, "adamw beta1", low=0.0, high=1.0)
     beta2: float = _setting(0.95, "adamw beta2", low=0.0, high=1.0)
-    schedule: str = _setting("cosine", "learning-rate schedule over all steps", choices=("constant", "cosine", "warmup_cosine", "wsd"))
-    warmup_frac: float = _setting(0.05, "fraction of steps warming up (warmup_cosine, wsd)", low=0.0, high=1.0)
-    decay_frac: float = _setting(0.2, "fraction of steps in the final decay (wsd)", low=0.0, high=1.0, low_open=True)
+    schedule: str = _setting(
+        "cosine",
+        "learning-rate schedule over all steps",
+        choices=("constant", "cosine", "warmup_cosine", "wsd"),
+    )
+    warmup_frac: float = _setting(
+        0.05, "fraction of steps warming up (warmup_cosine, wsd)", low=0.0, high=1.0
+    )
+    decay_frac: float = _setting(
+        0.2, "fraction of steps in the final decay (wsd)", low=0.0, high=1.0, low_open=True
+    )
     min_lr_frac: float = _setting(0.0, "final learning rate as a fraction of lr", low=0.0, high=1.0)
     grad_clip: float = _setting(1.0, "clip the global gradient norm (0 = off)", low=0.0)
     batch_size: int = _setting(64, "global batch in sequences per optimizer step", low=1)
     grad_accum: int = _setting(1, "micro-batches per optimizer step (per process)", low=1)
-    precision: str = _setting("fp32", "arithmetic of forward passes: bf16 autocasts matrix products to bfloat16 (CUDA only)",
-                              choices=("fp32", "bf16"))
+    precision: str = _setting(
+        "fp32",
+        "arithmetic of forward passes: bf16 autocasts matrix products to bfloat16 (CUDA only)",
+        choices=("fp32", "bf16"),
+    )
     epochs: int = _setting(7, "passes over the training tokens", low=1)
-    max_steps: int = _setting(0, "stop after this many optimizer steps, the schedule fitted to them (0 = every epoch)", low=0)
+    max_steps: int = _setting(
+        0, "stop after this many optimizer steps, the schedule fitted to them (0 = every epoch)", low=0
+    )
     seed: int = _setting(1337, "seed of initialization, dropout and sampling", low=0)
     # evaluation and logging
-    evals_per_epoch: int = _setting(3, "validation passes per epoch (plus one before training, one at step 1 and one at the end)", low=1)
+    evals_per_epoch: int = _setting(
+        3, "validation passes per epoch (plus one before training, one at step 1 and one at the end)", low=1
+    )
     log_every: int = _setting(10, "steps between train-loss records", low=1)
-    probes: str = _setting("", "probe contexts for top-k next-token plots, separated by |; empty = first words of 3 validation titles")
+    probes: str = _setting(
+        "",
+        "probe contexts for top-k next-token plots, separated by |; empty = first words of 3 validation titles",
+    )
     # execution: these change how a run executes, not what it computes, so they stay out of the run id
     eval_batch_size: int = _setting(64, "sequences per evaluation batch (does not change the metric)", low=1)
     checkpoint_every: int = _setting(0, "steps between checkpoints (0 = at every evaluation)", low=0)
     device: str = _setting("auto", "auto picks cuda > mps > cpu", choices=("auto", "cpu", "cuda", "mps"))
     compile: bool = _setting(False, "torch.compile the model")
     note: str = _setting("", "free text attached to the run")
-    profile: str = _setting("full", "the size profile these settings started from", choices=("tiny", "smoke", "cpu", "full"))
+    profile: str = _setting(
+        "full", "the size profile these settings started from", choices=("tiny", "smoke", "cpu", "full")
+    )
 
 
-EXECUTION_KEYS = frozenset({"eval_batch_size", "checkpoint_every", "device", "compile", "note", "profile", "data"})
+EXECUTION_KEYS = frozenset(
+    {"eval_batch_size", "checkpoint_every", "device", "compile", "note", "profile", "data"}
+)
 """Left out of the run id: they do not change the numbers a run produces. `data` is replaced by the
 content fingerprint of the data, so the same file under another path is the same run."""
 
@@ -92,18 +150,42 @@ PROFILES: dict[str, dict] = {
     "full": dict(precision="bf16"),
     # Sized so that one run takes a few minutes on a 2-core laptop and the whole study fits in a few hours.
     "cpu": dict(
-        num_titles=20_000, vocab_size=4096, n_layer=4, n_head=4, d_model=256, block_size=64,
-        batch_size=32, epochs=2, evals_per_epoch=4,
+        num_titles=20_000,
+        vocab_size=4096,
+        n_layer=4,
+        n_head=4,
+        d_model=256,
+        block_size=64,
+        batch_size=32,
+        epochs=2,
+        evals_per_epoch=4,
     ),
     "smoke": dict(
-        num_titles=2_000, vocab_size=512, n_layer=2, n_head=2, d_model=64, block_size=32,
-        batch_size=16, epochs=1, evals_per_epoch=2, log_every=5,
+        num_titles=2_000,
+        vocab_size=512,
+        n_layer=2,
+        n_head=2,
+        d_model=64,
+        block_size=32,
+        batch_size=16,
+        epochs=1,
+        evals_per_epoch=2,
+        log_every=5,
     ),
     # The notebooks and the site in the tests: 16 steps of a one-layer model, a second a run.
     # 2,000 titles because the ladder's tokenizer step asks for 8,192 pieces.
     "tiny": dict(
-        num_titles=2_000, vocab_size=512, n_layer=1, n_head=2, d_model=32, block_size=32,
-        batch_size=8, epochs=1, max_steps=16, evals_per_epoch=1, log_every=4,
+        num_titles=2_000,
+        vocab_size=512,
+        n_layer=1,
+        n_head=2,
+        d_model=32,
+        block_size=32,
+        batch_size=8,
+        epochs=1,
+        max_steps=16,
+        evals_per_epoch=1,
+        log_every=4,
     ),
 }
 
@@ -117,7 +199,9 @@ def default_profile(gpu: bool = False) -> str:
     return "full" if gpu else DEFAULT_PROFILE
 
 
-ADDED_LATER = frozenset({"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay", "max_steps", "precision"})
+ADDED_LATER = frozenset(
+    {"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay", "max_steps", "precision"}
+)
 """Settings added after runs were recorded: at their default they stay out of the run id, so that
 every run recorded before them keeps its id (and is found, not trained again)."""
 
@@ -159,7 +243,9 @@ def _parse_value(key: str, raw: str, f: dataclasses.Field):
 def _check_value(key: str, value, f: dataclasses.Field) -> None:
     meta = f.metadata
     if meta.get("choices") and value not in meta["choices"]:
-        raise LmlabError(f"{key}={value!r} is not a valid choice; choose one of: {', '.join(meta['choices'])}")
+        raise LmlabError(
+            f"{key}={value!r} is not a valid choice; choose one of: {', '.join(meta['choices'])}"
+        )
     low, high = meta.get("low"), meta.get("high")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
@@ -188,9 +274,13 @@ def validate(cfg: Config) -> Config:
     if cfg.batch_size % cfg.grad_accum:
         raise LmlabError(f"batch_size={cfg.batch_size} must be divisible by grad_accum={cfg.grad_accum}")
     if cfg.tokenizer != "word" and cfg.vocab_size < 64:
-        raise LmlabError(f"vocab_size={cfg.vocab_size} is too small for tokenizer={cfg.tokenizer}; use at least 64")
+        raise LmlabError(
+            f"vocab_size={cfg.vocab_size} is too small for tokenizer={cfg.tokenizer}; use at least 64"
+        )
     if cfg.schedule == "wsd" and cfg.warmup_frac + cfg.decay_frac > 1:
-        raise LmlabError(f"warmup_frac + decay_frac = {cfg.warmup_frac + cfg.decay_frac:g} exceeds 1 for schedule=wsd")
+        raise LmlabError(
+            f"warmup_frac + decay_frac = {cfg.warmup_frac + cfg.decay_frac:g} exceeds 1 for schedule=wsd"
+        )
     return cfg
 
 
@@ -250,7 +340,10 @@ def parse_overrides(args: list[str]) -> dict[str, list[str]]:
 def expand_grid(profile: str, overrides: dict[str, list[str]]) -> list[Config]:
     """Every combination of the swept values, in the order the user wrote them."""
     keys = list(overrides)
-    return [make_config(profile, **dict(zip(keys, combo))) for combo in itertools.product(*(overrides[k] for k in keys))]
+    return [
+        make_config(profile, **dict(zip(keys, combo)))
+        for combo in itertools.product(*(overrides[k] for k in keys))
+    ]
 
 
 def to_dict(cfg: Config) -> dict:
@@ -265,8 +358,11 @@ def from_dict(values: dict) -> Config:
 def run_id(cfg: Config, data_fingerprint: str) -> str:
     """Short content hash of everything that changes the numbers a run produces."""
     defaults = {name: f.default for name, f in settings().items()}
-    hashed = {k: v for k, v in to_dict(cfg).items()
-              if k not in EXECUTION_KEYS and not (k in ADDED_LATER and v == defaults[k])}
+    hashed = {
+        k: v
+        for k, v in to_dict(cfg).items()
+        if k not in EXECUTION_KEYS and not (k in ADDED_LATER and v == defaults[k])
+    }
     hashed["data_fingerprint"] = data_fingerprint
     blob = json.dumps(hashed, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:12]

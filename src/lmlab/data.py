@@ -37,7 +37,9 @@ class Splits:
     fingerprint: str  # content hash of the source plus the preparation settings
     skipped_lines: int = 0  # lines dropped because they were not valid UTF-8
     given_split: bool = False  # the corpus's own train/valid(/test) split, not the challenge's shuffle
-    vocabulary_texts: list[str] | None = None  # what the tokenizer learns from, when not `train` (a cut corpus)
+    vocabulary_texts: list[str] | None = (
+        None  # what the tokenizer learns from, when not `train` (a cut corpus)
+    )
 
     def chars(self, split: str) -> int:
         """Characters of the split as the challenge joins it: every text followed by `<eos>`."""
@@ -182,7 +184,9 @@ def load_splits(cfg: Config) -> Splits:
         digest = _hub_digest(cfg.data, ds)
         source = f"hub:{cfg.data}"
         if _hub_kind(ds) == "dir":
-            return _given_split(_hub_texts(ds, cfg.data), source, _prep_fingerprint(digest, cfg, "dir"), 0, cfg)
+            return _given_split(
+                _hub_texts(ds, cfg.data), source, _prep_fingerprint(digest, cfg, "dir"), 0, cfg
+            )
         ds = ds["train"]
     elif kind == "txt":
         lines, skipped = _read_lines(path)
@@ -190,9 +194,13 @@ def load_splits(cfg: Config) -> Splits:
         digest, source = _file_digest([path]), str(path)
     else:
         try:
-            ds = datasets.load_dataset(TABLE_SUFFIXES[path.suffix.lower()], data_files=str(path), split="train")
+            ds = datasets.load_dataset(
+                TABLE_SUFFIXES[path.suffix.lower()], data_files=str(path), split="train"
+            )
         except Exception as e:
-            raise LmlabError(f"data={cfg.data}: cannot read it as {path.suffix} ({type(e).__name__}: {e})") from None
+            raise LmlabError(
+                f"data={cfg.data}: cannot read it as {path.suffix} ({type(e).__name__}: {e})"
+            ) from None
         digest, source = _file_digest([path]), str(path)
     column = _text_column(ds.column_names, cfg.data)
     train, valid = _shuffle_and_split(ds, column, cfg)
@@ -206,7 +214,9 @@ def load_splits(cfg: Config) -> Splits:
 def _load_split_dir(path: Path, cfg: Config) -> Splits:
     missing = [name for name in SPLIT_FILES[:2] if not (path / name).is_file()]
     if missing:
-        raise LmlabError(f"data={cfg.data}: a data directory needs train.txt and valid.txt (missing: {', '.join(missing)})")
+        raise LmlabError(
+            f"data={cfg.data}: a data directory needs train.txt and valid.txt (missing: {', '.join(missing)})"
+        )
     files = _split_files(path)
     texts, skipped = {}, 0
     for f in files:
@@ -221,7 +231,9 @@ def _hub_texts(ds, name: str) -> dict[str, list[str]]:
     column = _text_column(ds["train"].column_names, name)
     names = {"train": "train", "valid": "validation", "test": "test"}
     # a row is a line with its newline kept (WikiText on the hub); a local file's line has none
-    return {ours: [t.rstrip("\r\n") for t in ds[theirs][column]] for ours, theirs in names.items() if theirs in ds}
+    return {
+        ours: [t.rstrip("\r\n") for t in ds[theirs][column]] for ours, theirs in names.items() if theirs in ds
+    }
 
 
 def _given_split(texts: dict[str, list[str]], source: str, fp: str, skipped: int, cfg: Config) -> Splits:
@@ -231,8 +243,16 @@ def _given_split(texts: dict[str, list[str]], source: str, fp: str, skipped: int
         # tokenizer still learns from the whole training file, as the published numbers' did.
         vocabulary = texts["train"]
         texts = {**texts, "train": texts["train"][: cfg.num_titles]}
-    splits = Splits(texts["train"], texts["valid"], texts.get("test"), source, fp, skipped, given_split=True,
-                    vocabulary_texts=vocabulary)
+    splits = Splits(
+        texts["train"],
+        texts["valid"],
+        texts.get("test"),
+        source,
+        fp,
+        skipped,
+        given_split=True,
+        vocabulary_texts=vocabulary,
+    )
     _check_not_empty(splits, cfg)
     return splits
 

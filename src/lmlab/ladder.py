@@ -39,10 +39,16 @@ def seeds_for(profile: str) -> tuple[int, ...]:
 class Step:
     name: str
     title: str
-    candidates: dict[str, dict] | Callable[[dict], dict[str, dict]]  # a function of the recipe where the change depends on it
+    candidates: (
+        dict[str, dict] | Callable[[dict], dict[str, dict]]
+    )  # a function of the recipe where the change depends on it
     why: str
-    not_eligible: dict[str, str] = field(default_factory=dict)  # label -> why it is shown but cannot be adopted
-    budget: dict = field(default_factory=dict)  # settings the step measures at, other than the ladder's (recipe included)
+    not_eligible: dict[str, str] = field(
+        default_factory=dict
+    )  # label -> why it is shown but cannot be adopted
+    budget: dict = field(
+        default_factory=dict
+    )  # settings the step measures at, other than the ladder's (recipe included)
     follows: bool = True  # False: the step's verdict is reported but the ladder's recipe (at its own budget) does not take it
 
     def eligible(self, label: str) -> bool:
@@ -70,7 +76,10 @@ def muon_or_adamw_retuned(recipe: dict) -> dict[str, dict]:
     """Muon at each of its learning rates, and the incumbent AdamW at half and twice its rate and with weight decay."""
     lr = recipe.get("lr", 6e-3)
     return {
-        **{f"Muon lr {muon_lr:g}": {"optimizer": "muon", "muon_lr": muon_lr} for muon_lr in MUON_LEARNING_RATES},
+        **{
+            f"Muon lr {muon_lr:g}": {"optimizer": "muon", "muon_lr": muon_lr}
+            for muon_lr in MUON_LEARNING_RATES
+        },
         f"AdamW lr {lr / 2:g}": {"lr": lr / 2},
         f"AdamW lr {lr * 2:g}": {"lr": lr * 2},
         f"AdamW lr {lr:g}, wd 0.1": {"weight_decay": 0.1},
@@ -90,65 +99,144 @@ def combined(names) -> dict:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("baseline", "Initial run", {BASELINE: {}},
-         "the challenge's recipe unchanged"),
-    Step("adamw", "AdamW", {f"AdamW lr {lr:g}": {"optimizer": "adamw", "lr": lr} for lr in LEARNING_RATES},
-         "per-parameter step sizes that do not depend on the gradient's scale"),
-    Step("schedule", "Warmup and schedule", {
-        "warmup + cosine": {"schedule": "warmup_cosine", "warmup_frac": 0.05},
-        "warmup + WSD": {"schedule": "wsd", "warmup_frac": 0.05, "decay_frac": 0.2},
-    }, "a short warmup protects Adam's first steps, when its moment estimates are still poor"),
-    Step("init", "Scaled residual init", {"scaled init": {"init": "scaled"}},
-         "GPT-2 shrinks the residual projections by 1/sqrt(2 n_layer) so the residual stream's variance does not grow with depth"),
-    Step("rope", "Rotary positions", {"RoPE": {"pos": "rope"}},
-         "relative positions in every attention layer instead of absolute ones added once at the input"),
-    Step("rmsnorm", "RMSNorm", {"RMSNorm": {"norm": "rms"}},
-         "normalizing the scale only, without centering: fewer operations, often no loss in quality"),
-    Step("swiglu", "SwiGLU", {"SwiGLU": {"mlp": "swiglu"}},
-         "a gated MLP at equal parameter count, the choice of most recent language models"),
-    Step("title_mask", "Per-title attention", {"title mask": {"title_mask": True}},
-         "titles are independent: attending across the <eos> into an unrelated title is noise"),
-    Step("tokenizer", "Tokenizer", {
-        "BPE 2048": {"vocab_size": 2048},
-        "BPE 8192": {"vocab_size": 8192},
-        "unigram 4096": {"tokenizer": "unigram"},
-        "words 8192": {"tokenizer": "word", "vocab_size": 8192},
-    }, "the vocabulary trades sequence length against embedding size; nats per character compares them fairly",
-        not_eligible={"words 8192": "every word outside its 8,192 becomes `<unk>`, which is cheap to predict and "
-                                    "never spelled out, so its nats per character is not comparable"}),
-    Step("tying", "Weight tying", {"untied": {"tie_embeddings": False}},
-         "a separate output matrix doubles the embedding parameters but frees input and output roles"),
-    Step("dropout", "Dropout", {"no dropout": {"dropout": 0.0}, "dropout 0.2": {"dropout": 0.2}},
-         "with two epochs over the data, regularization may matter less than capacity"),
-    Step("shape", "Depth vs width", {
-        "8 layers x 184": {"n_layer": 8, "d_model": 184},
-        "2 layers x 360": {"n_layer": 2, "d_model": 360},
-    }, "the same number of block parameters (12 n_layer d_model^2, about 3.2M) spent on depth or on width"),
-    Step("muon", "Muon", muon_or_adamw_retuned,
-         "Muon orthogonalizes each update of a weight matrix, so every direction of the matrix learns at the same rate; "
-         "AdamW keeps the embeddings, the gains and the biases at the recipe's learning rate. The incumbent AdamW, "
-         "tuned once eleven steps earlier on another model, is re-tuned beside it, so a gain is Muon's and not a stale "
-         "AdamW's"),
-    Step("retune", "Learning rate and weight decay", retune,
-         "the learning rate was chosen for AdamW eight steps ago; weight decay has been zero all along"),
-    Step("regularization", "Dropout at seven epochs", lambda recipe: {
-        "dropout 0.1": {"dropout": 0.1},
-        "dropout 0.2": {"dropout": 0.2},
-        BASELINE: {key: None for key in recipe},
-    }, "at two epochs the ladder found no dropout best; the challenge trains for seven, where overfitting can begin",
-        not_eligible={BASELINE: "the challenge's own settings at seven epochs, the reference for the ratio at that length"},
-        budget={"epochs": 7}, follows=False),
-    Step("switches", "QK-norm, ReLU², soft-capped logits", {
-        "QK-norm": {"qk_norm": True},
-        "ReLU²": {"mlp": "relu2"},
-        "logit soft-cap 15": {"logit_softcap": 15.0},
-    }, "three small changes that each saved training steps in the speedrun literature, each on its own"),
-    Step("together", "The unresolved changes together", {
-        TOGETHER: combined(TOGETHER_CHANGES),
-        **{leave_one_out(dropped): combined(n for n in TOGETHER_CHANGES if n != dropped) for dropped in TOGETHER_CHANGES},
-    }, "each of these leaned the right way but was too small for five seeds to resolve; together they may not be",
-        not_eligible={leave_one_out(dropped): "an ablation: the three together less one, to see which carries the gain"
-                      for dropped in TOGETHER_CHANGES}),
+    Step("baseline", "Initial run", {BASELINE: {}}, "the challenge's recipe unchanged"),
+    Step(
+        "adamw",
+        "AdamW",
+        {f"AdamW lr {lr:g}": {"optimizer": "adamw", "lr": lr} for lr in LEARNING_RATES},
+        "per-parameter step sizes that do not depend on the gradient's scale",
+    ),
+    Step(
+        "schedule",
+        "Warmup and schedule",
+        {
+            "warmup + cosine": {"schedule": "warmup_cosine", "warmup_frac": 0.05},
+            "warmup + WSD": {"schedule": "wsd", "warmup_frac": 0.05, "decay_frac": 0.2},
+        },
+        "a short warmup protects Adam's first steps, when its moment estimates are still poor",
+    ),
+    Step(
+        "init",
+        "Scaled residual init",
+        {"scaled init": {"init": "scaled"}},
+        "GPT-2 shrinks the residual projections by 1/sqrt(2 n_layer) so the residual stream's variance does not grow with depth",
+    ),
+    Step(
+        "rope",
+        "Rotary positions",
+        {"RoPE": {"pos": "rope"}},
+        "relative positions in every attention layer instead of absolute ones added once at the input",
+    ),
+    Step(
+        "rmsnorm",
+        "RMSNorm",
+        {"RMSNorm": {"norm": "rms"}},
+        "normalizing the scale only, without centering: fewer operations, often no loss in quality",
+    ),
+    Step(
+        "swiglu",
+        "SwiGLU",
+        {"SwiGLU": {"mlp": "swiglu"}},
+        "a gated MLP at equal parameter count, the choice of most recent language models",
+    ),
+    Step(
+        "title_mask",
+        "Per-title attention",
+        {"title mask": {"title_mask": True}},
+        "titles are independent: attending across the <eos> into an unrelated title is noise",
+    ),
+    Step(
+        "tokenizer",
+        "Tokenizer",
+        {
+            "BPE 2048": {"vocab_size": 2048},
+            "BPE 8192": {"vocab_size": 8192},
+            "unigram 4096": {"tokenizer": "unigram"},
+            "words 8192": {"tokenizer": "word", "vocab_size": 8192},
+        },
+        "the vocabulary trades sequence length against embedding size; nats per character compares them fairly",
+        not_eligible={
+            "words 8192": "every word outside its 8,192 becomes `<unk>`, which is cheap to predict and "
+            "never spelled out, so its nats per character is not comparable"
+        },
+    ),
+    Step(
+        "tying",
+        "Weight tying",
+        {"untied": {"tie_embeddings": False}},
+        "a separate output matrix doubles the embedding parameters but frees input and output roles",
+    ),
+    Step(
+        "dropout",
+        "Dropout",
+        {"no dropout": {"dropout": 0.0}, "dropout 0.2": {"dropout": 0.2}},
+        "with two epochs over the data, regularization may matter less than capacity",
+    ),
+    Step(
+        "shape",
+        "Depth vs width",
+        {
+            "8 layers x 184": {"n_layer": 8, "d_model": 184},
+            "2 layers x 360": {"n_layer": 2, "d_model": 360},
+        },
+        "the same number of block parameters (12 n_layer d_model^2, about 3.2M) spent on depth or on width",
+    ),
+    Step(
+        "muon",
+        "Muon",
+        muon_or_adamw_retuned,
+        "Muon orthogonalizes each update of a weight matrix, so every direction of the matrix learns at the same rate; "
+        "AdamW keeps the embeddings, the gains and the biases at the recipe's learning rate. The incumbent AdamW, "
+        "tuned once eleven steps earlier on another model, is re-tuned beside it, so a gain is Muon's and not a stale "
+        "AdamW's",
+    ),
+    Step(
+        "retune",
+        "Learning rate and weight decay",
+        retune,
+        "the learning rate was chosen for AdamW eight steps ago; weight decay has been zero all along",
+    ),
+    Step(
+        "regularization",
+        "Dropout at seven epochs",
+        lambda recipe: {
+            "dropout 0.1": {"dropout": 0.1},
+            "dropout 0.2": {"dropout": 0.2},
+            BASELINE: {key: None for key in recipe},
+        },
+        "at two epochs the ladder found no dropout best; the challenge trains for seven, where overfitting can begin",
+        not_eligible={
+            BASELINE: "the challenge's own settings at seven epochs, the reference for the ratio at that length"
+        },
+        budget={"epochs": 7},
+        follows=False,
+    ),
+    Step(
+        "switches",
+        "QK-norm, ReLU², soft-capped logits",
+        {
+            "QK-norm": {"qk_norm": True},
+            "ReLU²": {"mlp": "relu2"},
+            "logit soft-cap 15": {"logit_softcap": 15.0},
+        },
+        "three small changes that each saved training steps in the speedrun literature, each on its own",
+    ),
+    Step(
+        "together",
+        "The unresolved changes together",
+        {
+            TOGETHER: combined(TOGETHER_CHANGES),
+            **{
+                leave_one_out(dropped): combined(n for n in TOGETHER_CHANGES if n != dropped)
+                for dropped in TOGETHER_CHANGES
+            },
+        },
+        "each of these leaned the right way but was too small for five seeds to resolve; together they may not be",
+        not_eligible={
+            leave_one_out(dropped): "an ablation: the three together less one, to see which carries the gain"
+            for dropped in TOGETHER_CHANGES
+        },
+    ),
 )
 
 
@@ -228,8 +316,12 @@ class Ladder:
     def settings(self, recipe: dict, change: dict, seed: int, label: str, step: Step) -> dict:
         """A run's settings over the profile; None in a change sets a key back to the profile's value."""
         merged = {**recipe, **step.budget, **change}
-        return {**{k: v for k, v in merged.items() if v is not None}, "data": self.data, "seed": seed,
-                "note": f"ladder {step.name}: {label}"}
+        return {
+            **{k: v for k, v in merged.items() if v is not None},
+            "data": self.data,
+            "seed": seed,
+            "note": f"ladder {step.name}: {label}",
+        }
 
     def job(self, label: str, settings: dict) -> Job:
         cfg = make_config(self.profile, **settings)
@@ -258,11 +350,30 @@ class Ladder:
             first = not results
             recipe_runs = [] if first else self._collect(recipe, {}, self.seeds, recipe_label, step, missing)
             changes = step.changes(recipe)
-            groups = {label: self._collect(recipe, change, self.seeds, label, step, missing) for label, change in changes.items()}
-            means = {label: group_mean(runs) for label, runs in groups.items() if runs and step.eligible(label)}
-            winner = min(means, key=means.get) if means else next(label for label in changes if step.eligible(label))
-            result = StepResult(step, recipe_label, dict(recipe), recipe_runs, groups, winner, False,
-                                dict(recipe), recipe_label, missing)
+            groups = {
+                label: self._collect(recipe, change, self.seeds, label, step, missing)
+                for label, change in changes.items()
+            }
+            means = {
+                label: group_mean(runs) for label, runs in groups.items() if runs and step.eligible(label)
+            }
+            winner = (
+                min(means, key=means.get)
+                if means
+                else next(label for label in changes if step.eligible(label))
+            )
+            result = StepResult(
+                step,
+                recipe_label,
+                dict(recipe),
+                recipe_runs,
+                groups,
+                winner,
+                False,
+                dict(recipe),
+                recipe_label,
+                missing,
+            )
             if first:
                 result.verdict = "" if missing else "baseline"
             elif not missing:
@@ -287,7 +398,9 @@ class Ladder:
         if verdict_now == "undecided":
             missing = result.missing
             recipe += self._collect(result.recipe, {}, self.extra_seeds, result.recipe_label, step, missing)
-            candidate += self._collect(result.recipe, changes[winner], self.extra_seeds, winner, step, missing)
+            candidate += self._collect(
+                result.recipe, changes[winner], self.extra_seeds, winner, step, missing
+            )
             if not missing:
                 paired = paired_difference(candidate, recipe)
                 verdict_now = verdict(paired, group_mean(candidate), group_mean(recipe), False)
@@ -295,7 +408,8 @@ class Ladder:
         if not result.missing:
             result.verdict = verdict_now
             result.adopted = verdict_now == "adopted" or (
-                verdict_now == "by mean" and group_mean(candidate) < group_mean(recipe))
+                verdict_now == "by mean" and group_mean(candidate) < group_mean(recipe)
+            )
 
     def step(self, name: str, train: bool = True, progress: bool = True) -> StepResult:
         """One step's result, training what it lacks (each step after the recipe it starts from)."""
@@ -307,7 +421,9 @@ class Ladder:
                     record_use(run)  # the notebook executing this records which runs it used
                 return result
             if not train:
-                raise LmlabError(f"ladder step '{result.step.name}' is not complete: {len(result.missing)} runs missing")
+                raise LmlabError(
+                    f"ladder step '{result.step.name}' is not complete: {len(result.missing)} runs missing"
+                )
             train_jobs(result.missing, self.store, self.fingerprint, progress=progress)
 
     def final(self, train: bool = True, progress: bool = True) -> StepResult:
@@ -321,21 +437,30 @@ class Ladder:
         for r in incomplete:
             if (r.step.name, len(r.missing)) not in self._announced:
                 self._announced.add((r.step.name, len(r.missing)))
-                log(f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train")
+                log(
+                    f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train"
+                )
         return [job for r in incomplete for job in r.missing]
 
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
         """Train until every step is complete, one run at a time, deciding again after each: a
         decision that asks for seeds 4 and 5, or opens the next step, is acted on at once."""
-        train_until_done(lambda: self.missing_jobs(log), self.store, self.fingerprint, progress=progress, log=log)
+        train_until_done(
+            lambda: self.missing_jobs(log), self.store, self.fingerprint, progress=progress, log=log
+        )
         return self.results()
 
 
 def _group(runs: list[Run], settings: dict | None = None) -> dict:
     values = [final_loss(run) for run in runs]
-    group = {"seeds": [run.config["seed"] for run in runs], "val_loss": values, "mean": group_mean(runs),
-             "std": mean_std(values)[1], "runs": [run.id for run in runs],
-             "parameters": runs[0].meta.get("num_params") if runs else None}
+    group = {
+        "seeds": [run.config["seed"] for run in runs],
+        "val_loss": values,
+        "mean": group_mean(runs),
+        "std": mean_std(values)[1],
+        "runs": [run.id for run in runs],
+        "parameters": runs[0].meta.get("num_params") if runs else None,
+    }
     return group if settings is None else {"settings": settings, **group}
 
 
@@ -356,39 +481,69 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
             continue
         candidates = {}
         for label, runs in r.groups.items():
-            candidates[label] = {**_group(runs, r.candidates[label]), "paired_difference": paired_difference(runs, r.recipe_runs)}
+            candidates[label] = {
+                **_group(runs, r.candidates[label]),
+                "paired_difference": paired_difference(runs, r.recipe_runs),
+            }
             if not r.step.eligible(label):
                 candidates[label]["not_eligible"] = r.step.not_eligible[label]
-        steps.append({
-            "step": r.step.name, "title": r.step.title, "starts_from": r.recipe_label, "budget": r.step.budget,
-            "follows": r.step.follows, "recipe": _group(r.recipe_runs) if r.recipe_runs else None,
-            "best": r.winner, "paired": r.paired, "verdict": r.verdict, "adopted": r.adopted,
-            "change": r.candidates[r.winner] if r.adopted else {}, "recipe_after": r.recipe_after, "candidates": candidates,
-        })
-    out = {"profile": profile, "data_fingerprint": data_fingerprint, "metric": "val_loss (nats/char, every validation token once)",
-           "rule": "paired over seeds: adopt when the 95% t interval of candidate minus recipe lies below zero; "
-                   "3 seeds, 5 where 3 cannot decide, else not resolved",
-           "complete": len(steps) == len(STEPS), "steps": steps}
+        steps.append(
+            {
+                "step": r.step.name,
+                "title": r.step.title,
+                "starts_from": r.recipe_label,
+                "budget": r.step.budget,
+                "follows": r.step.follows,
+                "recipe": _group(r.recipe_runs) if r.recipe_runs else None,
+                "best": r.winner,
+                "paired": r.paired,
+                "verdict": r.verdict,
+                "adopted": r.adopted,
+                "change": r.candidates[r.winner] if r.adopted else {},
+                "recipe_after": r.recipe_after,
+                "candidates": candidates,
+            }
+        )
+    out = {
+        "profile": profile,
+        "data_fingerprint": data_fingerprint,
+        "metric": "val_loss (nats/char, every validation token once)",
+        "rule": "paired over seeds: adopt when the 95% t interval of candidate minus recipe lies below zero; "
+        "3 seeds, 5 where 3 cannot decide, else not resolved",
+        "complete": len(steps) == len(STEPS),
+        "steps": steps,
+    }
     pending = next((r for r in results if not r.complete), None)
     if pending:
-        waiting = [s.name for s in STEPS[STEPS.index(pending.step) + 1:]] if pending.step.follows else []
-        out["pending"] = {"step": pending.step.name, "title": pending.step.title, "runs_missing": len(pending.missing),
-                          "steps_after": waiting}
+        waiting = [s.name for s in STEPS[STEPS.index(pending.step) + 1 :]] if pending.step.follows else []
+        out["pending"] = {
+            "step": pending.step.name,
+            "title": pending.step.title,
+            "runs_missing": len(pending.missing),
+            "steps_after": waiting,
+        }
     followed = [s for s in steps if s["follows"]]
     if followed:
         baseline = followed[0]["candidates"][followed[0]["best"]]["mean"]
         adopted = [s for s in followed if s["adopted"]]
         final = adopted[-1]["candidates"][adopted[-1]["best"]]["mean"] if adopted else baseline
         chain = " + ".join(s["best"] for s in adopted) or followed[0]["best"]
-        out["final_recipe"] = {"settings": followed[-1]["recipe_after"], "label": chain,
-                               "val_loss": final, "ratio_to_baseline": final / baseline}
+        out["final_recipe"] = {
+            "settings": followed[-1]["recipe_after"],
+            "label": chain,
+            "val_loss": final,
+            "ratio_to_baseline": final / baseline,
+        }
         for s in steps:
             if s["follows"]:
                 continue
             # measured at another budget: the recipe for that budget carries the step's verdict
             budget = budget_text(s["budget"])
-            at = {"settings": {**s["recipe_after"], **s["change"]}, "step": s["step"],
-                  "val_loss": (s["candidates"][s["best"]] if s["adopted"] else s["recipe"])["mean"]}
+            at = {
+                "settings": {**s["recipe_after"], **s["change"]},
+                "step": s["step"],
+                "val_loss": (s["candidates"][s["best"]] if s["adopted"] else s["recipe"])["mean"],
+            }
             if BASELINE in s["candidates"]:
                 at["ratio_to_baseline"] = at["val_loss"] / s["candidates"][BASELINE]["mean"]
             out["final_recipe"].setdefault("at_other_budgets", {})[budget] = at
@@ -404,7 +559,14 @@ def write_summary(data: dict, folder: Path) -> None:
 
 def runs_used(results: list[StepResult]) -> int:
     """Distinct runs behind the complete steps: every candidate, every seed, extra seeds included."""
-    return len({run.id for r in results if r.complete for run in r.recipe_runs + [x for rs in r.groups.values() for x in rs]})
+    return len(
+        {
+            run.id
+            for r in results
+            if r.complete
+            for run in r.recipe_runs + [x for rs in r.groups.values() for x in rs]
+        }
+    )
 
 
 def final_comparison(results: list[StepResult]) -> dict[str, list[Run]]:

@@ -103,10 +103,12 @@ class Estimate:
         return max(parts, key=parts.get)
 
     def describe(self) -> str:
-        return (f"{gigabytes(self.total)} estimated peak (weights {gigabytes(self.weights)}, gradients "
-                f"{gigabytes(self.gradients)}, optimizer {gigabytes(self.optimizer)}, activations "
-                f"{gigabytes(self.activations)}, evaluation {gigabytes(self.evaluation)}, torch's runtime "
-                f"{gigabytes(self.runtime)})")
+        return (
+            f"{gigabytes(self.total)} estimated peak (weights {gigabytes(self.weights)}, gradients "
+            f"{gigabytes(self.gradients)}, optimizer {gigabytes(self.optimizer)}, activations "
+            f"{gigabytes(self.activations)}, evaluation {gigabytes(self.evaluation)}, torch's runtime "
+            f"{gigabytes(self.runtime)})"
+        )
 
 
 def gigabytes(n: float) -> str:
@@ -121,7 +123,9 @@ def estimate(cfg: Config, vocab_size: int | None = None, processes: int = 1, dev
     params = parameter_count(cfg, vocab)
     activation_bytes = 2 if cfg.precision == "bf16" else 4
     micro_tokens = max(1, cfg.batch_size // (processes * cfg.grad_accum)) * cfg.block_size
-    eval_tokens = max(cfg.eval_batch_size, cfg.batch_size) * cfg.block_size  # the legacy metric uses the training batch
+    eval_tokens = (
+        max(cfg.eval_batch_size, cfg.batch_size) * cfg.block_size
+    )  # the legacy metric uses the training batch
     size = f"d_model={cfg.d_model}, n_layer={cfg.n_layer}, vocab_size={vocab}"
     return Estimate(
         parameters=params,
@@ -172,7 +176,10 @@ def _process_status(field: str) -> int:
 
 def _cgroup_room() -> int | None:
     """The memory limit of this process's cgroup less its usage (v2, then v1), if one is set."""
-    for limit, usage in (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+    for limit, usage in (
+        ("memory.max", "memory.current"),
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+    ):
         cap, used = _read_int(Path("/sys/fs/cgroup") / limit), _read_int(Path("/sys/fs/cgroup") / usage)
         if cap is not None and used is not None and cap < 1 << 60:
             return cap - used
@@ -191,8 +198,11 @@ def _rlimit_room() -> int | None:
 
 def available_cpu() -> tuple[int, str]:
     """Bytes this process may still use on the CPU, and where the bound comes from."""
-    bounds = {"free RAM": _meminfo("MemAvailable"), "its cgroup's memory limit": _cgroup_room(),
-              "the process's memory ulimit": _rlimit_room()}
+    bounds = {
+        "free RAM": _meminfo("MemAvailable"),
+        "its cgroup's memory limit": _cgroup_room(),
+        "the process's memory ulimit": _rlimit_room(),
+    }
     bounds = {name: value for name, value in bounds.items() if value is not None}
     if not bounds:  # not Linux: the physical memory is the best bound there is
         bounds["physical memory"] = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -220,7 +230,10 @@ def available(device) -> tuple[int, str]:
     if kind == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         return free, f"the GPU ({torch.cuda.get_device_name(device)}) has {{}} free"
-    return torch.mps.recommended_max_memory() - torch.mps.driver_allocated_memory(), "the MPS device has {} free"
+    return (
+        torch.mps.recommended_max_memory() - torch.mps.driver_allocated_memory(),
+        "the MPS device has {} free",
+    )
 
 
 def check(cfg: Config, device, vocab_size: int | None = None, processes: int = 1) -> Estimate:
@@ -230,10 +243,13 @@ def check(cfg: Config, device, vocab_size: int | None = None, processes: int = 1
     room, where = available(kind if kind == "cpu" else device)
     if need.total > MARGIN * room:
         part = need.largest_part()
-        what = {"model": "the model's weights, gradients and optimizer state need",
-                "activations": "training activations and the model need",
-                "evaluation": "evaluation and the model need"}[part]
+        what = {
+            "model": "the model's weights, gradients and optimizer state need",
+            "activations": "training activations and the model need",
+            "evaluation": "evaluation and the model need",
+        }[part]
         raise NotEnoughMemory(
             f"{need.drivers[part]}: {what} about {gigabytes(need.total)}, and {where.format(gigabytes(room))}, "
-            f"of which a run may plan on {MARGIN:.0%}. Nothing was allocated or written; lower these settings")
+            f"of which a run may plan on {MARGIN:.0%}. Nothing was allocated or written; lower these settings"
+        )
     return need

@@ -33,7 +33,7 @@ class ModelConfig:
     eos_id: int = 1
 
     @classmethod
-    def from_settings(cls, settings, vocab_size: int, eos_id: int = 1) -> "ModelConfig":
+    def from_settings(cls, settings, vocab_size: int, eos_id: int = 1) -> ModelConfig:
         """The model part of a run's settings (an lmlab Config, or anything with the same names)."""
         names = [f.name for f in fields(cls) if f.name not in ("vocab_size", "eos_id")]
         return cls(vocab_size=vocab_size, eos_id=eos_id, **{n: getattr(settings, n) for n in names})
@@ -81,7 +81,9 @@ class CausalSelfAttention(nn.Module):
         if self.rotary is not None:
             q, k = self.rotary(q), self.rotary(k)
         y = F.scaled_dot_product_attention(
-            q, k, v,
+            q,
+            k,
+            v,
             attn_mask=mask,
             is_causal=mask is None,
             dropout_p=self.dropout if self.training else 0.0,
@@ -132,7 +134,9 @@ class GPT(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.token_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
-        self.pos_emb = nn.Parameter(torch.zeros(1, cfg.block_size, cfg.d_model)) if cfg.pos == "learned" else None
+        self.pos_emb = (
+            nn.Parameter(torch.zeros(1, cfg.block_size, cfg.d_model)) if cfg.pos == "learned" else None
+        )
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.ln_f = make_norm(cfg)
@@ -178,5 +182,7 @@ class GPT(nn.Module):
             logits = cap * torch.tanh(logits / cap)
         if targets is None:
             return logits, None
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1), reduction=reduction, ignore_index=-100)
+        loss = F.cross_entropy(
+            logits.view(-1, logits.size(-1)).float(), targets.view(-1), reduction=reduction, ignore_index=-100
+        )
         return logits, loss

@@ -39,7 +39,9 @@ def package_hash() -> str:
 
 def module_hashes(names) -> dict[str, str]:
     """{module file name: hash} for lmlab's modules among `names` (a module that no longer exists: "")."""
-    return {name: text_hash(PACKAGE_DIR / name) if (PACKAGE_DIR / name).exists() else "" for name in sorted(names)}
+    return {
+        name: text_hash(PACKAGE_DIR / name) if (PACKAGE_DIR / name).exists() else "" for name in sorted(names)
+    }
 
 
 # appended to a notebook while it executes (and removed before it is written): the kernel names
@@ -66,7 +68,11 @@ def select(directory: Path, names: list[str]) -> list[Path]:
     chosen = []
     for name in names:
         stem = Path(name).stem
-        matches = [p for p in available if p.stem == stem or p.stem.split("_", 1)[0] == stem or p.stem.split("_", 1)[-1] == stem]
+        matches = [
+            p
+            for p in available
+            if p.stem == stem or p.stem.split("_", 1)[0] == stem or p.stem.split("_", 1)[-1] == stem
+        ]
         if len(matches) != 1:
             listing = ", ".join(p.stem for p in available) or "(none)"
             raise LmlabError(f"no notebook '{name}' in {directory}; available: {listing}")
@@ -98,13 +104,19 @@ def execute(source: Path, timeout: int = 3600) -> dict:
     os.environ[RUN_LOG_ENV] = str(log_path)  # the kernel inherits it; lmlab.run() appends what it used
     started = time.perf_counter()
     try:
-        client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                         resources={"metadata": {"path": str(source.parent.resolve())}})
+        client = nbclient.NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(source.parent.resolve())}},
+        )
         client.execute()
     except CellExecutionError as e:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # the kernel colours its tracebacks
         last = [line for line in plain.splitlines() if line.strip()][-1:] or ["(no message)"]
-        raise LmlabError(f"{source.name}: a cell failed: {last[0][:300]}; the executed .ipynb was left unchanged") from None
+        raise LmlabError(
+            f"{source.name}: a cell failed: {last[0][:300]}; the executed .ipynb was left unchanged"
+        ) from None
     except Exception as e:
         raise LmlabError(f"{source.name}: could not execute ({type(e).__name__}: {e})") from None
     finally:
@@ -157,7 +169,9 @@ def run(directory: Path, names: list[str], jobs: int = 1, log=print) -> list[dic
 
 
 def _report(source: Path, record: dict, log) -> None:
-    log(f"{source.stem}: executed in {record['seconds']}s, {len(record['run_ids'])} runs ({', '.join(record['profiles']) or 'no runs'})")
+    log(
+        f"{source.stem}: executed in {record['seconds']}s, {len(record['run_ids'])} runs ({', '.join(record['profiles']) or 'no runs'})"
+    )
 
 
 # ------------------------------------------------------------------ status
@@ -181,7 +195,10 @@ class Status:
         out = []
         if not self.in_sync:
             out.append(f"{self.name}: .py and .ipynb are out of sync; run: lmlab notebooks run {self.name}")
-        out += [f"{self.name}: stale, {reason}; run: lmlab notebooks run {self.name}" for reason in self.stale_reasons]
+        out += [
+            f"{self.name}: stale, {reason}; run: lmlab notebooks run {self.name}"
+            for reason in self.stale_reasons
+        ]
         out += [f"{self.name}: cell '{label}' has no output" for label in self.missing_outputs]
         return out
 
@@ -209,13 +226,23 @@ def status(source: Path) -> Status:
         elif record.get("source_hash") != text_hash(source):
             st.stale_reasons.append("the notebook source changed since it was executed")
         if "code_hashes" in record:
-            changed = [name for name, digest in module_hashes(record["code_hashes"]).items() if digest != record["code_hashes"][name]]
+            changed = [
+                name
+                for name, digest in module_hashes(record["code_hashes"]).items()
+                if digest != record["code_hashes"][name]
+            ]
             if changed:
-                st.stale_reasons.append(f"the lmlab code it imported changed since it was executed ({', '.join(changed)})")
+                st.stale_reasons.append(
+                    f"the lmlab code it imported changed since it was executed ({', '.join(changed)})"
+                )
         elif record.get("code_hash") != package_hash():
-            st.stale_reasons.append(f"the lmlab code changed since it was executed ({record.get('code_hash')} -> {package_hash()})")
+            st.stale_reasons.append(
+                f"the lmlab code changed since it was executed ({record.get('code_hash')} -> {package_hash()})"
+            )
         if record.get("lock_hash") != lock_hash():
-            st.stale_reasons.append(f"it was executed under another requirements.lock ({record.get('lock_hash')} -> {lock_hash()})")
+            st.stale_reasons.append(
+                f"it was executed under another requirements.lock ({record.get('lock_hash')} -> {lock_hash()})"
+            )
     for cell in executed.cells:
         if cell.cell_type != "code":
             continue

@@ -23,7 +23,9 @@ import torch.optim._muon as torch_muon
 from lmlab.config import Config
 
 
-def param_groups(model: torch.nn.Module, weight_decay: float, exclude: frozenset[int] = frozenset()) -> list[dict]:
+def param_groups(
+    model: torch.nn.Module, weight_decay: float, exclude: frozenset[int] = frozenset()
+) -> list[dict]:
     """Decay matrices only: norms, biases and embeddings (all tensors under 2-D, plus embeddings) are left alone.
     Parameters whose id is in `exclude` (another optimizer's) are left out."""
     decay, no_decay = [], []
@@ -67,11 +69,16 @@ class OptimizerChain:
 
 def muon_matrices(model: torch.nn.Module) -> list[torch.nn.Parameter]:
     """The weight matrices inside the transformer blocks (attention and MLP), which Muon updates."""
-    return [p for name, p in model.named_parameters() if p.requires_grad and p.dim() == 2 and name.startswith("blocks.")]
+    return [
+        p
+        for name, p in model.named_parameters()
+        if p.requires_grad and p.dim() == 2 and name.startswith("blocks.")
+    ]
 
 
-def newton_schulz_fp32(grad: torch.Tensor, ns_coefficients: tuple[float, float, float], ns_steps: int,
-                       eps: float) -> torch.Tensor:
+def newton_schulz_fp32(
+    grad: torch.Tensor, ns_coefficients: tuple[float, float, float], ns_steps: int, eps: float
+) -> torch.Tensor:
     """torch.optim._muon._zeropower_via_newtonschulz (same quintic, coefficients and steps), in fp32."""
     a, b, c = ns_coefficients
     wide = grad.size(0) > grad.size(1)
@@ -113,8 +120,11 @@ def make_optimizer(cfg: Config, model: torch.nn.Module, device: torch.device):
     # the fused kernel runs the whole update in one pass; it exists on CPU and CUDA in torch >= 2.4
     fused = device.type in ("cpu", "cuda")
     adamw = torch.optim.AdamW(
-        param_groups(model, cfg.weight_decay, exclude=frozenset(map(id, matrices))), lr=cfg.lr,
-        betas=(cfg.beta1, cfg.beta2), fused=fused, foreach=None if fused else True,
+        param_groups(model, cfg.weight_decay, exclude=frozenset(map(id, matrices))),
+        lr=cfg.lr,
+        betas=(cfg.beta1, cfg.beta2),
+        fused=fused,
+        foreach=None if fused else True,
     )
     if not matrices:
         return adamw

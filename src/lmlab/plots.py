@@ -15,9 +15,24 @@ from lmlab.stats import mean_std
 from lmlab.tables import summary_rows
 
 Groups = dict[str, list[Run]]
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+COLORS = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+]
 VAL_LABEL = "validation loss (nats/char)"
-VAL_LABELS = {"val_loss": VAL_LABEL, "val_ppl": "validation perplexity (per token)", "val_bpc": "validation bits per char"}
+VAL_LABELS = {
+    "val_loss": VAL_LABEL,
+    "val_ppl": "validation perplexity (per token)",
+    "val_bpc": "validation bits per char",
+}
 TRAIN_LABEL = "training loss (nats/token)"
 TRAIN_PER_CHAR_LABEL = "training loss (nats/char, approx.)"
 FEW_POINTS = 8  # a curve with this many evaluations or fewer is drawn as points joined by a thin line
@@ -41,9 +56,10 @@ def alt_text(fig) -> str:
     subfigures is described one subfigure at a time, under its title."""
     if fig.subfigs:
         return "Figure: " + "; ".join(
-            f"{sub.get_suptitle() or 'panel'}: {_describe(sub.axes)}" + "".join(
-                f". {t.get_text()}" for t in sub.texts if t.get_text() != sub.get_suptitle())
-            for sub in fig.subfigs)
+            f"{sub.get_suptitle() or 'panel'}: {_describe(sub.axes)}"
+            + "".join(f". {t.get_text()}" for t in sub.texts if t.get_text() != sub.get_suptitle())
+            for sub in fig.subfigs
+        )
     footer = " ".join(t.get_text() for t in fig.texts)
     return "Figure: " + _describe(fig.axes) + (f". {footer}" if footer else "")
 
@@ -86,7 +102,9 @@ def tokenizations_differ(groups: Groups) -> bool:
     return len({round(t, 6) for t in map(tokens_per_char, _runs(groups)) if t is not None}) > 1
 
 
-def _curve(runs: list[Run], key: str, x: str, per_char: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _curve(
+    runs: list[Run], key: str, x: str, per_char: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and std across seeds of `key`, at the x values all runs share; `per_char` scales a
     per-token value by each run's training tokens per character."""
     series = []
@@ -96,11 +114,20 @@ def _curve(runs: list[Run], key: str, x: str, per_char: bool = False) -> tuple[n
         series.append({r[x]: r[key] * scale for r in records})
     common = sorted(set.intersection(*(set(s) for s in series))) if series else []
     values = np.array([[s[k] for k in common] for s in series], dtype=float)
-    return np.array(common, dtype=float), values.mean(axis=0), values.std(axis=0, ddof=1) if len(series) > 1 else np.zeros(len(common))
+    return (
+        np.array(common, dtype=float),
+        values.mean(axis=0),
+        values.std(axis=0, ddof=1) if len(series) > 1 else np.zeros(len(common)),
+    )
 
 
-def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", title: str | None = None,
-                val: str = "val_loss") -> Figure:
+def loss_curves(
+    groups: Groups,
+    reference: str | None = None,
+    x: str = "step",
+    title: str | None = None,
+    val: str = "val_loss",
+) -> Figure:
     """Training loss and a validation metric (`val`) against step (or epoch) for each group; seeds
     as mean ± std; the group named `reference` dashed. Where the groups' tokenizers differ, the
     training loss is shown per character (each run's loss per token times its training stream's
@@ -110,7 +137,9 @@ def loss_curves(groups: Groups, reference: str | None = None, x: str = "step", t
     ax_train, ax_val = fig.subplots(1, 2)
     per_char = tokenizations_differ(groups)
     for i, (label, runs) in enumerate(groups.items()):
-        style = dict(color=COLORS[i % len(COLORS)], linestyle="--" if label == reference else "-", linewidth=1.6)
+        style = dict(
+            color=COLORS[i % len(COLORS)], linestyle="--" if label == reference else "-", linewidth=1.6
+        )
         for ax, key in ((ax_train, "train_loss"), (ax_val, val)):
             xs, mean, std = _curve(runs, key, x, per_char=per_char and key == "train_loss")
             name = f"{label} (n={len(runs)})" if len(runs) > 1 else label
@@ -183,14 +212,19 @@ def _topk_axes(ax, probe: dict, k: int, label: str | None = None) -> None:
     top = probe["topk"][:k]
     tokens = [t["token"] for t in top][::-1]
     probs = [t["prob"] for t in top][::-1]
-    colors = ["#d62728" if t == "<eos>" else ("#2ca02c" if t == probe.get("true_next") else "#1f77b4") for t in tokens]
+    colors = [
+        "#d62728" if t == "<eos>" else ("#2ca02c" if t == probe.get("true_next") else "#1f77b4")
+        for t in tokens
+    ]
     ax.barh(range(len(tokens)), probs, color=colors)
     ax.set_yticks(range(len(tokens)), [repr(t)[1:-1] for t in tokens], fontsize=9)
     ax.set_xlabel("probability of the next token")
     shown = probe["context"] or "(start of a title)"
     title = f"after “{shown}”: P(<eos>) = {probe['eos_prob']:.3f}"
     true_next = probe.get("true_next")
-    if true_next is not None:  # named even when it is not among the bars, so the figure says how far off it is
+    if (
+        true_next is not None
+    ):  # named even when it is not among the bars, so the figure says how far off it is
         title += f"\ntrue next: {true_next!r}" + ("" if true_next in tokens else f" (not in the top {k})")
     ax.set_title(title if label is None else f"{label}\n{title}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
@@ -206,7 +240,9 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
     ax_top.bar(range(len(top)), share, color=["#d62728" if t["token"] == "<eos>" else "#1f77b4" for t in top])
     ax_top.set_xticks(range(len(top)), [repr(t["token"])[1:-1] for t in top], rotation=70, fontsize=8)
     ax_top.set_ylabel("share of training tokens")
-    ax_top.set_title(f"top {top_n} of {freq['vocab_used']:,} tokens used ({freq['num_tokens']:,} in all)", fontsize=10)
+    ax_top.set_title(
+        f"top {top_n} of {freq['vocab_used']:,} tokens used ({freq['num_tokens']:,} in all)", fontsize=10
+    )
     curve = freq["rank_curve"]
     ax_rank.loglog(curve["rank"], curve["count"], marker=".", linewidth=1)
     ax_rank.set(xlabel="rank", ylabel="count", title="rank / frequency")
@@ -216,7 +252,9 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
     return fig
 
 
-def ladder(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None) -> Figure:
+def ladder(
+    groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None
+) -> Figure:
     """Each step's final metric, mean ± std over seeds, in ladder order; with `intervals`
     (lmlab.ladder.ladder_intervals) a second panel shows each step's paired difference to the
     recipe it started from, with its 95% interval, against zero."""
@@ -230,7 +268,14 @@ def ladder(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict |
     means = [r["mean"] for r in rows]
     ax.errorbar(xs, means, yerr=[r["std"] for r in rows], fmt="o-", capsize=4, color=COLORS[0])
     for x, r in zip(xs, rows):
-        ax.annotate(f"{r['mean']:.3f}", (x, r["mean"]), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+        ax.annotate(
+            f"{r['mean']:.3f}",
+            (x, r["mean"]),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            fontsize=8,
+        )
     ax.set_ylabel(VAL_LABEL if metric == "val_loss" else metric)
     ax.grid(alpha=0.3)
     bottom = ax
@@ -241,14 +286,33 @@ def ladder(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict |
             if p is None:
                 continue
             below = p["high"] < 0
-            ax_paired.errorbar([x], [p["mean"]], yerr=[[p["mean"] - p["low"]], [p["high"] - p["mean"]]], fmt="o", capsize=4,
-                               color=COLORS[0] if below else COLORS[1], markerfacecolor=COLORS[0] if below else "white")
+            ax_paired.errorbar(
+                [x],
+                [p["mean"]],
+                yerr=[[p["mean"] - p["low"]], [p["high"] - p["mean"]]],
+                fmt="o",
+                capsize=4,
+                color=COLORS[0] if below else COLORS[1],
+                markerfacecolor=COLORS[0] if below else "white",
+            )
         from matplotlib.lines import Line2D
 
-        ax_paired.legend(handles=[
-            Line2D([], [], marker="o", linestyle="", color=COLORS[0], label="interval below zero"),
-            Line2D([], [], marker="o", linestyle="", color=COLORS[1], markerfacecolor="white", label="interval holds or is above zero"),
-        ], fontsize=8, loc="lower right")
+        ax_paired.legend(
+            handles=[
+                Line2D([], [], marker="o", linestyle="", color=COLORS[0], label="interval below zero"),
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="",
+                    color=COLORS[1],
+                    markerfacecolor="white",
+                    label="interval holds or is above zero",
+                ),
+            ],
+            fontsize=8,
+            loc="lower right",
+        )
         ax_paired.set_ylabel("paired difference\nto the recipe, 95% CI")
         ax_paired.set_yscale("symlog", linthresh=0.02)
         ax_paired.grid(alpha=0.3)
@@ -259,7 +323,9 @@ def ladder(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict |
     return fig
 
 
-def sweep(runs: list[Run], key: str, metric: str = "val_loss", log_x: bool = True, reference: Groups | None = None) -> Figure:
+def sweep(
+    runs: list[Run], key: str, metric: str = "val_loss", log_x: bool = True, reference: Groups | None = None
+) -> Figure:
     """The final metric against one setting: each seed as a dot, the mean with a ±std band."""
     by_value: dict = {}
     for run in runs:
@@ -271,7 +337,9 @@ def sweep(runs: list[Run], key: str, metric: str = "val_loss", log_x: bool = Tru
     ax = fig.subplots()
     for v in values:
         ax.scatter([v] * len(by_value[v]), by_value[v], color=COLORS[0], alpha=0.45, s=14)
-    ax.plot(values, means, "o-", color=COLORS[0], label=f"mean over seeds (n={len(runs) // max(1, len(values))})")
+    ax.plot(
+        values, means, "o-", color=COLORS[0], label=f"mean over seeds (n={len(runs) // max(1, len(values))})"
+    )
     ax.fill_between(values, means - stds, means + stds, color=COLORS[0], alpha=0.15, linewidth=0)
     for i, (label, ref_runs) in enumerate((reference or {}).items()):
         m, _ = mean_std([r.final.get(metric) for r in ref_runs])
@@ -300,9 +368,16 @@ def loss_curves_plotly(groups: Groups, reference: str | None = None):
         xs, mean, std = _curve(runs, "val_loss", "step")
         color = COLORS[i % len(COLORS)]
         dash = "dash" if label == reference else "solid"
-        fig.add_trace(go.Scatter(x=xs, y=mean, name=label, line=dict(color=color, dash=dash),
-                                 error_y=dict(type="data", array=std, visible=len(runs) > 1, thickness=1),
-                                 hovertemplate="step %{x}<br>%{y:.4f} nats/char<extra>" + label + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=mean,
+                name=label,
+                line=dict(color=color, dash=dash),
+                error_y=dict(type="data", array=std, visible=len(runs) > 1, thickness=1),
+                hovertemplate="step %{x}<br>%{y:.4f} nats/char<extra>" + label + "</extra>",
+            )
+        )
     fig.update_layout(xaxis_title="optimizer step", yaxis_title=VAL_LABEL, height=440)
     _plotly_frame(fig, _runs(groups))
     return fig
@@ -316,17 +391,36 @@ def ladder_plotly(groups: Groups, metric: str = "val_loss", intervals: dict[str,
     rows = summary_rows(groups, metric)
     steps = [r["label"].split(": ", 1)[0] for r in rows]
     paired = [(intervals or {}).get(r["label"]) for r in rows]
-    hover = [f"<b>{r['label']}</b><br>{r['mean']:.4f} ± {r['std']:.4f} (n={r['seeds']})"
-             + ("" if p is None else f"<br>paired difference {p['mean']:+.4f}, 95% CI [{p['low']:+.4f}, {p['high']:+.4f}]")
-             for r, p in zip(rows, paired)]
-    adopted = [p is None or p["high"] < 0 for p in paired]  # filled: the interval lies below zero (or there is none)
-    fig = go.Figure(go.Scatter(
-        x=steps, y=[r["mean"] for r in rows], mode="lines+markers", name="best candidate",
-        marker=dict(size=9, color=COLORS[0], symbol=["circle" if a else "circle-open" for a in adopted]),
-        error_y=dict(type="data", array=[r["std"] for r in rows]), hovertext=hover, hoverinfo="text",
-    ))
-    fig.update_layout(yaxis_title=VAL_LABEL if metric == "val_loss" else metric, height=460, showlegend=False,
-                      xaxis=dict(tickangle=-35, automargin=True))
+    hover = [
+        f"<b>{r['label']}</b><br>{r['mean']:.4f} ± {r['std']:.4f} (n={r['seeds']})"
+        + (
+            ""
+            if p is None
+            else f"<br>paired difference {p['mean']:+.4f}, 95% CI [{p['low']:+.4f}, {p['high']:+.4f}]"
+        )
+        for r, p in zip(rows, paired)
+    ]
+    adopted = [
+        p is None or p["high"] < 0 for p in paired
+    ]  # filled: the interval lies below zero (or there is none)
+    fig = go.Figure(
+        go.Scatter(
+            x=steps,
+            y=[r["mean"] for r in rows],
+            mode="lines+markers",
+            name="best candidate",
+            marker=dict(size=9, color=COLORS[0], symbol=["circle" if a else "circle-open" for a in adopted]),
+            error_y=dict(type="data", array=[r["std"] for r in rows]),
+            hovertext=hover,
+            hoverinfo="text",
+        )
+    )
+    fig.update_layout(
+        yaxis_title=VAL_LABEL if metric == "val_loss" else metric,
+        height=460,
+        showlegend=False,
+        xaxis=dict(tickangle=-35, automargin=True),
+    )
     _plotly_frame(fig, _runs(groups))
     return fig
 
@@ -337,8 +431,14 @@ def _plotly_frame(fig, runs: list[Run]) -> None:
     where, _, ids = provenance(runs).partition(" · runs ")
     fig.update_layout(
         template="plotly_white",
-        title=dict(text=f"{where}<br>runs {ids}" if ids else where, x=0, xanchor="left", y=0.985, yanchor="top",
-                   font=dict(size=10, color="gray")),
+        title=dict(
+            text=f"{where}<br>runs {ids}" if ids else where,
+            x=0,
+            xanchor="left",
+            y=0.985,
+            yanchor="top",
+            font=dict(size=10, color="gray"),
+        ),
         margin=dict(l=60, r=20, t=80, b=40),
     )
 
@@ -357,19 +457,32 @@ def benchmark(results: dict) -> Figure:
             tps = [r["train_tok_per_s"][v] for v in variants]
             bars = ax.bar(range(len(variants)), tps, color=[COLORS[i] for i in range(len(variants))])
             for bar, v in zip(bars, variants):
-                ax.annotate(f"{r['mfu'][v]:.0%} MFU", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                            textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
+                ax.annotate(
+                    f"{r['mfu'][v]:.0%} MFU",
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    textcoords="offset points",
+                    xytext=(0, 3),
+                    ha="center",
+                    fontsize=8,
+                )
             ax.set_xticks(range(len(variants)), variants, rotation=20, fontsize=8)
-            ax.set_title(f"{profile}: {r['model']['params'] / 1e6:.1f}M params, {r.get('precision', 'fp32')}", fontsize=10)
+            ax.set_title(
+                f"{profile}: {r['model']['params'] / 1e6:.1f}M params, {r.get('precision', 'fp32')}",
+                fontsize=10,
+            )
             ax.set_ylabel("training tokens/s")
             ax.grid(axis="y", alpha=0.3)
-        for ax in axes[len(entry["profiles"]):]:
+        for ax in axes[len(entry["profiles"]) :]:
             ax.set_visible(False)
         m = entry["machine"]
         peak = max(r["gemm_peak_gflops"] for r in entry["profiles"].values())
         row.suptitle(name, fontsize=11)
-        row.supxlabel(f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, matrix-product peak {peak:,.0f} GFLOP/s · "
-                      f"{entry['date']}", fontsize=7, color="0.4")
+        row.supxlabel(
+            f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, matrix-product peak {peak:,.0f} GFLOP/s · "
+            f"{entry['date']}",
+            fontsize=7,
+            color="0.4",
+        )
     return fig
 
 
@@ -379,7 +492,12 @@ def lr_curves(groups: Groups) -> Figure:
     ax = fig.subplots()
     for i, (label, runs) in enumerate(groups.items()):
         records = runs[0].train_records()
-        ax.plot([r["step"] for r in records], [r["lr"] for r in records], label=label, color=COLORS[i % len(COLORS)])
+        ax.plot(
+            [r["step"] for r in records],
+            [r["lr"] for r in records],
+            label=label,
+            color=COLORS[i % len(COLORS)],
+        )
     ax.set(xlabel="optimizer step", ylabel="learning rate")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

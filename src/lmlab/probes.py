@@ -27,14 +27,21 @@ def probe_contexts(cfg: Config, valid_texts: list[str]) -> list[dict]:
     for text in valid_texts:
         words = text.split()
         if len(words) > DEFAULT_PROBE_WORDS:
-            out.append({"context": " ".join(words[:DEFAULT_PROBE_WORDS]), "continuation": " ".join(words[DEFAULT_PROBE_WORDS:])})
+            out.append(
+                {
+                    "context": " ".join(words[:DEFAULT_PROBE_WORDS]),
+                    "continuation": " ".join(words[DEFAULT_PROBE_WORDS:]),
+                }
+            )
         if len(out) == 4:
             break
     return out
 
 
 @torch.inference_mode()
-def next_token_distributions(model: GPT, tok: Tokenizer, contexts: list[dict], device: torch.device) -> list[dict]:
+def next_token_distributions(
+    model: GPT, tok: Tokenizer, contexts: list[dict], device: torch.device
+) -> list[dict]:
     results = []
     for item in contexts:
         ids = [tok.eos_id] + (tok.encode_texts([item["context"]])[0] if item["context"] else [])
@@ -48,12 +55,17 @@ def next_token_distributions(model: GPT, tok: Tokenizer, contexts: list[dict], d
             prefix_len = len(ids) - 1
             if len(full) > prefix_len and full[:prefix_len] == ids[1:]:
                 true_next = tok.piece(full[prefix_len])
-        results.append({
-            **item,
-            "true_next": true_next,
-            "eos_prob": float(probs[tok.eos_id]),
-            "topk": [{"token": tok.piece(i), "id": int(i), "prob": float(p)} for p, i in zip(top.values.tolist(), top.indices.tolist())],
-        })
+        results.append(
+            {
+                **item,
+                "true_next": true_next,
+                "eos_prob": float(probs[tok.eos_id]),
+                "topk": [
+                    {"token": tok.piece(i), "id": int(i), "prob": float(p)}
+                    for p, i in zip(top.values.tolist(), top.indices.tolist())
+                ],
+            }
+        )
     return results
 
 
@@ -90,7 +102,14 @@ def sample_titles(model: GPT, tok: Tokenizer, seed: int, device: torch.device) -
     return titles
 
 
-def compute_probes(cfg: Config, model: GPT, tok: Tokenizer, train_ids: np.ndarray, valid_texts: list[str], device: torch.device) -> dict:
+def compute_probes(
+    cfg: Config,
+    model: GPT,
+    tok: Tokenizer,
+    train_ids: np.ndarray,
+    valid_texts: list[str],
+    device: torch.device,
+) -> dict:
     was_training = model.training
     model.eval()
     try:

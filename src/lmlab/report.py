@@ -47,7 +47,9 @@ def data_name(data: str) -> str:
 
 def describe(profile: str, **sources: str) -> str:
     """The parameters line a notebook prints: `profile: cpu · data: titles.txt`."""
-    return " · ".join([f"profile: {profile}", *(f"{name}: {data_name(data)}" for name, data in sources.items())])
+    return " · ".join(
+        [f"profile: {profile}", *(f"{name}: {data_name(data)}" for name, data in sources.items())]
+    )
 
 
 def setup_notebook() -> None:
@@ -65,6 +67,8 @@ def setup_notebook() -> None:
         from lmlab.plots import alt_text
 
         # the text beside the image is what the site gives as its alt text
-        shell.display_formatter.formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(alt_text(fig)))
+        shell.display_formatter.formatters["text/plain"].for_type(
+            Figure, lambda fig, printer, cycle: printer.text(alt_text(fig))
+        )
 
     pio.renderers.default = "plotly_mimetype+notebook_connected" if in_colab() else "plotly_mimetype"

@@ -13,6 +13,7 @@ notebook without training.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import hashlib
@@ -74,7 +75,9 @@ def code_hash() -> str:
 def git_state() -> dict:
     def git(*args: str) -> str | None:
         try:
-            out = subprocess.run(["git", "-C", str(PACKAGE_DIR), *args], capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                ["git", "-C", str(PACKAGE_DIR), *args], capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
         return out.stdout.strip() if out.returncode == 0 else None
@@ -93,19 +96,30 @@ def lock_hash() -> str | None:
     return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()[:12] if LOCK_FILE.exists() else None
 
 
+def package_version() -> str:
+    """lmlab's version as installed (pyproject.toml's), or "unknown" when run from an uninstalled tree."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lmlab")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def versions() -> dict:
     import numpy
     import torch
 
-    from lmlab import __version__
-
-    out = {"python": platform.python_version(), "lmlab": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
-           "lock": lock_hash()}
+    out = {
+        "python": platform.python_version(),
+        "lmlab": package_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "lock": lock_hash(),
+    }
     for name in ("sentencepiece", "datasets"):
-        try:
+        with contextlib.suppress(ImportError):
             out[name] = __import__(name).__version__
-        except ImportError:
-            pass
     return out
 
 
@@ -138,7 +152,9 @@ def read_jsonl(path: Path) -> list[dict]:
         except json.JSONDecodeError as e:
             raise RunDamaged(f"{path} line {number} is not valid JSON ({e})") from None
         if not isinstance(record, dict) or not isinstance(record.get("step"), int):
-            raise RunDamaged(f"{path} line {number} is not a metrics record (an object with an integer 'step')")
+            raise RunDamaged(
+                f"{path} line {number} is not a metrics record (an object with an integer 'step')"
+            )
         records.append(record)
     return records
 
@@ -162,7 +178,10 @@ def sha256(path: Path) -> str:
 
 def checksums(run_dir: Path) -> dict:
     """What `verify` compares against later: the sha256 of each light file as the run finished."""
-    return {"recorded": now(), "sha256": {name: sha256(run_dir / name) for name in CHECKSUMMED if (run_dir / name).exists()}}
+    return {
+        "recorded": now(),
+        "sha256": {name: sha256(run_dir / name) for name in CHECKSUMMED if (run_dir / name).exists()},
+    }
 
 
 @dataclass
@@ -295,9 +314,11 @@ class RunStore:
             return matches[0]
         if not matches:
             raise LmlabError(f"no run '{prefix}' in {self.root} (see: lmlab runs list)")
-        raise LmlabError(f"'{prefix}' matches {len(matches)} runs: {', '.join(r.id for r in matches)}; give more characters")
+        raise LmlabError(
+            f"'{prefix}' matches {len(matches)} runs: {', '.join(r.id for r in matches)}; give more characters"
+        )
 
-    def lock(self, run_id: str) -> "RunLock":
+    def lock(self, run_id: str) -> RunLock:
         return RunLock(self.root / run_id / LOCK_NAME)
 
 
@@ -355,7 +376,7 @@ class RunLock:
         if info and info.get("pid") == os.getpid():
             self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.acquire()
         return self
 
@@ -381,7 +402,9 @@ def verify(run: Run) -> list[str]:
         if "val_loss" not in (meta.get("final") or {}):
             problems.append("status is done but meta.json has no final val_loss")
         if not steps or steps[-1] != meta.get("total_steps"):
-            problems.append(f"status is done but metrics.jsonl ends at step {steps[-1] if steps else 'none'} of {meta.get('total_steps')}")
+            problems.append(
+                f"status is done but metrics.jsonl ends at step {steps[-1] if steps else 'none'} of {meta.get('total_steps')}"
+            )
         try:
             if not run.probes:
                 problems.append("status is done but probes.json is missing")
@@ -395,11 +418,15 @@ def verify(run: Run) -> list[str]:
             if not path.exists():
                 problems.append(f"{name} is missing (it existed when the run finished)")
             elif sha256(path) != digest:
-                problems.append(f"{name} changed since the run finished (sha256 {sha256(path)[:12]}, recorded {digest[:12]})")
+                problems.append(
+                    f"{name} changed since the run finished (sha256 {sha256(path)[:12]}, recorded {digest[:12]})"
+                )
     elif status == "running":
         lock = RunLock(run.dir / LOCK_NAME)
         if lock.is_stale(lock.holder()):
-            problems.append("status is running but no live process holds its lock (killed?); train it again to resume")
+            problems.append(
+                "status is running but no live process holds its lock (killed?); train it again to resume"
+            )
     elif status not in ("failed", "interrupted"):
         problems.append(f"meta.json has an unknown status {status!r}")
     return problems
@@ -484,7 +511,9 @@ def record_use(run: Run) -> None:
     log = os.environ.get(RUN_LOG_ENV)
     if log:
         with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"{run.id}\t{run.meta.get('data', {}).get('fingerprint', '')}\t{run.config.get('profile', '')}\n")
+            fh.write(
+                f"{run.id}\t{run.meta.get('data', {}).get('fingerprint', '')}\t{run.config.get('profile', '')}\n"
+            )
 
 
 def provenance(runs: list[Run]) -> str:

@@ -10,6 +10,7 @@ embedded executor; an executor for a cluster offers the same two calls, `train_j
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -60,19 +61,22 @@ def stopped(run: Run, store: RunStore) -> bool:
     return run.status in ("failed", "interrupted") and not store.lock(run.id).holder()
 
 
-def train_jobs(jobs: list[Job], store: RunStore, data_fingerprint: str, progress: bool = True, log=print) -> None:
+def train_jobs(
+    jobs: list[Job], store: RunStore, data_fingerprint: str, progress: bool = True, log=print
+) -> None:
     """Train every job; a run another process holds is skipped, then waited for. A held run that
     stops without finishing is an error: this caller needs it."""
     held = [job for job in jobs if not train_unless_held(job, store, data_fingerprint, progress, log)]
     for job in held:
-        run = store.run(job.run_id)
+        backoff_until(functools.partial(settled, job, store))
 
-        def settled() -> bool:
-            if not finished(run) and stopped(run, store):
-                raise LmlabError(f"run {run.id} ({job.label}) stopped: {run.meta.get('error') or run.status}")
-            return finished(run)
 
-        backoff_until(settled)
+def settled(job: Job, store: RunStore) -> bool:
+    """Whether the job's run has finished; an error when it stopped without finishing."""
+    run = store.run(job.run_id)
+    if not finished(run) and stopped(run, store):
+        raise LmlabError(f"run {run.id} ({job.label}) stopped: {run.meta.get('error') or run.status}")
+    return finished(run)
 
 
 def wait_for_any(jobs: list[Job], store: RunStore) -> None:
@@ -93,8 +97,13 @@ def wait_for_any(jobs: list[Job], store: RunStore) -> None:
     backoff_until(one_settled)
 
 
-def train_until_done(next_jobs: Callable[[], list[Job]], store: RunStore, data_fingerprint: str,
-                     progress: bool = False, log=print) -> None:
+def train_until_done(
+    next_jobs: Callable[[], list[Job]],
+    store: RunStore,
+    data_fingerprint: str,
+    progress: bool = False,
+    log=print,
+) -> None:
     """Train one run at a time, asking `next_jobs` again after each (what is missing can change with
     every finished run): the first job nobody holds; when every one is held, wait for one of them."""
     while True:
@@ -111,7 +120,9 @@ def run_workers(command: list[str], workers: int, budget: float | None = None) -
     checkpoints and is marked interrupted). Returns the exit codes; a worker stopped at the budget
     gives None."""
     threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
-    procs = [subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": threads}) for _ in range(workers)]
+    procs = [
+        subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": threads}) for _ in range(workers)
+    ]
     deadline = time.monotonic() + budget if budget else float("inf")
     try:
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:

@@ -135,9 +135,12 @@ def build_html(root: Path, base_url: str = "") -> Path:
     html = root / "_build" / "html"
     if out.returncode != 0 or not (html / "index.html").exists():
         tail = (out.stdout + out.stderr)[-1500:]
-        hint = ("" if theme_installed(root) else
-                f" The theme could not be downloaded: set {THEME_ENV} to a copy of the theme archive "
-                f"(or put it in ../shared/myst-theme/), then run this again.")
+        hint = (
+            ""
+            if theme_installed(root)
+            else f" The theme could not be downloaded: set {THEME_ENV} to a copy of the theme archive "
+            f"(or put it in ../shared/myst-theme/), then run this again."
+        )
         raise LmlabError(f"myst build --html failed.{hint}\n{tail}")
     return html
 
@@ -161,12 +164,14 @@ def serve(html: Path, base_url: str = ""):
         def translate_path(self, path: str) -> str:
             if prefix and not (path == prefix or path.startswith(prefix + "/")):
                 return str(html / "__outside_the_base_url__")
-            return super().translate_path(path[len(prefix):] or "/")
+            return super().translate_path(path[len(prefix) :] or "/")
 
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(html)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(html))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -187,8 +192,13 @@ def chromium_path() -> str | None:
 
 
 LAUNCH_ARGS = [  # no sandbox as root, and no background traffic to Google on a closed network
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run"]
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 READY_WAIT_MS = 30_000  # a bound on a hang, far above the second a page takes
 # Ready: every notebook output rendered (it shows "Loading...", then nothing, then a JupyterLab
@@ -202,7 +212,7 @@ _READY = """() => {
     && [...article.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('.trace'));
 }"""
 
-_PAGE_STATE = """() => {
+_PAGE_STATE = r"""() => {
   const article = document.querySelector('article') || document.body;
   return {
     text: article.innerText,
@@ -211,7 +221,7 @@ _PAGE_STATE = """() => {
     plotly: [...article.querySelectorAll('.js-plotly-plot')].map(d => d.querySelectorAll('.trace').length),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     wide: [...article.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)
-      .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 80)),
+      .map(p => p.textContent.split('\n').reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 80)),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     // a table wider than the column scrolls sideways, or runs under the margin: a reader sees half of it
     wideTables: [...article.querySelectorAll('table')].filter(t => t.scrollWidth > article.clientWidth + 1
@@ -221,8 +231,9 @@ _PAGE_STATE = """() => {
 }"""
 
 
-def browser_problems(site_url: str, pages: list[str], screenshots: dict[str, Path] | None = None,
-                     concurrency: int = 3) -> list[str]:
+def browser_problems(
+    site_url: str, pages: list[str], screenshots: dict[str, Path] | None = None, concurrency: int = 3
+) -> list[str]:
     """Open each page (a path under site_url) in Chromium and report what a reader would see
     broken, one line each. `screenshots` maps a page to a PNG path to write."""
     try:
@@ -246,11 +257,20 @@ def browser_problems(site_url: str, pages: list[str], screenshots: dict[str, Pat
             problems.append(f"{where}: Markdown table syntax shown as text: {shown[:80]!r}")
         broken_images = [i["src"] for i in state["images"] if not i["ok"]]
         problems += [f"{where}: image did not load: {src}" for src in broken_images]
-        problems += [f"{where}: image with an object's repr for its alt text: {i['alt'][:60]}" for i in state["images"]
-                     if i["alt"].startswith("<") and i["alt"].endswith(">")]
+        problems += [
+            f"{where}: image with an object's repr for its alt text: {i['alt'][:60]}"
+            for i in state["images"]
+            if i["alt"].startswith("<") and i["alt"].endswith(">")
+        ]
         shown = {urlparse(src).path for src in broken_images}  # each missing file is reported once
-        problems += [f"{where}: asks for {m}, which answers 404 or worse" for m in state["missing"] if m not in shown]
-        problems += [f"{where}: plotly figure {n + 1} drew no traces" for n, traces in enumerate(state["plotly"]) if not traces]
+        problems += [
+            f"{where}: asks for {m}, which answers 404 or worse" for m in state["missing"] if m not in shown
+        ]
+        problems += [
+            f"{where}: plotly figure {n + 1} drew no traces"
+            for n, traces in enumerate(state["plotly"])
+            if not traces
+        ]
         problems += [f"{where}: code block wider than the column: {line!r}" for line in state["wide"]]
         problems += [f"{where}: table wider than the column: {row!r}" for row in state["wideTables"]]
         anchors[urljoin(site_url, path)] = set(state["ids"])
@@ -265,8 +285,10 @@ async def _visit_all(site_url: str, pages: list[str], screenshots: dict, concurr
         try:
             chromium = await p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
         except Error as e:
-            raise LmlabError(f"cannot start Chromium ({str(e).splitlines()[0]}); install it with `apt-get install "
-                             f"chromium` or `playwright install chromium`, or set {BROWSER_ENV}") from None
+            raise LmlabError(
+                f"cannot start Chromium ({str(e).splitlines()[0]}); install it with `apt-get install "
+                f"chromium` or `playwright install chromium`, or set {BROWSER_ENV}"
+            ) from None
         context = await chromium.new_context(viewport={"width": 1280, "height": 900})
         slots = asyncio.Semaphore(concurrency)
 
@@ -288,7 +310,14 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
     page = await context.new_page()
     errors, outside, missing = [], [], []
     page.on("pageerror", lambda e: errors.append(str(e).splitlines()[0]))
-    page.on("response", lambda r: missing.append(urlparse(r.url).path) if r.status >= 400 and urlparse(r.url).hostname == site_host else None)
+    page.on(
+        "response",
+        lambda r: (
+            missing.append(urlparse(r.url).path)
+            if r.status >= 400 and urlparse(r.url).hostname == site_host
+            else None
+        ),
+    )
 
     async def route(r):
         if urlparse(r.request.url).hostname == site_host:
@@ -302,21 +331,30 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
         response = await page.goto(url, wait_until="load")
         if response is None or response.status >= 400:
             return {"status": response.status if response else "no response"}
-        await page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 800) "
-                            "{ window.scrollTo(0, y); await new Promise(r => requestAnimationFrame(r)); } }")
+        await page.evaluate(
+            "async () => { for (let y = 0; y < document.body.scrollHeight; y += 800) "
+            "{ window.scrollTo(0, y); await new Promise(r => requestAnimationFrame(r)); } }"
+        )
         stalled = []
         try:
             await page.wait_for_function(_READY, timeout=READY_WAIT_MS)
         except PlaywrightTimeout:
-            stalled.append(f"the page was still loading (an output, an image or a plotly figure) after {READY_WAIT_MS / 1000:.0f} s")
+            stalled.append(
+                f"the page was still loading (an output, an image or a plotly figure) after {READY_WAIT_MS / 1000:.0f} s"
+            )
         state = await page.evaluate(_PAGE_STATE)
         if screenshot:  # from the top, so the sticky header sits where a reader sees it
             await page.evaluate("window.scrollTo(0, 0)")
             await page.screenshot(path=str(screenshot), full_page=True)
     finally:
         await page.close()
-    return {**state, "errors": errors, "stalled": stalled, "outside": list(dict.fromkeys(outside)),
-            "missing": list(dict.fromkeys(missing))}
+    return {
+        **state,
+        "errors": errors,
+        "stalled": stalled,
+        "outside": list(dict.fromkeys(outside)),
+        "missing": list(dict.fromkeys(missing)),
+    }
 
 
 def _link_problems(site_url: str, links: list[tuple[str, str]], anchors: dict[str, set[str]]) -> list[str]:
@@ -339,7 +377,9 @@ def _link_problems(site_url: str, links: list[tuple[str, str]], anchors: dict[st
         elif target.fragment:
             ids = anchors.get(page_url) or set(re.findall(r'\sid="([^"]+)"', html))
             if target.fragment not in ids:
-                problems.append(f"{where}: link to {target.path}#{target.fragment}: no such element on that page")
+                problems.append(
+                    f"{where}: link to {target.path}#{target.fragment}: no such element on that page"
+                )
     return problems
 
 
@@ -351,8 +391,9 @@ def _fetch(url: str) -> tuple[int, str]:
         return e.code, ""
 
 
-def check_site(root: Path, base_url: str = "", pages: list[str] | None = None,
-               screenshots: Path | None = None) -> tuple[list[str], list[str]]:
+def check_site(
+    root: Path, base_url: str = "", pages: list[str] | None = None, screenshots: Path | None = None
+) -> tuple[list[str], list[str]]:
     """Build the HTML (under `base_url`), serve it on 127.0.0.1 and open `pages` (default: every
     page of the toc) in Chromium; a full-page PNG of each in `screenshots`, if given.
     Returns (the pages checked, the problems found)."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 
-from lmlab.config import from_dict, make_config, settings
 from lmlab import wordlevel
+from lmlab.config import from_dict, make_config, settings
 from lmlab.ladder import BASELINE, budget_text
 from lmlab.optim import muon_settings
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, mean_std, paired_difference
-
 
 LADDER_NOTE = re.compile(r"^ladder \w+: ")
 
@@ -26,12 +25,18 @@ def summary_rows(groups: dict[str, list[Run]], metric: str = "val_loss") -> list
     for label, runs in groups.items():
         mean, std = mean_std(final_values(runs, metric))
         legacy, _ = mean_std(final_values(runs, "val_loss_legacy"))
-        rows.append({
-            "label": label, "seeds": len(runs), "mean": mean, "std": std, "legacy": legacy,
-            "delta": None if previous is None else mean - previous,
-            "notes": sorted({r.note for r in runs if r.note}),
-            "runs": [r.id for r in runs],
-        })
+        rows.append(
+            {
+                "label": label,
+                "seeds": len(runs),
+                "mean": mean,
+                "std": std,
+                "legacy": legacy,
+                "delta": None if previous is None else mean - previous,
+                "notes": sorted({r.note for r in runs if r.note}),
+                "runs": [r.id for r in runs],
+            }
+        )
         previous = mean
     return rows
 
@@ -100,12 +105,26 @@ def step_table(result):
         paired = paired_cell(paired_difference(runs, before)) if candidate and before else ""
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
         rows.append([name, change, counts[label], str(len(runs)), shown, paired, f"{legacy:.4f}"])
-    header = ["", "change", "parameters", "seeds", "val_loss (nats/char)", "paired difference [95% CI]", "legacy metric"]
+    header = [
+        "",
+        "change",
+        "parameters",
+        "seeds",
+        "val_loss (nats/char)",
+        "paired difference [95% CI]",
+        "legacy metric",
+    ]
     align = [":---", ":---", "---:", "---:", "---:", "---:", "---:"]
-    keep = [i for i in range(len(header)) if not (header[i] == "parameters" and len(set(counts.values())) == 1)
-            and not (header[i].startswith("paired") and not before)]
+    keep = [
+        i
+        for i in range(len(header))
+        if not (header[i] == "parameters" and len(set(counts.values())) == 1)
+        and not (header[i].startswith("paired") and not before)
+    ]
     pick = lambda row: [row[i] for i in keep]  # noqa: E731
-    lines = ["| " + " | ".join(pick(header)) + " |", "|" + "|".join(pick(align)) + "|"] + ["| " + " | ".join(pick(r)) + " |" for r in rows]
+    lines = ["| " + " | ".join(pick(header)) + " |", "|" + "|".join(pick(align)) + "|"] + [
+        "| " + " | ".join(pick(r)) + " |" for r in rows
+    ]
     if len(set(counts.values())) == 1 and next(iter(counts.values())):
         lines += ["", f"Every run of this step has {next(iter(counts.values()))} parameters."]
     lines += ["", decision(result)]
@@ -113,9 +132,14 @@ def step_table(result):
     if others:
         lines += ["", others]
     if before:
-        lines += ["", "*Paired difference: the candidate minus the recipe, seed by seed, with a 95% t interval; an "
-                      "interval that holds zero cannot tell the change from the seeds' noise.*"]
-    run_notes = notes([r for rs in result.groups.values() for r in rs])  # the recipe's notes belong to its own step
+        lines += [
+            "",
+            "*Paired difference: the candidate minus the recipe, seed by seed, with a 95% t interval; an "
+            "interval that holds zero cannot tell the change from the seeds' noise.*",
+        ]
+    run_notes = notes(
+        [r for rs in result.groups.values() for r in rs]
+    )  # the recipe's notes belong to its own step
     if run_notes:
         lines += ["", f"*Notes on these runs: {run_notes}.*"]
     for label, why in result.step.not_eligible.items():
@@ -159,21 +183,31 @@ def decision(result) -> str:
     if not result.recipe_runs:
         return f"**Result:** {result.winner}: {mean:.4f} ± {std:.4f} nats/char."
     p, winner, recipe = result.paired, result.winner, result.recipe_label
-    where = "" if p is None else (f" Paired over {p['n']} seeds the change is {p['mean']:+.4f} nats/char, "
-                                  f"95% interval [{p['low']:+.4f}, {p['high']:+.4f}].")
+    where = (
+        ""
+        if p is None
+        else (
+            f" Paired over {p['n']} seeds the change is {p['mean']:+.4f} nats/char, "
+            f"95% interval [{p['low']:+.4f}, {p['high']:+.4f}]."
+        )
+    )
     text = {
         "adopted": f"**Adopted:** {winner}; the interval lies below zero.{where}"
-                   + (" The recipe takes it from here on." if result.step.follows else ""),
+        + (" The recipe takes it from here on." if result.step.follows else ""),
         "worse": f"**Not adopted:** the best candidate, {winner}, is worse than the recipe; the interval lies above zero."
-                 f"{where} The recipe stays {recipe}.",
+        f"{where} The recipe stays {recipe}.",
         "not resolved": f"**Not resolved:** the best candidate, {winner}, cannot be told from the seeds' noise: even over "
-                        f"five seeds the interval holds zero.{where} The recipe stays the simpler {recipe}.",
+        f"five seeds the interval holds zero.{where} The recipe stays the simpler {recipe}.",
         "by mean": f"**{'Adopted' if result.adopted else 'Not adopted'} by the mean** (one seed gives no interval): "
-                   f"{winner}, {mean:.4f} against the recipe's {mean_std(final_values(result.recipe_runs))[0]:.4f}.",
-    }.get(result.verdict, f"**In progress:** {len(result.missing)} runs of this step are still training.{where}")
+        f"{winner}, {mean:.4f} against the recipe's {mean_std(final_values(result.recipe_runs))[0]:.4f}.",
+    }.get(
+        result.verdict, f"**In progress:** {len(result.missing)} runs of this step are still training.{where}"
+    )
     if result.step.budget and not result.step.follows:
-        text += (f" This step is measured at {budget_text(result.step.budget)}, not at the ladder's budget: the "
-                 f"ladder's recipe does not take its verdict, a recipe for that budget does.")
+        text += (
+            f" This step is measured at {budget_text(result.step.budget)}, not at the ladder's budget: the "
+            f"ladder's recipe does not take its verdict, a recipe for that budget does."
+        )
     return text
 
 
@@ -190,23 +224,29 @@ def regimes(short, long, key: str = "dropout"):
         recipe = {**result.recipe, **result.candidates[result.winner]} if result.adopted else result.recipe
         return f"{key}={recipe.get(key, default)}"
 
-    text = (f"**Two regimes.** At the ladder's budget the best candidate was {verdict_of(short)}; at "
-            f"{budget_text(long.step.budget)} it is {verdict_of(long)}. The ladder's recipe, measured at its own "
-            f"budget, keeps {value_after(short)}; a recipe for {budget_text(long.step.budget)} takes {value_after(long)}"
-            + ("." if value_after(short) != value_after(long) else ": the two regimes agree."))
+    text = (
+        f"**Two regimes.** At the ladder's budget the best candidate was {verdict_of(short)}; at "
+        f"{budget_text(long.step.budget)} it is {verdict_of(long)}. The ladder's recipe, measured at its own "
+        f"budget, keeps {value_after(short)}; a recipe for {budget_text(long.step.budget)} takes {value_after(long)}"
+        + ("." if value_after(short) != value_after(long) else ": the two regimes agree.")
+    )
     if long.groups.get(BASELINE):
         recipe_runs = long.groups[long.winner] if long.adopted else long.recipe_runs
         recipe, _ = mean_std(final_values(recipe_runs))
         baseline, _ = mean_std(final_values(long.groups[BASELINE]))
-        text += (f" At {budget_text(long.step.budget)} that recipe reaches {recipe:.4f} nats/char against the challenge "
-                 f"baseline's {baseline:.4f} at the same length: **{recipe / baseline:.3f}** of the baseline.")
+        text += (
+            f" At {budget_text(long.step.budget)} that recipe reaches {recipe:.4f} nats/char against the challenge "
+            f"baseline's {baseline:.4f} at the same length: **{recipe / baseline:.3f}** of the baseline."
+        )
     return markdown(text)
 
 
 def benchmark_table(results: dict):
     """The benchmark results per machine and profile as a Markdown table."""
-    lines = ["| machine | profile | variant | train tok/s | vs. reference | MFU | eval tok/s | peak memory (MB) |",
-             "|:---|:---|:---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| machine | profile | variant | train tok/s | vs. reference | MFU | eval tok/s | peak memory (MB) |",
+        "|:---|:---|:---|---:|---:|---:|---:|---:|",
+    ]
     notes = []
     for name, entry in results["machines"].items():
         for profile, r in entry["profiles"].items():
@@ -214,44 +254,66 @@ def benchmark_table(results: dict):
             for variant, tps in r["train_tok_per_s"].items():
                 eval_tps = r["eval_tok_per_s"].get(variant)
                 memory = r["peak_memory_mb"].get(variant)
-                lines.append(f"| {name} | {profile} ({r.get('precision', 'fp32')}) | {variant} | {tps:,.0f} | {tps / ref:.2f}x | "
-                             f"{r['mfu'][variant]:.1%} | {'' if eval_tps is None else f'{eval_tps:,.0f}'} | "
-                             f"{'' if memory is None else f'{memory:,.0f}'} |")
-        prep = ", ".join(f"{p}: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached"
-                         for p, r in entry["profiles"].items() if "data_prep_s" in r)
+                lines.append(
+                    f"| {name} | {profile} ({r.get('precision', 'fp32')}) | {variant} | {tps:,.0f} | {tps / ref:.2f}x | "
+                    f"{r['mfu'][variant]:.1%} | {'' if eval_tps is None else f'{eval_tps:,.0f}'} | "
+                    f"{'' if memory is None else f'{memory:,.0f}'} |"
+                )
+        prep = ", ".join(
+            f"{p}: {r['data_prep_s']['cold']:.2f}s cold, {r['data_prep_s']['warm']:.3f}s cached"
+            for p, r in entry["profiles"].items()
+            if "data_prep_s" in r
+        )
         m = entry["machine"]
-        notes.append(f"*{name}: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; "
-                     f"measured {entry['date']}. Data preparation (loading, tokenizer training and encoding, then from "
-                     f"the cache; measured {entry.get('data_prep_date', entry['date'])}): {prep}.*")
+        notes.append(
+            f"*{name}: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; "
+            f"measured {entry['date']}. Data preparation (loading, tokenizer training and encoding, then from "
+            f"the cache; measured {entry.get('data_prep_date', entry['date'])}): {prep}.*"
+        )
     return markdown("\n".join(lines + [""] + notes))
 
 
 def ladder_table(summary: dict):
     """The ladder summary (lmlab.ladder.summary) as a Markdown table: each step's best candidate,
     its paired difference to the recipe the step started from, the verdict; then the final ratio."""
-    lines = ["| step | best candidate | val_loss (nats/char) | paired difference [95% CI] | decision |",
-             "|:---|:---|---:|---:|:---|"]
+    lines = [
+        "| step | best candidate | val_loss (nats/char) | paired difference [95% CI] | decision |",
+        "|:---|:---|---:|---:|:---|",
+    ]
     for step in summary["steps"]:
         if not step.get("follows", True):
             continue  # another budget's numbers: a table of their own (regime_table)
         best = step["candidates"][step["best"]]
         verdict = step.get("verdict", "adopted" if step["adopted"] else "")
-        decision = verdict if verdict in ("baseline", "adopted") else f"{verdict}: stays {step['starts_from']}"
-        lines.append(f"| {step['title']} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} | "
-                     f"{paired_cell(step.get('paired'))} | {decision} |")
+        decision = (
+            verdict if verdict in ("baseline", "adopted") else f"{verdict}: stays {step['starts_from']}"
+        )
+        lines.append(
+            f"| {step['title']} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} | "
+            f"{paired_cell(step.get('paired'))} | {decision} |"
+        )
     final = summary.get("final_recipe")
     if final:
-        lines += ["", f"Final recipe{'' if summary.get('complete') else ' so far'}: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
-                      f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at the same profile."]
+        lines += [
+            "",
+            f"Final recipe{'' if summary.get('complete') else ' so far'}: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
+            f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at the same profile.",
+        ]
     other = [s["title"] for s in summary["steps"] if not s.get("follows", True)]
     if other:
-        lines += ["", f"Every row is measured at {profile_budget(summary['profile'])}. "
-                      f"{' and '.join(other)} measures at another budget, and has a table of its own."]
+        lines += [
+            "",
+            f"Every row is measured at {profile_budget(summary['profile'])}. "
+            f"{' and '.join(other)} measures at another budget, and has a table of its own.",
+        ]
     if summary.get("pending"):
         lines += ["", in_progress(summary)]
-    lines += ["", f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · paired difference: "
-                  f"the best candidate minus the recipe the step started from, seed by seed, with a 95% t interval; "
-                  f"adopted when the interval lies below zero (3 seeds, 5 where 3 cannot decide).*"]
+    lines += [
+        "",
+        f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · paired difference: "
+        f"the best candidate minus the recipe the step started from, seed by seed, with a 95% t interval; "
+        f"adopted when the interval lies below zero (3 seeds, 5 where 3 cannot decide).*",
+    ]
     return markdown("\n".join(lines))
 
 
@@ -264,9 +326,11 @@ def profile_budget(profile: str) -> str:
     """What a profile trains, in words: the model, the context and batch, the data and the epochs."""
     c = make_config(profile)
     titles = f"{c.num_titles:,} titles" if c.num_titles else "every title"
-    return (f"the `{profile}` profile ({titles}, {1 - c.val_frac:.0%} of them for training, {c.epochs} epochs, batch "
-            f"{c.batch_size}, context {c.block_size}; the ladder starts from a {c.n_layer} × {c.d_model} model with a "
-            f"{c.vocab_size:,}-piece vocabulary, which its steps change)")
+    return (
+        f"the `{profile}` profile ({titles}, {1 - c.val_frac:.0%} of them for training, {c.epochs} epochs, batch "
+        f"{c.batch_size}, context {c.block_size}; the ladder starts from a {c.n_layer} × {c.d_model} model with a "
+        f"{c.vocab_size:,}-piece vocabulary, which its steps change)"
+    )
 
 
 def _step(summary: dict, name: str) -> dict | None:
@@ -283,15 +347,28 @@ def findings(summary: dict):
         paired = step.get("paired")
         change = f"{paired['mean']:+.3f}" if paired else f"{step['candidates'][step['best']]['mean']:.3f}"
         if not step.get("follows", True):
-            elsewhere.append(f"{step['title']} ({budget_text(step['budget'])}): {step['best']} {step.get('verdict', '')} ({change})")
+            elsewhere.append(
+                f"{step['title']} ({budget_text(step['budget'])}): {step['best']} {step.get('verdict', '')} ({change})"
+            )
             continue
         by_verdict.setdefault(step.get("verdict", ""), []).append(f"{step['best']} ({change})")
-    names = {"adopted": "Adopted", "not resolved": "Not resolved at five seeds, so not adopted",
-             "worse": "Worse than the recipe", "by mean": "Decided by the mean (one seed)"}
-    lines = [f"- **{names.get(v, v)}:** " + ", ".join(items) + "." for v, items in by_verdict.items() if v in names]
-    lines += [f"- **At another budget, which the ladder's recipe does not follow:** {item}." for item in elsewhere]
-    lines += ["", "*In parentheses: the paired difference to the recipe the step started from, in nats/char; the "
-                  "table gives its interval.*"]
+    names = {
+        "adopted": "Adopted",
+        "not resolved": "Not resolved at five seeds, so not adopted",
+        "worse": "Worse than the recipe",
+        "by mean": "Decided by the mean (one seed)",
+    }
+    lines = [
+        f"- **{names.get(v, v)}:** " + ", ".join(items) + "." for v, items in by_verdict.items() if v in names
+    ]
+    lines += [
+        f"- **At another budget, which the ladder's recipe does not follow:** {item}." for item in elsewhere
+    ]
+    lines += [
+        "",
+        "*In parentheses: the paired difference to the recipe the step started from, in nats/char; the "
+        "table gives its interval.*",
+    ]
     final = summary.get("final_recipe")
     if final:
         ratio = final["ratio_to_baseline"]
@@ -299,19 +376,26 @@ def findings(summary: dict):
         adamw = _step(summary, "adamw")
         calibration = []
         if adamw:
-            calibration.append(f"AdamW alone (the ladder's second step) is {adamw['candidates'][adamw['best']]['mean'] / baseline:.3f} "
-                               "of the baseline")
+            calibration.append(
+                f"AdamW alone (the ladder's second step) is {adamw['candidates'][adamw['best']]['mean'] / baseline:.3f} "
+                "of the baseline"
+            )
         for budget, at in final.get("at_other_budgets", {}).items():
             if "ratio_to_baseline" in at:
-                calibration.append(f"the recipe for {budget} is {at['ratio_to_baseline']:.3f} of the baseline trained as long")
+                calibration.append(
+                    f"the recipe for {budget} is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
+                )
         missed = f"misses it by {ratio - TARGET_RATIO:.3f}" if ratio > TARGET_RATIO else "meets it"
-        lines += ["", f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the "
-                      f"baseline's validation loss at the {profile_budget(summary['profile'])}. A ratio belongs to its "
-                      f"profile: at the same profile {' and '.join(calibration) or 'no other ratio is measured yet'}. "
-                      f"The study's target is {TARGET_RATIO} at this profile, set a little below the best credible published "
-                      f"ratio at the challenge's full scale (about 0.646); the recipe {missed}. Ratios do not transfer between "
-                      f"profiles (SGD is far weaker after two short epochs than after seven full ones), so this says nothing "
-                      f"yet about the full-scale leaderboard, where no run of this study exists."]
+        lines += [
+            "",
+            f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the "
+            f"baseline's validation loss at the {profile_budget(summary['profile'])}. A ratio belongs to its "
+            f"profile: at the same profile {' and '.join(calibration) or 'no other ratio is measured yet'}. "
+            f"The study's target is {TARGET_RATIO} at this profile, set a little below the best credible published "
+            f"ratio at the challenge's full scale (about 0.646); the recipe {missed}. Ratios do not transfer between "
+            f"profiles (SGD is far weaker after two short epochs than after seven full ones), so this says nothing "
+            f"yet about the full-scale leaderboard, where no run of this study exists.",
+        ]
     return markdown("\n".join(lines))
 
 
@@ -326,26 +410,43 @@ def regime_table(summary: dict):
             continue
         budget = budget_text(step["budget"])
         reference = step["candidates"].get(BASELINE)
-        lines = [f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [95% CI] | of the baseline |",
-                 "|:---|---:|:---|---:|---:|---:|"]
+        lines = [
+            f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [95% CI] | of the baseline |",
+            "|:---|---:|:---|---:|---:|---:|",
+        ]
         rows = [(f"recipe as of {step['starts_from']}", step["recipe"], None)]
         rows += [(label, c, c.get("paired_difference")) for label, c in step["candidates"].items()]
         for label, c, paired in rows:
             ratio = f"{c['mean'] / reference['mean']:.3f}" if reference else ""
             values = ", ".join(f"{v:.4f}" for v in c["val_loss"])
-            lines.append(f"| {label} | {len(c['seeds'])} | {values} | {c['mean']:.4f} ± {c['std']:.4f} | {paired_cell(paired)} | {ratio} |")
-        lines += ["", f"**{step['title']}**, every run at {budget}: {step['best']} is {step['verdict']} for a recipe at "
-                      f"that length (paired with the recipe seed by seed). The ladder's recipe, at the profile's own budget, "
-                      f"does not take it; these numbers do not compare with the ladder's table, whose runs are shorter."]
-        short = next((s for s in summary["steps"] if s.get("follows", True) and s["adopted"] and s["best"] == step["starts_from"]), None)
+            lines.append(
+                f"| {label} | {len(c['seeds'])} | {values} | {c['mean']:.4f} ± {c['std']:.4f} | {paired_cell(paired)} | {ratio} |"
+            )
+        lines += [
+            "",
+            f"**{step['title']}**, every run at {budget}: {step['best']} is {step['verdict']} for a recipe at "
+            f"that length (paired with the recipe seed by seed). The ladder's recipe, at the profile's own budget, "
+            f"does not take it; these numbers do not compare with the ladder's table, whose runs are shorter.",
+        ]
+        short = next(
+            (
+                s
+                for s in summary["steps"]
+                if s.get("follows", True) and s["adopted"] and s["best"] == step["starts_from"]
+            ),
+            None,
+        )
         if short:
             two = short["candidates"][short["best"]]["mean"]
             seven = step["candidates"][step["best"]]["mean"]
             gap = two - seven
-            lines += ["", f"The same recipe trained at the profile's own length reaches {two:.4f}. With {step['best']}, the runs "
-                          f"at {budget} end {abs(gap):.4f} nats/char {'below' if gap > 0 else 'above'} that, for the longer "
-                          f"training; without it they end {abs(step['recipe']['mean'] - two):.4f} "
-                          f"{'above' if step['recipe']['mean'] > two else 'below'} it."]
+            lines += [
+                "",
+                f"The same recipe trained at the profile's own length reaches {two:.4f}. With {step['best']}, the runs "
+                f"at {budget} end {abs(gap):.4f} nats/char {'below' if gap > 0 else 'above'} that, for the longer "
+                f"training; without it they end {abs(step['recipe']['mean'] - two):.4f} "
+                f"{'above' if step['recipe']['mean'] > two else 'below'} it.",
+            ]
         blocks.append("\n".join(lines))
     return markdown("\n\n".join(blocks) or "*No step measures at another budget.*")
 
@@ -354,8 +455,11 @@ def in_progress(summary: dict) -> str:
     """One sentence on the ladder's step still training, from the summary."""
     pending = summary["pending"]
     after = pending["steps_after"]
-    return (f"*In progress: the step \"{pending['title']}\" has {pending['runs_missing']} runs still to train"
-            + (f"; after it come {', '.join(after)}" if after else "") + ". The numbers above are final for the steps shown.*")
+    return (
+        f'*In progress: the step "{pending["title"]}" has {pending["runs_missing"]} runs still to train'
+        + (f"; after it come {', '.join(after)}" if after else "")
+        + ". The numbers above are final for the steps shown.*"
+    )
 
 
 def profile_table(profiles: dict, profile: str = "cpu", variants=("reference", "lmlab"), top: int = 10):
@@ -363,18 +467,36 @@ def profile_table(profiles: dict, profile: str = "cpu", variants=("reference", "
     step's CPU time, per variant side by side."""
     records = {v: profiles[f"{profile}/{v}"] for v in variants if f"{profile}/{v}" in profiles}
     if not records:
-        return markdown(f"*No profile of the `{profile}` profile recorded yet: run benchmarks/profile_step.py.*")
+        return markdown(
+            f"*No profile of the `{profile}` profile recorded yet: run benchmarks/profile_step.py.*"
+        )
     shares = {v: {op["name"]: op["share"] for op in r["ops"]} for v, r in records.items()}
-    names = sorted({n for s in shares.values() for n in s}, key=lambda n: -max(s.get(n, 0) for s in shares.values()))[:top]
-    lines = ["| operator | " + " | ".join(f"{v} (share of step)" for v in records) + " |", "|:---|" + "---:|" * len(records)]
+    names = sorted(
+        {n for s in shares.values() for n in s}, key=lambda n: -max(s.get(n, 0) for s in shares.values())
+    )[:top]
+    lines = [
+        "| operator | " + " | ".join(f"{v} (share of step)" for v in records) + " |",
+        "|:---|" + "---:|" * len(records),
+    ]
     for name in names:
-        lines.append(f"| `{name}` | " + " | ".join(f"{shares[v][name]:.1%}" if name in shares[v] else "" for v in records) + " |")
-    lines.append("| **CPU time per step** | " + " | ".join(f"**{r['step_ms']:,.0f} ms**" for r in records.values()) + " |")
+        lines.append(
+            f"| `{name}` | "
+            + " | ".join(f"{shares[v][name]:.1%}" if name in shares[v] else "" for v in records)
+            + " |"
+        )
+    lines.append(
+        "| **CPU time per step** | "
+        + " | ".join(f"**{r['step_ms']:,.0f} ms**" for r in records.values())
+        + " |"
+    )
     any_record = next(iter(records.values()))
     m = any_record["machine"]
-    lines += ["", f"*torch.profiler over {any_record['steps']} training steps at the `{profile}` profile "
-                  f"({', '.join(f'{k}={v}' for k, v in any_record['settings'].items()) or 'its defaults'}); "
-                  f"{m['cpu']}, {m['torch_threads']} torch threads; measured {any_record['date']}.*"]
+    lines += [
+        "",
+        f"*torch.profiler over {any_record['steps']} training steps at the `{profile}` profile "
+        f"({', '.join(f'{k}={v}' for k, v in any_record['settings'].items()) or 'its defaults'}); "
+        f"{m['cpu']}, {m['torch_threads']} torch threads; measured {any_record['date']}.*",
+    ]
     return markdown("\n".join(lines))
 
 
@@ -389,17 +511,27 @@ def final_table(summary: dict):
     last = next((s for s in reversed(followed) if s["adopted"]), first)
     best = last["candidates"][last["best"]]
     seeds = sorted(set(baseline["seeds"]) | set(best["seeds"]))
-    lines = ["| | parameters | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
-             "|:---|---:|" + "---:|" * (len(seeds) + 1)]
+    lines = [
+        "| | parameters | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
+        "|:---|---:|" + "---:|" * (len(seeds) + 1),
+    ]
     for label, c in (("challenge baseline (SGD)", baseline), (f"final recipe ({final['label']})", best)):
         by_seed = dict(zip(c["seeds"], c["val_loss"]))
         size = f"{c['parameters'] / 1e6:.2f}M" if c.get("parameters") else ""
-        lines.append(f"| {label} | {size} | " + " | ".join(f"{by_seed[s]:.4f}" if s in by_seed else "" for s in seeds)
-                     + f" | {c['mean']:.4f} ± {c['std']:.4f} |")
-    lines += ["", f"Final recipe / baseline: **{final['ratio_to_baseline']:.3f}** (validation nats/char at the "
-                  f"`{summary['profile']}` profile; the figure above says what each run trained on).", "",
-              f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · runs "
-              + ", ".join(r[:8] for r in baseline["runs"] + best["runs"]) + ".*"]
+        lines.append(
+            f"| {label} | {size} | "
+            + " | ".join(f"{by_seed[s]:.4f}" if s in by_seed else "" for s in seeds)
+            + f" | {c['mean']:.4f} ± {c['std']:.4f} |"
+        )
+    lines += [
+        "",
+        f"Final recipe / baseline: **{final['ratio_to_baseline']:.3f}** (validation nats/char at the "
+        f"`{summary['profile']}` profile; the figure above says what each run trained on).",
+        "",
+        f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · runs "
+        + ", ".join(r[:8] for r in baseline["runs"] + best["runs"])
+        + ".*",
+    ]
     return markdown("\n".join(lines))
 
 
@@ -411,15 +543,25 @@ def optimizer_settings(run: Run):
     if cfg.optimizer == "muon":
         shown = ", ".join(f"`{k}={v}`" for k, v in muon_settings(cfg).items())
         arithmetic = "bf16, as torch does" if cfg.precision == "bf16" else "fp32 (lmlab.optim.Muon)"
-        lines.append(f"- **torch.optim.Muon** on the blocks' weight matrices: {shown}; the Newton-Schulz iteration in "
-                     f"{arithmetic}.")
-    where = "the embeddings, the norms' gains and the biases" if cfg.optimizer == "muon" else "every parameter"
+        lines.append(
+            f"- **torch.optim.Muon** on the blocks' weight matrices: {shown}; the Newton-Schulz iteration in "
+            f"{arithmetic}."
+        )
+    where = (
+        "the embeddings, the norms' gains and the biases" if cfg.optimizer == "muon" else "every parameter"
+    )
     if cfg.optimizer in ("adamw", "muon"):
-        lines.append(f"- **torch.optim.AdamW** on {where}: " + ", ".join(f"`{k}={v}`" for k, v in adamw.items())
-                     + " (weight decay only on matrices, never on embeddings, gains or biases).")
-    lines.append(f"- Learning rates follow the `{cfg.schedule}` schedule (warmup over {cfg.warmup_frac:g} of the steps, "
-                 f"final decay over {cfg.decay_frac:g}); gradients are clipped to norm {cfg.grad_clip:g}." if cfg.schedule == "wsd"
-                 else f"- Learning rates follow the `{cfg.schedule}` schedule; gradients are clipped to norm {cfg.grad_clip:g}.")
+        lines.append(
+            f"- **torch.optim.AdamW** on {where}: "
+            + ", ".join(f"`{k}={v}`" for k, v in adamw.items())
+            + " (weight decay only on matrices, never on embeddings, gains or biases)."
+        )
+    lines.append(
+        f"- Learning rates follow the `{cfg.schedule}` schedule (warmup over {cfg.warmup_frac:g} of the steps, "
+        f"final decay over {cfg.decay_frac:g}); gradients are clipped to norm {cfg.grad_clip:g}."
+        if cfg.schedule == "wsd"
+        else f"- Learning rates follow the `{cfg.schedule}` schedule; gradients are clipped to norm {cfg.grad_clip:g}."
+    )
     lines += ["", f"*Settings of run {run.id} ({run.note or 'no note'}).*"]
     return markdown("\n".join(lines))
 
@@ -433,16 +575,20 @@ def winner_against(result, labels: list[str]):
     best = min(others, key=lambda label: mean_std(final_values(others[label]))[0])
     mean, std = mean_std(final_values(others[best]))
     paired = paired_words(paired_difference(result.groups[result.winner], others[best]))
-    return markdown(f"**Against the re-tuned incumbent.** The best of {', '.join(others)} is {best}, {mean:.4f} ± "
-                    f"{std:.4f} nats/char. {result.winner} is {paired} from it.")
+    return markdown(
+        f"**Against the re-tuned incumbent.** The best of {', '.join(others)} is {best}, {mean:.4f} ± "
+        f"{std:.4f} nats/char. {result.winner} is {paired} from it."
+    )
 
 
 def paired_words(paired: dict | None) -> str:
     """A paired difference in words: its mean, the seeds it pairs and its 95% interval."""
     if paired is None:
         return "not comparable seed by seed (fewer than two shared seeds)"
-    return (f"{paired['mean']:+.4f} nats/char, paired over {paired['n']} seeds (95% interval "
-            f"[{paired['low']:+.4f}, {paired['high']:+.4f}])")
+    return (
+        f"{paired['mean']:+.4f} nats/char, paired over {paired['n']} seeds (95% interval "
+        f"[{paired['low']:+.4f}, {paired['high']:+.4f}])"
+    )
 
 
 def ablation(result, combined: str, left_out: dict[str, str], alone: dict):
@@ -450,18 +596,27 @@ def ablation(result, combined: str, left_out: dict[str, str], alone: dict):
     which part carries the gain, and how the parts alone compare with the whole. `left_out` maps a
     part to the label of the candidate without it; `alone` maps a part to its own step's result."""
     whole = result.groups[combined]
-    costs = [f"without {part}, {paired_words(paired_difference(result.groups[label], whole))}"
-             for part, label in left_out.items() if result.groups.get(label)]
-    lines = ["**Which change carries it.** Each part left out in turn, at the same base and seeds (the candidate "
-             f"without it minus {combined}; above zero, the part left out helped): " + "; ".join(costs) + "."]
+    costs = [
+        f"without {part}, {paired_words(paired_difference(result.groups[label], whole))}"
+        for part, label in left_out.items()
+        if result.groups.get(label)
+    ]
+    lines = [
+        "**Which change carries it.** Each part left out in turn, at the same base and seeds (the candidate "
+        f"without it minus {combined}; above zero, the part left out helped): " + "; ".join(costs) + "."
+    ]
     singles = {part: r.paired for part, r in alone.items() if r.paired}
     if singles:
         together = paired_words(result.paired)
-        lines += ["", f"**Alone and together.** Alone, each from the recipe of its own step (earlier in the ladder, "
-                      f"before the steps that followed it): " + ", ".join(f"{part} {p['mean']:+.4f}" for part, p in singles.items())
-                      + f", {sum(p['mean'] for p in singles.values()):+.4f} summed. Together, from this step's recipe: "
-                      f"{together}, {result.verdict}. The bases differ, so this does not show whether the parts add up; "
-                      "it shows what the three do together from the recipe as it now stands."]
+        lines += [
+            "",
+            "**Alone and together.** Alone, each from the recipe of its own step (earlier in the ladder, "
+            "before the steps that followed it): "
+            + ", ".join(f"{part} {p['mean']:+.4f}" for part, p in singles.items())
+            + f", {sum(p['mean'] for p in singles.values()):+.4f} summed. Together, from this step's recipe: "
+            f"{together}, {result.verdict}. The bases differ, so this does not show whether the parts add up; "
+            "it shows what the three do together from the recipe as it now stands.",
+        ]
     return markdown("\n".join(lines))
 
 
@@ -472,18 +627,25 @@ def budget_comparison(groups: dict[str, list[Run]]):
     for label, runs in groups.items():
         run = runs[0]
         cfg, data = run.config, run.meta["data"]
-        parts.append(f"{label}: {data['texts']['train']:,} training titles cut by a {data['tokenizer']['vocab_size']:,}-piece "
-                     f"tokenizer into {data['tokens']['train']:,} tokens, read {cfg['epochs']} times in batches of "
-                     f"{cfg['batch_size']} × {cfg['block_size']} tokens: **{run.meta['total_steps']} optimizer steps**, "
-                     f"{run.meta['num_params'] / 1e6:.2f}M parameters")
+        parts.append(
+            f"{label}: {data['texts']['train']:,} training titles cut by a {data['tokenizer']['vocab_size']:,}-piece "
+            f"tokenizer into {data['tokens']['train']:,} tokens, read {cfg['epochs']} times in batches of "
+            f"{cfg['batch_size']} × {cfg['block_size']} tokens: **{run.meta['total_steps']} optimizer steps**, "
+            f"{run.meta['num_params'] / 1e6:.2f}M parameters"
+        )
     text = "**What each trained on.** " + "; ".join(parts) + "."
-    same = {key for key in ("epochs", "batch_size", "block_size")
-            if len({r.config[key] for runs in groups.values() for r in runs}) == 1}
+    same = {
+        key
+        for key in ("epochs", "batch_size", "block_size")
+        if len({r.config[key] for runs in groups.values() for r in runs}) == 1
+    }
     steps = {r.meta["total_steps"] for runs in groups.values() for r in runs}
     if len(steps) > 1 and same == {"epochs", "batch_size", "block_size"}:
-        text += (" The data, epochs, batch and context are the same; the number of steps is not, because a larger "
-                 "vocabulary cuts the same titles into fewer tokens, and neither is the number of parameters. The "
-                 "training panel is therefore per character where the tokenizers differ.")
+        text += (
+            " The data, epochs, batch and context are the same; the number of steps is not, because a larger "
+            "vocabulary cuts the same titles into fewer tokens, and neither is the number of parameters. The "
+            "training panel is therefore per character where the tokenizers differ."
+        )
     return markdown(text)
 
 
@@ -494,22 +656,40 @@ def profiles_table(profiles=("cpu", "full"), extra: dict[str, dict] | None = Non
     configs = {p: make_config(p) for p in profiles}
 
     def row(name: str, key: str, values: list) -> str:
-        shown = " | ".join(f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in values)
+        shown = " | ".join(
+            f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in values
+        )
         return f"| {name} | {shown} | {known[key].metadata['help']} |"
 
-    changed = [k for k in known if k != "profile" and len({repr(getattr(c, k)) for c in configs.values()}) > 1]
+    changed = [
+        k for k in known if k != "profile" and len({repr(getattr(c, k)) for c in configs.values()}) > 1
+    ]
     lines = [f"| setting | {' | '.join(profiles)} | meaning |", "|:---|" + "---:|" * len(profiles) + ":---|"]
     lines += [row(f"`{key}`", key, [getattr(configs[p], key) for p in profiles]) for key in changed]
     for name, budgets in (extra or {}).items():  # a budget's missing values are its profile's
         for key in sorted({k for p in profiles for k in budgets.get(p, {})}):
-            lines.append(row(f"{name}: `{key}`", key, [budgets.get(p, {}).get(key, getattr(configs[p], key)) for p in profiles]))
-    lines += ["", note, "", "*Generated from `lmlab.config.PROFILES`" + (" and " + ", ".join(extra) if extra else "") + ".*"]
+            lines.append(
+                row(
+                    f"{name}: `{key}`",
+                    key,
+                    [budgets.get(p, {}).get(key, getattr(configs[p], key)) for p in profiles],
+                )
+            )
+    lines += [
+        "",
+        note,
+        "",
+        "*Generated from `lmlab.config.PROFILES`" + (" and " + ", ".join(extra) if extra else "") + ".*",
+    ]
     return markdown("\n".join(lines))
 
 
 def wordlevel_table(groups: dict[str, list[Run]]):
     """Validation and test perplexity per word, ours (mean ± std over seeds) above the published numbers."""
-    lines = ["| model | parameters | training | valid ppl | test ppl | source |", "|:---|---:|:---|---:|---:|:---|"]
+    lines = [
+        "| model | parameters | training | valid ppl | test ppl | source |",
+        "|:---|---:|:---|---:|---:|:---|",
+    ]
     for label, group in groups.items():
         cfg, meta = group[0].config, group[0].meta
         words = meta["data"]["tokens"]["train"]
@@ -518,10 +698,14 @@ def wordlevel_table(groups: dict[str, list[Run]]):
         for metric in ("val_ppl", "test_ppl"):
             mean, std = mean_std([r.final.get(metric) for r in group])
             cells.append(f"{mean:.1f} ± {std:.1f}")
-        lines.append(f"| **{label}** (n={len(group)}) | {group[0].meta['num_params'] / 1e6:.1f}M | {budget} | "
-                     f"{cells[0]} | {cells[1]} | this study |")
+        lines.append(
+            f"| **{label}** (n={len(group)}) | {group[0].meta['num_params'] / 1e6:.1f}M | {budget} | "
+            f"{cells[0]} | {cells[1]} | this study |"
+        )
     for model, params, valid, test, source in wordlevel.PUBLISHED:
-        lines.append(f"| {model} | {params} | 2.09M words, tuned to convergence | {valid} | {test} | {source} |")
+        lines.append(
+            f"| {model} | {params} | 2.09M words, tuned to convergence | {valid} | {test} | {source} |"
+        )
     runs_ = [r for group in groups.values() for r in group]
     lines += ["", f"*{provenance(runs_)}.*"]
     return markdown("\n".join(lines))

@@ -42,7 +42,7 @@ class SentencePieceTokenizer:
         self.vocab_size = self.sp.get_piece_size()
 
     @classmethod
-    def train(cls, texts: list[str], kind: str, vocab_size: int) -> "SentencePieceTokenizer":
+    def train(cls, texts: list[str], kind: str, vocab_size: int) -> SentencePieceTokenizer:
         import sentencepiece as spm
 
         model = io.BytesIO()
@@ -53,8 +53,13 @@ class SentencePieceTokenizer:
                 model_type=kind,
                 vocab_size=vocab_size,
                 # ids as in the challenge's tokenizer: <pad>=0, <eos>=1, <unk>=2, no <bos>
-                pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
-                pad_piece=PAD, eos_piece=EOS, unk_piece=UNK,
+                pad_id=0,
+                eos_id=1,
+                unk_id=2,
+                bos_id=-1,
+                pad_piece=PAD,
+                eos_piece=EOS,
+                unk_piece=UNK,
                 byte_fallback=True,
                 character_coverage=0.9995,
                 # keep text exactly as given, so decode(encode(s)) == s and chars are counted honestly
@@ -65,7 +70,9 @@ class SentencePieceTokenizer:
                 minloglevel=2,
             )
         except RuntimeError as e:
-            raise LmlabError(f"tokenizer={kind} vocab_size={vocab_size}: sentencepiece refused to train: {e}") from None
+            raise LmlabError(
+                f"tokenizer={kind} vocab_size={vocab_size}: sentencepiece refused to train: {e}"
+            ) from None
         return cls(model.getvalue())
 
     def encode_texts(self, texts: list[str]) -> list[list[int]]:
@@ -81,7 +88,7 @@ class SentencePieceTokenizer:
         return self.model_proto
 
     @classmethod
-    def load(cls, directory: Path) -> "SentencePieceTokenizer":
+    def load(cls, directory: Path) -> SentencePieceTokenizer:
         return cls((directory / cls.filename).read_bytes())
 
 
@@ -98,7 +105,7 @@ class WordTokenizer:
         self.vocab_size = len(words)
 
     @classmethod
-    def train(cls, texts: list[str], vocab_size: int) -> "WordTokenizer":
+    def train(cls, texts: list[str], vocab_size: int) -> WordTokenizer:
         counts = Counter(w for t in texts for w in t.split())
         specials = [EOS, UNK]
         ranked = [w for w, _ in counts.most_common() if w not in specials]
@@ -120,7 +127,7 @@ class WordTokenizer:
         return json.dumps({"kind": "word", "words": self.words}).encode()
 
     @classmethod
-    def load(cls, directory: Path) -> "WordTokenizer":
+    def load(cls, directory: Path) -> WordTokenizer:
         return cls(json.loads((directory / cls.filename).read_text())["words"])
 
 
@@ -128,7 +135,9 @@ Tokenizer = SentencePieceTokenizer | WordTokenizer
 
 
 def train_tokenizer(cfg: Config, splits: Splits) -> Tokenizer:
-    texts = (splits.vocabulary_texts or splits.train) + (splits.valid if cfg.tokenizer_fit == "train+valid" else [])
+    texts = (splits.vocabulary_texts or splits.train) + (
+        splits.valid if cfg.tokenizer_fit == "train+valid" else []
+    )
     if cfg.tokenizer == "word":
         return WordTokenizer.train(texts, cfg.vocab_size)
     return SentencePieceTokenizer.train(texts, cfg.tokenizer, cfg.vocab_size)
@@ -164,7 +173,9 @@ def cache_key(cfg: Config, data_fingerprint: str) -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
-def prepare(cfg: Config, data_fingerprint: str | None = None) -> tuple[Splits, Tokenizer, dict[str, np.ndarray], bool]:
+def prepare(
+    cfg: Config, data_fingerprint: str | None = None
+) -> tuple[Splits, Tokenizer, dict[str, np.ndarray], bool]:
     """(splits, tokenizer, {split: ids}, cache_hit). On a hit nothing is read but the cache entry:
     the prepared texts, the tokenizer and the token streams; on a miss all three are made and stored.
     `data_fingerprint` is the data's (lmlab.data.fingerprint) when the caller has it already."""

@@ -54,8 +54,10 @@ def training_device(cfg: Config) -> torch.device:
     device = pick_device(cfg.device)
     if cfg.precision == "bf16" and device.type != "cuda":
         # a bf16 matrix product on CPU is far slower than fp32, and on MPS it is not the run a GPU makes
-        raise LmlabError(f"precision=bf16 runs on CUDA only, and this run would train on {device.type}; "
-                         f"add precision=fp32 to train here (a run of its own, with its own id)")
+        raise LmlabError(
+            f"precision=bf16 runs on CUDA only, and this run would train on {device.type}; "
+            f"add precision=fp32 to train here (a run of its own, with its own id)"
+        )
     return device
 
 
@@ -96,8 +98,14 @@ def init_world(device_name: str) -> World:
 
 
 @torch.inference_mode()
-def evaluate(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, device: torch.device,
-             precision: str = "fp32") -> tuple[float, int]:
+def evaluate(
+    model: GPT,
+    ids: torch.Tensor,
+    block_size: int,
+    batch_size: int,
+    device: torch.device,
+    precision: str = "fp32",
+) -> tuple[float, int]:
     """Summed NLL over every token of the stream after the first, each scored exactly once.
 
     Windows of `block_size` tokens tile the stream; the last one is padded and its padding ignored.
@@ -120,8 +128,15 @@ def evaluate(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, de
 
 
 @torch.inference_mode()
-def evaluate_legacy(model: GPT, ids: torch.Tensor, block_size: int, batch_size: int, chars: int, device: torch.device,
-                    precision: str = "fp32") -> float:
+def evaluate_legacy(
+    model: GPT,
+    ids: torch.Tensor,
+    block_size: int,
+    batch_size: int,
+    chars: int,
+    device: torch.device,
+    precision: str = "fp32",
+) -> float:
     """The challenge's `evaluate()`: spans of batch_size*block_size+1 tokens, the tail dropped,
     summed NLL over the full character count. Kept to compare with published numbers."""
     span = block_size * batch_size + 1
@@ -140,7 +155,9 @@ def split_metrics(prefix: str, nll: float, n_tokens: int, chars: int) -> dict:
     return {
         f"{prefix}_loss": per_char,
         f"{prefix}_bpc": per_char / LN2,
-        f"{prefix}_ppl": math.exp(nll / n_tokens) if nll / n_tokens < 700 else math.inf,  # exp overflows past ~709
+        f"{prefix}_ppl": math.exp(nll / n_tokens)
+        if nll / n_tokens < 700
+        else math.inf,  # exp overflows past ~709
         f"{prefix}_nll_per_token": nll / n_tokens,
     }
 
@@ -153,8 +170,15 @@ class Diverged(Exception):
 
 
 class Trainer:
-    def __init__(self, cfg: Config, run: runstore.Run, world: World, progress: bool = True,
-                 data_fingerprint: str | None = None, device: torch.device | None = None):
+    def __init__(
+        self,
+        cfg: Config,
+        run: runstore.Run,
+        world: World,
+        progress: bool = True,
+        data_fingerprint: str | None = None,
+        device: torch.device | None = None,
+    ):
         self.cfg, self.run, self.world, self.progress = cfg, run, world, progress
         self.device = device or training_device(cfg)
         if world.size > 1 and self.device.type == "cuda":
@@ -181,7 +205,9 @@ class Trainer:
                 f"(batch_size*block_size+1 = {B * T + 1}); lower batch_size or block_size, or use more data"
             )
         if B % (world.size * cfg.grad_accum):
-            raise LmlabError(f"batch_size={B} must be divisible by processes x grad_accum = {world.size} x {cfg.grad_accum}")
+            raise LmlabError(
+                f"batch_size={B} must be divisible by processes x grad_accum = {world.size} x {cfg.grad_accum}"
+            )
         self.total_steps = cfg.epochs * self.steps_per_epoch
         if cfg.max_steps:
             self.total_steps = min(self.total_steps, cfg.max_steps)
@@ -224,7 +250,10 @@ class Trainer:
             "step": self.step,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            },
             "pending_loss": self.pending_loss.detach().cpu(),
             "pending_steps": self.pending_steps,
             "run_id": self.run.id,
@@ -281,19 +310,37 @@ class Trainer:
         if final and last.get("step") == self.total_steps and "val_loss" in last:
             # these weights were just evaluated at the last step; on a corpus a valid pass takes minutes
             out = {k: v for k, v in last.items() if k.startswith("val_")}
-        splits = [s for s in (("valid", "test") if final else ("valid",)) if s in self.ids and not (s == "valid" and out)]
+        splits = [
+            s
+            for s in (("valid", "test") if final else ("valid",))
+            if s in self.ids and not (s == "valid" and out)
+        ]
         legacy = final and not self.splits.given_split  # a corpus with its own split has no legacy figure
         model = self.model
         model.eval()
         try:
             for split in splits:
-                nll, n = evaluate(model, self.ids[split], self.cfg.block_size, self.cfg.eval_batch_size, self.device,
-                                  self.cfg.precision)
-                out.update(split_metrics("val" if split == "valid" else "test", nll, n, self.splits.chars(split)))
+                nll, n = evaluate(
+                    model,
+                    self.ids[split],
+                    self.cfg.block_size,
+                    self.cfg.eval_batch_size,
+                    self.device,
+                    self.cfg.precision,
+                )
+                out.update(
+                    split_metrics("val" if split == "valid" else "test", nll, n, self.splits.chars(split))
+                )
             if legacy:
                 out["val_loss_legacy"] = evaluate_legacy(
-                    model, self.ids["valid"], self.cfg.block_size, self.cfg.batch_size, self.splits.chars("valid"), self.device,
-                    self.cfg.precision)
+                    model,
+                    self.ids["valid"],
+                    self.cfg.block_size,
+                    self.cfg.batch_size,
+                    self.splits.chars("valid"),
+                    self.device,
+                    self.cfg.precision,
+                )
         finally:
             model.train()
         return out
@@ -311,18 +358,33 @@ class Trainer:
     def fit(self) -> None:
         cfg, world = self.cfg, self.world
         resumed = self.load_checkpoint()
-        self.update_meta(status="running", step=self.step, total_steps=self.total_steps, resumed_at=self.step if resumed else None)
+        self.update_meta(
+            status="running",
+            step=self.step,
+            total_steps=self.total_steps,
+            resumed_at=self.step if resumed else None,
+        )
         if world.main:
             where = f"resuming at step {self.step}" if resumed else "training"
-            print(f"run {self.run.id}: {where}, {self.total_steps} steps ({cfg.epochs} epochs x {self.steps_per_epoch}), "
-                  f"{self.model.num_params():,} parameters on {self.device}", file=sys.stderr)
+            print(
+                f"run {self.run.id}: {where}, {self.total_steps} steps ({cfg.epochs} epochs x {self.steps_per_epoch}), "
+                f"{self.model.num_params():,} parameters on {self.device}",
+                file=sys.stderr,
+            )
         if self.step == 0 and world.main:
             self.log({"step": 0, "epoch": 0.0, **self.evaluate_all()})
         bar = None
         if self.progress and world.main:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.total_steps, initial=self.step, desc=self.run.id, unit="step", file=sys.stderr, dynamic_ncols=True)
+            bar = tqdm(
+                total=self.total_steps,
+                initial=self.step,
+                desc=self.run.id,
+                unit="step",
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
         t_log, tokens_since = time.perf_counter(), 0
         tokens_per_step = cfg.batch_size * cfg.block_size
         start_wall = time.perf_counter() - self.run.meta.get("train_seconds", 0.0)
@@ -354,7 +416,9 @@ class Trainer:
                 self.log(record)
                 t_log, tokens_since = time.perf_counter(), 0
             wants_checkpoint = is_eval if cfg.checkpoint_every == 0 else self.step % cfg.checkpoint_every == 0
-            if wants_checkpoint and self.step < self.total_steps:  # the last step's weights are saved by finish()
+            if (
+                wants_checkpoint and self.step < self.total_steps
+            ):  # the last step's weights are saved by finish()
                 self.update_meta(train_seconds=time.perf_counter() - start_wall)
                 self.save_checkpoint()
         if bar is not None:
@@ -368,7 +432,7 @@ class Trainer:
         for micro in range(cfg.grad_accum):
             x, y = self.batch(self.step, micro)
             sync = micro == cfg.grad_accum - 1 or self.world.size == 1
-            with (nullcontext() if sync else self.forward.no_sync()), autocast(self.device, self.cfg.precision):
+            with nullcontext() if sync else self.forward.no_sync(), autocast(self.device, self.cfg.precision):
                 _, loss = self.forward(x, y)
             (loss / cfg.grad_accum).backward()
             step_loss += loss.detach() / cfg.grad_accum
@@ -390,11 +454,17 @@ class Trainer:
     def finish(self) -> dict:
         """Final evaluation (full coverage, legacy, test split) and probes; returns the final metrics."""
         final = self.evaluate_all(final=True)
-        final["train_loss"] = next((r["train_loss"] for r in reversed(self.records) if "train_loss" in r), None)
-        tok_rates = [r["tok_per_s"] for r in self.records if "tok_per_s" in r][1:]  # the first includes warm-up
+        final["train_loss"] = next(
+            (r["train_loss"] for r in reversed(self.records) if "train_loss" in r), None
+        )
+        tok_rates = [r["tok_per_s"] for r in self.records if "tok_per_s" in r][
+            1:
+        ]  # the first includes warm-up
         final["tok_per_s"] = float(np.median(tok_rates)) if tok_rates else None
         final["train_seconds"] = self.train_seconds
-        probes = compute_probes(self.cfg, self.model, self.tok, self.train_ids_np, self.splits.valid, self.device)
+        probes = compute_probes(
+            self.cfg, self.model, self.tok, self.train_ids_np, self.splits.valid, self.device
+        )
         self.run.write_probes(probes)
         self.write_checkpoint_file()  # the trained weights, for sampling or fine-tuning later
         return final
@@ -423,19 +493,34 @@ def new_meta(cfg: Config, rid: str, trainer: Trainer) -> dict:
         "data": {
             "source": splits.source,
             "fingerprint": splits.fingerprint,
-            "texts": {k: len(getattr(splits, k)) for k in ("train", "valid", "test") if getattr(splits, k) is not None},
+            "texts": {
+                k: len(getattr(splits, k))
+                for k in ("train", "valid", "test")
+                if getattr(splits, k) is not None
+            },
             "tokens": {k: int(len(v)) for k, v in trainer.ids.items()},
-            "chars": {k: splits.chars(k) for k in ("train", "valid", "test") if getattr(splits, k) is not None},
+            "chars": {
+                k: splits.chars(k) for k in ("train", "valid", "test") if getattr(splits, k) is not None
+            },
             "skipped_lines": splits.skipped_lines,
-            "tokenizer": {"kind": cfg.tokenizer, "vocab_size": trainer.tok.vocab_size, "fit": cfg.tokenizer_fit},
+            "tokenizer": {
+                "kind": cfg.tokenizer,
+                "vocab_size": trainer.tok.vocab_size,
+                "fit": cfg.tokenizer_fit,
+            },
             "prep_seconds": trainer.prep_seconds,
             "token_cache_hit": trainer.cache_hit,
         },
     }
 
 
-def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True, quiet: bool = False,
-          data_fingerprint: str | None = None) -> runstore.Run:
+def train(
+    cfg: Config,
+    runs_dir: str | Path | None = None,
+    progress: bool = True,
+    quiet: bool = False,
+    data_fingerprint: str | None = None,
+) -> runstore.Run:
     """Train cfg, or return the finished run from the store at once if it exists. `data_fingerprint`
     is the data's (lmlab.data.fingerprint) when the caller has it already: it is computed once per run."""
     validate(cfg)
@@ -448,18 +533,25 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
     run = store.run(rid)
     damage = run.damage()
     if damage:
-        raise LmlabError(f"run {rid} is damaged: {damage}. Nothing was changed; to train it again, move it aside "
-                         f"first: mv {run.dir} {run.dir}.damaged")
+        raise LmlabError(
+            f"run {rid} is damaged: {damage}. Nothing was changed; to train it again, move it aside "
+            f"first: mv {run.dir} {run.dir}.damaged"
+        )
     if run.status == "done":
         if world.main and not quiet:
-            print(f"run {rid}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training", file=sys.stderr)
+            print(
+                f"run {rid}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training",
+                file=sys.stderr,
+            )
         return run
     device = training_device(cfg)  # refused before the run's folder (and its lock) is made
     lock = store.lock(rid) if world.main else nullcontext()
     with lock:
         if run.status == "done":  # finished by another process while we waited
             return run
-        trainer = Trainer(cfg, run, world, progress=progress, data_fingerprint=data_fingerprint, device=device)
+        trainer = Trainer(
+            cfg, run, world, progress=progress, data_fingerprint=data_fingerprint, device=device
+        )
         if world.main:
             run.write_config(to_dict(cfg))
             meta = run.meta
@@ -473,7 +565,9 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
             trainer.fit()
             final = trainer.finish() if world.main else None
         except Diverged as e:
-            trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=f"diverged: {e}")
+            trainer.update_meta(
+                status="failed", step=trainer.step, ended=runstore.now(), error=f"diverged: {e}"
+            )
             raise RunDiverged(
                 f"run {rid} diverged: {e}. It is marked failed; its last good checkpoint is kept "
                 f"(step {run.meta.get('checkpoint_step', 0)}). Lower lr or enable grad_clip."
@@ -482,14 +576,25 @@ def train(cfg: Config, runs_dir: str | Path | None = None, progress: bool = True
             trainer.update_meta(status="interrupted", step=trainer.step, ended=runstore.now())
             raise
         except BaseException as e:
-            trainer.update_meta(status="failed", step=trainer.step, ended=runstore.now(), error=f"{type(e).__name__}: {e}")
+            trainer.update_meta(
+                status="failed", step=trainer.step, ended=runstore.now(), error=f"{type(e).__name__}: {e}"
+            )
             raise
-        trainer.update_meta(status="done", step=trainer.step, ended=runstore.now(), final=final,
-                            train_seconds=trainer.train_seconds, checksums=runstore.checksums(run.dir) if world.main else None)
+        trainer.update_meta(
+            status="done",
+            step=trainer.step,
+            ended=runstore.now(),
+            final=final,
+            train_seconds=trainer.train_seconds,
+            checksums=runstore.checksums(run.dir) if world.main else None,
+        )
         world.barrier()
     if world.main and not quiet:
         extra = [f"legacy {final['val_loss_legacy']:.4f}"] if "val_loss_legacy" in final else []
         extra += [f"test ppl {final['test_ppl']:.1f}"] if "test_ppl" in final else []
-        print(f"run {rid}: done, val_loss {final['val_loss']:.4f} nats/char ({', '.join(extra) or 'no test split'}) "
-              f"in {trainer.train_seconds:.0f}s", file=sys.stderr)
+        print(
+            f"run {rid}: done, val_loss {final['val_loss']:.4f} nats/char ({', '.join(extra) or 'no test split'}) "
+            f"in {trainer.train_seconds:.0f}s",
+            file=sys.stderr,
+        )
     return run

@@ -75,12 +75,24 @@ def budget(profile: str) -> dict:
 
 
 def settings(profile: str, recipe: dict, data: str, seed: int, label: str) -> dict:
-    return {**budget(profile), **transferable(recipe), "data": data, "seed": seed,
-            "note": f"WikiText-2 words: {label}"}
+    return {
+        **budget(profile),
+        **transferable(recipe),
+        "data": data,
+        "seed": seed,
+        "note": f"WikiText-2 words: {label}",
+    }
 
 
-def runs(profile: str, data: str, recipes: dict[str, dict], seeds=None, progress: bool = True) -> dict[str, list[Run]]:
+def runs(
+    profile: str, data: str, recipes: dict[str, dict], seeds=None, progress: bool = True
+) -> dict[str, list[Run]]:
     """{label: runs over the seeds (the ladder's for the profile)} for each recipe, trained when the store lacks them."""
     seeds = seeds or seeds_for(profile)
-    return {label: [train_or_fetch(profile, progress=progress, **settings(profile, recipe, data, seed, label)) for seed in seeds]
-            for label, recipe in recipes.items()}
+    return {
+        label: [
+            train_or_fetch(profile, progress=progress, **settings(profile, recipe, data, seed, label))
+            for seed in seeds
+        ]
+        for label, recipe in recipes.items()
+    }

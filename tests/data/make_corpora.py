@@ -15,21 +15,210 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-NOUNS = """app browser compiler database editor engine framework kernel language library model network
-parser protocol runtime scheduler server shell startup terminal tool website algorithm cache cluster
-container debugger emulator filesystem game interpreter keyboard laptop market memory monitor operator
-pipeline printer processor query queue robot router sandbox search sensor spreadsheet stack storage
-stream synthesizer telescope theorem tokenizer tracker transformer typeface vaccine wallet widget""".split()
-ADJECTIVES = """fast small open private modern tiny simple secure distributed functional quantum visual
-minimal ancient hidden portable reactive lazy strict honest brutal gentle silent curious boring
-beautiful broken forgotten serverless offline personal static dynamic parallel""".split()
-VERBS = """build write ship debug learn rewrite scale deploy test design measure compress encrypt
-index render train profile parse cache stream fork""".split()
-TOPICS = """Rust Python Go Haskell Lisp SQLite Postgres Linux Unix WebAssembly Kubernetes JavaScript
-TypeScript Erlang Elixir Zig OCaml Fortran COBOL Emacs Vim Git LLVM CUDA""".split()
-PLACES = "Zürich Montréal São Paulo Kraków Reykjavík Tōkyō Berlin Lagos Lima Oslo Seoul".split()
-SYLLABLES = """ka lo mi ne ra su ti vo ze qua fle dro gri spa tru bel cor dax fen hul jin mor pix sto wex yul bri
-cha dun gol hap kre lum nix opa pre rys tav ung vir""".split()
+NOUNS = [
+    "app",
+    "browser",
+    "compiler",
+    "database",
+    "editor",
+    "engine",
+    "framework",
+    "kernel",
+    "language",
+    "library",
+    "model",
+    "network",
+    "parser",
+    "protocol",
+    "runtime",
+    "scheduler",
+    "server",
+    "shell",
+    "startup",
+    "terminal",
+    "tool",
+    "website",
+    "algorithm",
+    "cache",
+    "cluster",
+    "container",
+    "debugger",
+    "emulator",
+    "filesystem",
+    "game",
+    "interpreter",
+    "keyboard",
+    "laptop",
+    "market",
+    "memory",
+    "monitor",
+    "operator",
+    "pipeline",
+    "printer",
+    "processor",
+    "query",
+    "queue",
+    "robot",
+    "router",
+    "sandbox",
+    "search",
+    "sensor",
+    "spreadsheet",
+    "stack",
+    "storage",
+    "stream",
+    "synthesizer",
+    "telescope",
+    "theorem",
+    "tokenizer",
+    "tracker",
+    "transformer",
+    "typeface",
+    "vaccine",
+    "wallet",
+    "widget",
+]
+ADJECTIVES = [
+    "fast",
+    "small",
+    "open",
+    "private",
+    "modern",
+    "tiny",
+    "simple",
+    "secure",
+    "distributed",
+    "functional",
+    "quantum",
+    "visual",
+    "minimal",
+    "ancient",
+    "hidden",
+    "portable",
+    "reactive",
+    "lazy",
+    "strict",
+    "honest",
+    "brutal",
+    "gentle",
+    "silent",
+    "curious",
+    "boring",
+    "beautiful",
+    "broken",
+    "forgotten",
+    "serverless",
+    "offline",
+    "personal",
+    "static",
+    "dynamic",
+    "parallel",
+]
+VERBS = [
+    "build",
+    "write",
+    "ship",
+    "debug",
+    "learn",
+    "rewrite",
+    "scale",
+    "deploy",
+    "test",
+    "design",
+    "measure",
+    "compress",
+    "encrypt",
+    "index",
+    "render",
+    "train",
+    "profile",
+    "parse",
+    "cache",
+    "stream",
+    "fork",
+]
+TOPICS = [
+    "Rust",
+    "Python",
+    "Go",
+    "Haskell",
+    "Lisp",
+    "SQLite",
+    "Postgres",
+    "Linux",
+    "Unix",
+    "WebAssembly",
+    "Kubernetes",
+    "JavaScript",
+    "TypeScript",
+    "Erlang",
+    "Elixir",
+    "Zig",
+    "OCaml",
+    "Fortran",
+    "COBOL",
+    "Emacs",
+    "Vim",
+    "Git",
+    "LLVM",
+    "CUDA",
+]
+PLACES = [
+    "Zürich",
+    "Montréal",
+    "São",
+    "Paulo",
+    "Kraków",
+    "Reykjavík",
+    "Tōkyō",
+    "Berlin",
+    "Lagos",
+    "Lima",
+    "Oslo",
+    "Seoul",
+]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ra",
+    "su",
+    "ti",
+    "vo",
+    "ze",
+    "qua",
+    "fle",
+    "dro",
+    "gri",
+    "spa",
+    "tru",
+    "bel",
+    "cor",
+    "dax",
+    "fen",
+    "hul",
+    "jin",
+    "mor",
+    "pix",
+    "sto",
+    "wex",
+    "yul",
+    "bri",
+    "cha",
+    "dun",
+    "gol",
+    "hap",
+    "kre",
+    "lum",
+    "nix",
+    "opa",
+    "pre",
+    "rys",
+    "tav",
+    "ung",
+    "vir",
+]
 
 
 def product(rng: random.Random) -> str:
@@ -72,7 +261,12 @@ def wikitext_split(rng: random.Random, paragraphs: int, known: set[str]) -> list
         if i % 8 == 0:
             name = product(rng)
             lines += ["", f" = {name if name in known else '<unk>'} = ", ""]
-        words = " . ".join(title(rng) for _ in range(rng.randint(2, 5))).replace(":", " :").replace("?", " ?").split()
+        words = (
+            " . ".join(title(rng) for _ in range(rng.randint(2, 5)))
+            .replace(":", " :")
+            .replace("?", " ?")
+            .split()
+        )
         lines.append(" " + " ".join(w if w in known else "<unk>" for w in words) + " . ")
     return lines
 
@@ -80,7 +274,9 @@ def wikitext_split(rng: random.Random, paragraphs: int, known: set[str]) -> list
 def main() -> None:
     (HERE / "titles.txt").write_text("\n".join(titles(4000, seed=1)) + "\n", encoding="utf-8")
     rng = random.Random(2)
-    vocabulary_sample = " ".join(title(rng) for _ in range(3000)).replace(":", " :").replace("?", " ?").split()
+    vocabulary_sample = (
+        " ".join(title(rng) for _ in range(3000)).replace(":", " :").replace("?", " ?").split()
+    )
     counts: dict[str, int] = {}
     for w in vocabulary_sample:
         counts[w] = counts.get(w, 0) + 1
@@ -88,7 +284,9 @@ def main() -> None:
     folder = HERE / "wikitext"
     folder.mkdir(exist_ok=True)
     for name, paragraphs in (("train", 1200), ("valid", 150), ("test", 150)):
-        (folder / f"{name}.txt").write_text("\n".join(wikitext_split(rng, paragraphs, known)) + "\n", encoding="utf-8")
+        (folder / f"{name}.txt").write_text(
+            "\n".join(wikitext_split(rng, paragraphs, known)) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

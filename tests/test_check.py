@@ -1,0 +1,88 @@
+"""`lmlab check`: the site content built by the real mystmd, and what mystmd lets pass caught:
+unknown labels, broken references, unpaired or stale notebooks, figures without an image, numbers
+and titles two pages share."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import ROOT, lmlab
+from lmlab.check import check
+
+pytestmark = pytest.mark.skipif(shutil.which("myst") is None, reason="mystmd not installed")
+
+
+def test_check_passes_and_every_embedded_figure_names_its_notebook(project):
+    out = lmlab("check", cwd=project)
+    assert out.returncode == 0, out.stderr
+    figures = []
+    for page in (project / "_build" / "site" / "content").glob("*.json"):
+        stack = [json.loads(page.read_text())["mdast"]]
+        while stack:
+            node = stack.pop()
+            stack += node.get("children", []) or []
+            if node.get("type") == "container" and node.get("kind") == "figure":
+                figures.append(node["source"])
+    assert len(figures) >= 8
+    assert all(
+        f["kind"] == "Notebook" and f["location"].startswith("/notebooks/") and f["url"] for f in figures
+    )
+
+
+def test_check_names_a_broken_label_a_broken_reference_and_an_unpaired_notebook(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build", "runs"))
+    page = broken / "content" / "02-adamw.md"
+    page.write_text(
+        page.read_text().replace(":::{figure} #adamw-lr-sweep", ":::{figure} #adamw-lr-swep")
+        + "\nSee also [](#fig-that-does-not-exist).\n"
+    )
+    source = broken / "notebooks" / "01_initial_run.py"
+    source.write_text(source.read_text() + "\n# %%\nprint('added after execution')\n")
+    out = lmlab("check", cwd=broken)
+    assert out.returncode == 1
+    assert "embed of unknown label '#adamw-lr-swep'" in out.stderr
+    assert "unresolved cross-reference '#fig-that-does-not-exist'" in out.stderr
+    assert "01_initial_run: .py and .ipynb are out of sync" in out.stderr
+
+
+def test_check_catches_a_figure_without_an_image_and_stale_code(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build", "runs"))
+    page = broken / "content" / "01-initial-run.md"
+    page.write_text(
+        page.read_text() + "\n:::{figure} #initial-samples\n:label: fig-text\nNot an image.\n:::\n"
+    )
+    ipynb = broken / "notebooks" / "02_adamw.ipynb"
+    nb = json.loads(ipynb.read_text())
+    nb["metadata"]["lmlab"]["code_hashes"]["plots.py"] = "0" * 12
+    ipynb.write_text(json.dumps(nb))
+    out = lmlab("check", cwd=broken)
+    assert out.returncode == 1
+    assert "figure '#initial-samples' embeds no image output" in out.stderr
+    assert (
+        "02_adamw: stale, the lmlab code it imported changed since it was executed (plots.py)" in out.stderr
+    )
+
+
+def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build"))
+    for name in ("02-adamw.md", "03-schedule.md"):  # both lose their prefix: each has a "Figure 1"
+        page = broken / "content" / name
+        page.write_text(
+            page.read_text()
+            .replace("numbering:\n", "numbering_removed:\n")
+            .replace("  enumerator: ", "  _: ")
+        )
+    page = broken / "content" / "04-init.md"
+    page.write_text(page.read_text().replace("title: Scaled residual init", "title: AdamW", 1))
+    out = lmlab("check", cwd=broken)
+    assert out.returncode == 1
+    assert "Figure 1 is numbered on 2 pages (/content/02-adamw.md, /content/03-schedule.md)" in out.stderr
+    assert "2 pages are titled 'AdamW' (/content/02-adamw.md, /content/04-init.md)" in out.stderr
+
+
+def test_the_committed_site_passes_lmlab_check(tools):
+    assert check(ROOT) == []

@@ -1,0 +1,84 @@
+"""The notebooks: executed through nbclient at the tiny profile on a temporary copy of the project
+(the `project` fixture), recording what they used, failing cleanly, and the committed ones current."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import ROOT, TINY_ENV, lmlab
+from lmlab import notebooks
+
+pytestmark = pytest.mark.skipif(shutil.which("myst") is None, reason="mystmd not installed")
+
+
+def test_executed_notebooks_record_what_they_used(project):
+    records = {
+        p.stem: json.loads(p.read_text())["metadata"]["lmlab"]
+        for p in (project / "notebooks").glob("*.ipynb")
+    }
+    assert records["90_performance"]["run_ids"] == []  # it reads benchmark results, no runs
+    with_runs = [r for r in records.values() if r["run_ids"]]
+    assert len(with_runs) >= 2
+    for name, record in records.items():
+        if not record["run_ids"]:
+            continue
+        assert record["profiles"] == ["tiny"] and record["source_hash"]
+        assert {"report.py", "runs.py"} <= set(record["code_hashes"]) and "cli.py" not in record[
+            "code_hashes"
+        ]
+        # one data set a notebook; the word-level page also names the ladder's runs its recipes come from
+        assert len(record["data_fingerprints"]) == (2 if name == "20_wikitext2" else 1), name
+    status = lmlab("notebooks", "status", cwd=project)
+    assert status.returncode == 0 and "STALE" not in status.stdout
+
+
+def test_unknown_notebook_name_is_a_clear_error(project):
+    out = lmlab("notebooks", "run", "99_nope", cwd=project)
+    assert out.returncode == 2 and "no notebook '99_nope'" in out.stderr and "01_initial_run" in out.stderr
+
+
+def test_a_failing_cell_leaves_the_executed_notebook_unchanged(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build"))
+    source = broken / "notebooks" / "01_initial_run.py"
+    before = (broken / "notebooks" / "01_initial_run.ipynb").read_bytes()
+    source.write_text(source.read_text() + "\n# %%\nraise RuntimeError('boom')\n")
+    out = lmlab("notebooks", "run", "01", cwd=broken, env={**TINY_ENV, "LMLAB_RUNS": str(broken / "runs")})
+    assert out.returncode == 2 and "a cell failed" in out.stderr and "RuntimeError: boom" in out.stderr
+    assert (broken / "notebooks" / "01_initial_run.ipynb").read_bytes() == before
+
+
+def test_a_notebook_finds_the_projects_run_store_from_its_own_folder(project, monkeypatch):
+    from lmlab.runs import default_root
+
+    monkeypatch.delenv("LMLAB_RUNS", raising=False)
+    monkeypatch.chdir(project / "notebooks")
+    assert default_root() == project / "runs"
+
+
+def test_every_figure_output_describes_itself_for_the_alt_text(project):
+    for notebook in (project / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                if "image/png" in output.get("data", {}):
+                    text = "".join(output["data"]["text/plain"])
+                    assert text.startswith("Figure: ") and (
+                        " against " in text or " for each of: " in text
+                    ), (notebook.name, text)
+                    assert " · " in text, (notebook.name, text)  # with the figure's provenance line
+
+
+def test_notebook_outputs_name_no_path_of_the_machine(project):
+    for notebook in (project / "notebooks").glob("*.ipynb"):
+        text = json.dumps([cell.get("outputs", []) for cell in json.loads(notebook.read_text())["cells"]])
+        assert str(ROOT) not in text and str(project) not in text, notebook.name
+
+
+def test_the_committed_notebooks_are_current():
+    problems = [
+        p for source in notebooks.sources(ROOT / "notebooks") for p in notebooks.status(source).problems()
+    ]
+    assert problems == [], (
+        "the committed notebooks are stale; run `lmlab notebooks run --stale`:\n" + "\n".join(problems)
+    )

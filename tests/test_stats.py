@@ -1,0 +1,28 @@
+"""Seed statistics."""
+
+import pytest
+
+from lmlab import stats, tables
+
+
+def test_paired_difference_pairs_seeds_and_gives_a_t_interval(tmp_path):
+    from lmlab.runs import Run, write_json
+
+    def runs(name, values):
+        out = []
+        for seed, value in values.items():
+            folder = tmp_path / f"{name}{seed}"
+            folder.mkdir()
+            write_json(folder / "config.json", {"seed": seed})
+            write_json(folder / "meta.json", {"status": "done", "final": {"val_loss": value}})
+            out.append(Run(folder))
+        return out
+
+    recipe = runs("r", {1: 2.0, 2: 2.5, 3: 1.5, 4: 9.0})  # seed 4 has no partner: left out
+    candidate = runs("c", {3: 1.4, 1: 1.9, 2: 2.3})
+    paired = stats.paired_difference(candidate, recipe)
+    # differences -0.1, -0.2, -0.1: mean -0.1333, sd 0.0577, t(0.975, 2) = 4.3027
+    assert paired["n"] == 3 and paired["mean"] == pytest.approx(-0.13333, abs=1e-4)
+    assert paired["high"] - paired["mean"] == pytest.approx(4.3027 * 0.057735 / 3**0.5, rel=1e-3)
+    assert tables.paired_cell(paired) == "-0.1333 [-0.2768, +0.0101], n=3"
+    assert stats.paired_difference(candidate[:1], recipe) is None  # one pair: no interval
