@@ -43,13 +43,8 @@ groups = tables.step_groups(step)
 alone = {r.winner: r for r in ladder.results(until="together") if r.winner in TOGETHER_CHANGES}
 
 # %%
-#| label: together-loss
-shown = {
-    label: runs
-    for label, runs in groups.items()
-    if label == f"before: {step.recipe_label}" or label == TOGETHER
-}
-plots.loss_curves(shown, reference=f"before: {step.recipe_label}")
+#| label: together-gap
+plots.paired_gap(step.groups[TOGETHER], step.recipe_runs, TOGETHER)
 
 # %%
 #| label: together-results

@@ -88,8 +88,8 @@ from lmlab.tables import markdown
 setup_notebook()
 
 
-def figure(ys):
-    fig = Figure(figsize=(4, 3))
+def figure(ys, width=4):
+    fig = Figure(figsize=(width, 3))
     fig.subplots().plot([1, 2, 3], ys)
     return fig
 
@@ -101,6 +101,14 @@ figure([3, 1, 2])
 # %%
 #| label: plant-figure-to-lose
 figure([1, 3, 2])
+
+# %%
+#| label: plant-figure-to-keep
+figure([2, 1, 3])
+
+# %%
+#| label: plant-figure-oversized
+figure([1, 2, 3], width=16)  # 1,600 px shown in a 727 px column
 
 # %%
 #| label: plant-figure-repr
@@ -121,7 +129,8 @@ Markdown("| a | b |\\n|---|---|\\n| 1 | 2 |")
 """
 GONE = "# %% [markdown]\n# # Notebook: its page goes missing\n\n# %%\n#| label: gone-text\nprint('a cell')\n"
 PAGES = {
-    "clean": ":::{figure} #plant-figure\n:label: fig-plant\nA figure.\n:::\n\n```{embed} #plant-html-table\n:remove-input: true\n```\n",
+    "clean": ":::{figure} #plant-figure\n:label: fig-plant\nA figure. [The cell that drew it](#plant-figure).\n:::\n\n"
+    "```{embed} #plant-html-table\n:remove-input: true\n```\n",
     "table": "```{embed} #plant-markdown-table\n:remove-input: true\n```\n",
     "image": ":::{figure} #plant-figure-to-lose\n:label: fig-lost\nIts image file goes missing.\n:::\n",
     "source": "```{embed} #gone-text\n:remove-input: true\n```\n\n:::{figure} #plant-figure\n:label: fig-again\nA figure.\n:::\n",
@@ -129,6 +138,9 @@ PAGES = {
     "asset": "A page whose HTML asks for a stylesheet that is not there.\n",
     "alt": ":::{figure} #plant-figure-repr\n:label: fig-repr\nIts alt text is the figure's repr.\n:::\n",
     "wide": "```{embed} #plant-wide-table\n:remove-input: true\n```\n",
+    "oversized": ":::{figure} #plant-figure-oversized\n:label: fig-oversized\nDrawn far wider than the column.\n:::\n",
+    "cell": ":::{figure} #plant-figure-to-keep\n:label: fig-cell\nIts link to the cell points at no cell. "
+    "[The cell that drew it](#plant-figure-to-keep).\n:::\n",
 }
 
 
@@ -153,7 +165,7 @@ def planted(tools, tmp_path_factory):
     os.symlink(site.theme_folder(ROOT), site.theme_folder(root))
     html = site.build_html(root)
     pages = site.site_pages(html)
-    assert pages[:8] == [
+    assert pages[:10] == [
         "",
         "table",
         "image",
@@ -162,7 +174,9 @@ def planted(tools, tmp_path_factory):
         "asset",
         "alt",
         "wide",
-    ]  # the first page is the index
+        "oversized",
+        "cell",
+    ]
 
     lost = re.search(r'src="/(build/[0-9a-f]+\.png)"', (html / "image" / "index.html").read_text()).group(1)
     (html / lost).unlink()
@@ -176,8 +190,10 @@ def planted(tools, tmp_path_factory):
     asset.write_text(
         asset.read_text().replace("</head>", '<link rel="stylesheet" href="/planted-missing.css"></head>')
     )
+    cell = html / "cell" / "index.html"
+    cell.write_text(cell.read_text().replace("#plant-figure-to-keep", "#no-such-cell"))
     with site.serve(html) as url:
-        return pages, site.browser_problems(url, pages[:8]), lost
+        return pages, site.browser_problems(url, pages[:10]), lost
 
 
 def test_the_clean_page_shows_nothing_broken(planted):
@@ -226,6 +242,21 @@ def test_a_table_wider_than_the_column_fails(planted):
     )
 
 
+def test_a_figure_drawn_far_wider_than_shown_fails(planted):
+    _, problems, _ = planted
+    assert any(p.startswith("/oversized: image drawn 1") and "its text shrinks" in p for p in problems)
+
+
+def test_a_link_to_a_missing_cell_fails_and_a_good_one_lands_on_its_cell(planted):
+    _, problems, _ = planted
+    assert any(
+        p.startswith("/cell: the link to /plants") and "lands on no element of that id" in p for p in problems
+    )
+    assert not any(
+        p.startswith("/: the link to") for p in problems
+    )  # the clean page's link lands on its cell
+
+
 def test_nothing_else_is_reported(planted):
     _, problems, _ = planted
     # the sidebar of every page links the missing notebook page too
@@ -237,5 +268,8 @@ def test_nothing_else_is_reported(planted):
         "/asset: asks for /planted-missing.css",
         "/alt: image with an object's repr",
         "/wide: table wider",
+        "/oversized: image drawn",
+        "/cell: the link to",
+        "/cell: link to /plants",
     )
     assert [p for p in problems if not any(e in p for e in expected)] == []

@@ -49,6 +49,31 @@ def page_problems(doc: dict) -> list[str]:
     return problems
 
 
+def unlinked_cells(doc: dict) -> list[str]:
+    """Every embedded output must link to the notebook cell that made it (a cross-reference to its
+    label), which opens the notebook page scrolled to that cell; the theme's "Source" link opens the
+    page at its top."""
+    where = doc.get("location", "?")
+    embedded, linked = [], set()
+    for node in walk(doc.get("mdast", {})):
+        source = node.get("source") if isinstance(node.get("source"), dict) else None
+        if (
+            source
+            and source.get("url")
+            and source.get("label")
+            and node.get("type") in ("container", "embed")
+        ):
+            embedded.append(source["label"])
+        elif node.get("type") == "crossReference" and node.get("remote"):
+            linked.add(node.get("identifier"))
+    return [
+        f"{where}: the output '#{label}' has no link to its cell; add [The cell that made this](#{label}) "
+        f"to its caption or below it"
+        for label in dict.fromkeys(embedded)
+        if label not in linked
+    ]
+
+
 def duplicate_numbers(docs: list[dict]) -> list[str]:
     """A figure number used on two pages makes "Figure 1" ambiguous: each page needs its own prefix."""
     pages: dict[tuple[str, str], list[str]] = {}
@@ -108,5 +133,5 @@ def check(root: Path) -> list[str]:
         problems.append("myst build --site produced no pages")
     docs = [json.loads(page.read_text(encoding="utf-8")) for page in pages]
     for doc in docs:
-        problems += page_problems(doc)
+        problems += page_problems(doc) + unlinked_cells(doc)
     return problems + duplicate_numbers(docs) + duplicate_titles(docs)

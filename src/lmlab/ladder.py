@@ -80,9 +80,10 @@ def muon_or_adamw_retuned(recipe: dict) -> dict[str, dict]:
             f"Muon lr {muon_lr:g}": {"optimizer": "muon", "muon_lr": muon_lr}
             for muon_lr in MUON_LEARNING_RATES
         },
-        f"AdamW lr {lr / 2:g}": {"lr": lr / 2},
-        f"AdamW lr {lr * 2:g}": {"lr": lr * 2},
-        f"AdamW lr {lr:g}, wd 0.1": {"weight_decay": 0.1},
+        # labels that do not depend on the recipe, so each names one candidate (and colour) across the site
+        "AdamW lr x0.5": {"lr": lr / 2},
+        "AdamW lr x2": {"lr": lr * 2},
+        "AdamW wd 0.1": {"weight_decay": 0.1},
     }
 
 

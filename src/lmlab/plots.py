@@ -15,18 +15,18 @@ from lmlab.stats import mean_std
 from lmlab.tables import summary_rows
 
 Groups = dict[str, list[Run]]
-COLORS = [
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-]
+COLORS = [  # strong colours first; a figure takes them in the order its labels come in the ladder
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
+    "#636363", "#6baed6", "#fd8d3c", "#74c476", "#9e9ac8", "#e7969c", "#5254a3", "#8ca252", "#bd9e39",
+    "#ad494a", "#a55194", "#17a589", "#c0392b", "#2e86c1", "#d68910", "#7d3c98", "#1e8449", "#b9770e",
+    "#5d6d7e", "#a04000", "#148f77", "#6c3483", "#2874a6", "#b03a2e", "#117864", "#7e5109", "#4a235a",
+]  # fmt: skip
+BASELINE_COLOR = "#222222"
+COLUMN_INCHES = (
+    7.0  # the site's article column is about 727 CSS px: figures are drawn at that width (100 dpi)
+)
+FOOTER_POINTS = 8.0  # the provenance line: about 11 px on the page
 VAL_LABEL = "validation loss (nats/char)"
 VAL_LABELS = {
     "val_loss": VAL_LABEL,
@@ -39,7 +39,36 @@ FEW_POINTS = 8  # a curve with this many evaluations or fewer is drawn as points
 
 
 def _footer(fig: Figure, runs: list[Run]) -> None:
-    fig.text(0.01, 0.005, provenance(runs), fontsize=7, color="0.4", ha="left", va="bottom")
+    fig.text(
+        0.01, 0.005, provenance(runs), fontsize=FOOTER_POINTS, color="0.35", ha="left", va="bottom", wrap=True
+    )
+
+
+def _ladder_labels() -> list[str]:
+    """Every candidate's label in ladder order, the baseline first: the order colours are given in."""
+    from lmlab.ladder import BASELINE, STEPS
+
+    labels = [BASELINE]
+    for step in STEPS:
+        labels += [label for label in step.changes({}) if label not in labels]
+    return labels
+
+
+def colors_for(labels) -> dict[str, str]:
+    """Each label's colour, the same in every figure of the site: a ladder candidate keeps its place
+    in the ladder's palette, "before: X" takes X's, the challenge baseline is near-black; other labels
+    take the first colour no label of the figure has."""
+    from lmlab.ladder import BASELINE
+
+    known = {label: COLORS[i % len(COLORS)] for i, label in enumerate(_ladder_labels())}
+    known[BASELINE] = known["challenge baseline (SGD)"] = BASELINE_COLOR
+    out: dict[str, str] = {}
+    for label in labels:
+        color = known.get(label.removeprefix("before: "))
+        if color is None or color in out.values():
+            color = next((c for c in COLORS if c not in out.values()), COLORS[len(out) % len(COLORS)])
+        out[label] = color
+    return out
 
 
 def _is_number(text: str) -> bool:
@@ -133,13 +162,12 @@ def loss_curves(
     training loss is shown per character (each run's loss per token times its training stream's
     tokens per character), since losses per token over different vocabularies do not compare. A
     validation curve of a few evaluations is drawn as its points."""
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = Figure(figsize=(COLUMN_INCHES, 3.4), layout="constrained")
     ax_train, ax_val = fig.subplots(1, 2)
     per_char = tokenizations_differ(groups)
-    for i, (label, runs) in enumerate(groups.items()):
-        style = dict(
-            color=COLORS[i % len(COLORS)], linestyle="--" if label == reference else "-", linewidth=1.6
-        )
+    colors = colors_for(groups)
+    for label, runs in groups.items():
+        style = dict(color=colors[label], linestyle="--" if label == reference else "-", linewidth=1.6)
         for ax, key in ((ax_train, "train_loss"), (ax_val, val)):
             xs, mean, std = _curve(runs, key, x, per_char=per_char and key == "train_loss")
             name = f"{label} (n={len(runs)})" if len(runs) > 1 else label
@@ -176,7 +204,7 @@ def _zoom_to_progress(ax, groups: Groups, key: str = "val_loss") -> None:
 
 def topk_bars(run: Run, context: int = 1, k: int = 10) -> Figure:
     """The model's top-k next tokens after a probe context, `<eos>` highlighted, the true next token marked."""
-    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    fig = Figure(figsize=(4.8, 3.4), layout="constrained")
     _topk_axes(fig.subplots(), run.probes["next_token"][context], k)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     _footer(fig, [run])
@@ -186,11 +214,15 @@ def topk_bars(run: Run, context: int = 1, k: int = 10) -> Figure:
 def topk_compare(runs: dict[str, Run], context: int = 1, k: int = 10) -> Figure:
     """The top-k next tokens of several runs after the same probe context, side by side: how
     differently tokenizers (or models) cut and predict the same text."""
-    fig = Figure(figsize=(3.4 * len(runs), 3.8), layout="constrained")
-    axes = fig.subplots(1, len(runs), squeeze=False)[0]
+    columns = min(2, len(runs))
+    rows = -(-len(runs) // columns)
+    fig = Figure(figsize=(COLUMN_INCHES if columns > 1 else 4.5, 3.6 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, (label, run) in zip(axes, runs.items()):
         _topk_axes(ax, run.probes["next_token"][context], k, label=label)
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    for ax in axes[len(runs) :]:
+        ax.set_visible(False)
+    fig.get_layout_engine().set(rect=(0, 0.05 / rows, 1, 1 - 0.02 / rows))
     _footer(fig, list(runs.values()))
     return fig
 
@@ -198,7 +230,7 @@ def topk_compare(runs: dict[str, Run], context: int = 1, k: int = 10) -> Figure:
 def topk_grid(runs: dict[str, Run], contexts: tuple[int, ...] = (0, 1, 3), k: int = 8) -> Figure:
     """The top-k next tokens of each run (a row) after each of several probe contexts (a column):
     whether a model's predictions depend on the prefix, or are the same whatever it reads."""
-    fig = Figure(figsize=(3.6 * len(contexts), 3.2 * len(runs)), layout="constrained")
+    fig = Figure(figsize=(COLUMN_INCHES, 3.0 * len(runs)), layout="constrained")
     axes = fig.subplots(len(runs), len(contexts), squeeze=False)
     for row, (label, run) in zip(axes, runs.items()):
         for ax, context in zip(row, contexts):
@@ -217,7 +249,7 @@ def _topk_axes(ax, probe: dict, k: int, label: str | None = None) -> None:
         for t in tokens
     ]
     ax.barh(range(len(tokens)), probs, color=colors)
-    ax.set_yticks(range(len(tokens)), [repr(t)[1:-1] for t in tokens], fontsize=9)
+    ax.set_yticks(range(len(tokens)), [repr(t)[1:-1] for t in tokens], fontsize=8)
     ax.set_xlabel("probability of the next token")
     shown = probe["context"] or "(start of a title)"
     title = f"after “{shown}”: P(<eos>) = {probe['eos_prob']:.3f}"
@@ -226,19 +258,19 @@ def _topk_axes(ax, probe: dict, k: int, label: str | None = None) -> None:
         true_next is not None
     ):  # named even when it is not among the bars, so the figure says how far off it is
         title += f"\ntrue next: {true_next!r}" + ("" if true_next in tokens else f" (not in the top {k})")
-    ax.set_title(title if label is None else f"{label}\n{title}", fontsize=10)
+    ax.set_title(title if label is None else f"{label}\n{title}", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
 
 
 def token_frequency(run: Run, top_n: int = 25) -> Figure:
     """The training tokens: the most frequent ones, and the rank/frequency curve on log-log axes."""
     freq = run.probes["token_freq"]
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    ax_top, ax_rank = fig.subplots(1, 2, width_ratios=(1.3, 1))
-    top = freq["top"][:top_n]
+    fig = Figure(figsize=(COLUMN_INCHES, 3.4), layout="constrained")
+    ax_top, ax_rank = fig.subplots(1, 2, width_ratios=(1.6, 1))
+    top = freq["top"][:top_n]  # 25 labels fit the column at 7 pt, turned on their side
     share = [t["count"] / freq["num_tokens"] for t in top]
     ax_top.bar(range(len(top)), share, color=["#d62728" if t["token"] == "<eos>" else "#1f77b4" for t in top])
-    ax_top.set_xticks(range(len(top)), [repr(t["token"])[1:-1] for t in top], rotation=70, fontsize=8)
+    ax_top.set_xticks(range(len(top)), [repr(t["token"])[1:-1] for t in top], rotation=90, fontsize=7.5)
     ax_top.set_ylabel("share of training tokens")
     ax_top.set_title(
         f"top {top_n} of {freq['vocab_used']:,} tokens used ({freq['num_tokens']:,} in all)", fontsize=10
@@ -252,75 +284,149 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
     return fig
 
 
+def ladder_points(
+    groups: Groups, intervals: dict[str, dict | None] | None, metric: str = "val_loss"
+) -> list[dict]:
+    """Per step: its label, best candidate's mean ± std, paired interval, whether it was adopted, and the
+    recipe's value after the step (the candidate's where adopted, else the recipe's before it)."""
+    points, recipe = [], None
+    for row in summary_rows(groups, metric):
+        paired = (intervals or {}).get(row["label"])
+        adopted = recipe is None or (paired is not None and paired["high"] < 0)
+        recipe = row["mean"] if adopted else recipe
+        step, _, best = row["label"].partition(": ")
+        points.append(
+            {**row, "step": step, "best": best, "paired": paired, "adopted": adopted, "recipe": recipe}
+        )
+    return points
+
+
 def ladder(
     groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None
 ) -> Figure:
-    """Each step's final metric, mean ± std over seeds, in ladder order; with `intervals`
-    (lmlab.ladder.ladder_intervals) a second panel shows each step's paired difference to the
-    recipe it started from, with its 95% interval, against zero."""
-    rows = summary_rows(groups, metric)
-    xs = np.arange(len(rows))
-    fig = Figure(figsize=(max(6, 0.8 * len(rows) + 2), 6.5 if intervals else 4), layout="constrained")
+    """The ladder a step a row, top to bottom. Left: the recipe's validation loss after each step (a
+    path that moves only where a step was adopted) and each step's best candidate (filled where adopted,
+    hollow where not: off the path). Right, with `intervals`: each step's paired difference to the recipe
+    it started from, with its 95% interval, against zero."""
+    from matplotlib.lines import Line2D
+
+    points = ladder_points(groups, intervals, metric)
+    ys = np.arange(len(points))
+    fig = Figure(figsize=(COLUMN_INCHES, 0.34 * len(points) + 1.6), layout="constrained")
     if intervals:
-        ax, ax_paired = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        ax, ax_paired = fig.subplots(1, 2, sharey=True, width_ratios=(1.25, 1))
     else:
         ax, ax_paired = fig.subplots(), None
-    means = [r["mean"] for r in rows]
-    ax.errorbar(xs, means, yerr=[r["std"] for r in rows], fmt="o-", capsize=4, color=COLORS[0])
-    for x, r in zip(xs, rows):
-        ax.annotate(
-            f"{r['mean']:.3f}",
-            (x, r["mean"]),
-            textcoords="offset points",
-            xytext=(0, 8),
-            ha="center",
-            fontsize=8,
+    ax.step([p["recipe"] for p in points], ys, where="post", color="0.55", linewidth=1.4, zorder=1)
+    for y, p in zip(ys, points):
+        color = COLORS[0] if p["adopted"] else COLORS[1]
+        ax.errorbar(
+            p["mean"],
+            y,
+            xerr=p["std"],
+            fmt="o",
+            color=color,
+            markersize=5,
+            capsize=2,
+            markerfacecolor=color if p["adopted"] else "white",
+            zorder=2,
         )
-    ax.set_ylabel(VAL_LABEL if metric == "val_loss" else metric)
+    ax.set_yticks(ys, [f"{p['step']}: {p['best']}" for p in points], fontsize=7.5)
+    ax.invert_yaxis()
+    ax.set_xlabel(VAL_LABEL if metric == "val_loss" else metric)
     ax.grid(alpha=0.3)
-    bottom = ax
+    ax.legend(
+        handles=[
+            Line2D([], [], color="0.55", label="the recipe after each step"),
+            Line2D([], [], marker="o", linestyle="", color=COLORS[0], label="best candidate, adopted"),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                color=COLORS[1],
+                markerfacecolor="white",
+                label="best candidate, not adopted",
+            ),
+        ],
+        fontsize=7.5,
+        loc="lower left",
+    )
     if ax_paired is not None:
-        ax_paired.axhline(0, color="0.4", linewidth=1)
-        for x, r in zip(xs, rows):
-            p = intervals.get(r["label"])
-            if p is None:
+        ax_paired.axvline(0, color="0.4", linewidth=1)
+        for y, p in zip(ys, points):
+            q = p["paired"]
+            if q is None:
                 continue
-            below = p["high"] < 0
+            below = q["high"] < 0
             ax_paired.errorbar(
-                [x],
-                [p["mean"]],
-                yerr=[[p["mean"] - p["low"]], [p["high"] - p["mean"]]],
+                q["mean"],
+                y,
+                xerr=[[q["mean"] - q["low"]], [q["high"] - q["mean"]]],
                 fmt="o",
-                capsize=4,
+                capsize=2,
+                markersize=5,
                 color=COLORS[0] if below else COLORS[1],
                 markerfacecolor=COLORS[0] if below else "white",
             )
-        from matplotlib.lines import Line2D
-
-        ax_paired.legend(
-            handles=[
-                Line2D([], [], marker="o", linestyle="", color=COLORS[0], label="interval below zero"),
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    linestyle="",
-                    color=COLORS[1],
-                    markerfacecolor="white",
-                    label="interval holds or is above zero",
-                ),
-            ],
-            fontsize=8,
-            loc="lower right",
-        )
-        ax_paired.set_ylabel("paired difference\nto the recipe, 95% CI")
-        ax_paired.set_yscale("symlog", linthresh=0.02)
+        ax_paired.set_xscale("symlog", linthresh=0.02)
+        ax_paired.set_xlabel("paired difference to the recipe\n(95% CI; symlog beyond ±0.02)")
         ax_paired.grid(alpha=0.3)
-        bottom = ax_paired
-    bottom.set_xticks(xs, [r["label"] for r in rows], rotation=30, ha="right")
+        ax_paired.tick_params(axis="y", left=False)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
     _footer(fig, _runs(groups))
     return fig
+
+
+def paired_gap(candidate: list[Run], recipe: list[Run], label: str, metric: str = "val_loss") -> Figure:
+    """The gap a small change makes, over training: at every evaluation, the candidate minus the recipe
+    seed by seed, its mean and 95% t interval. Two curves that overlap hide this; the gap shows it."""
+    from scipy import stats
+
+    by_seed = {r.config["seed"]: {e["step"]: e[metric] for e in r.evals()} for r in recipe}
+    series = []
+    for run in candidate:
+        base = by_seed.get(run.config["seed"])
+        if base:
+            series.append({e["step"]: e[metric] - base[e["step"]] for e in run.evals() if e["step"] in base})
+    steps = sorted(set.intersection(*(set(s) for s in series))) if series else []
+    diffs = np.array([[s[k] for k in steps] for s in series])
+    mean = diffs.mean(axis=0)
+    half = (
+        stats.t.ppf(0.975, len(series) - 1) * diffs.std(axis=0, ddof=1) / np.sqrt(len(series))
+        if len(series) > 1
+        else np.zeros(len(steps))
+    )
+    fig = Figure(figsize=(5.6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    ax.axhline(0, color="0.4", linewidth=1)
+    color = colors_for([label])[label]
+    ax.plot(
+        steps,
+        mean,
+        color=color,
+        marker="o" if len(steps) <= FEW_POINTS else None,
+        label=f"{label} minus the recipe (n={len(series)} seeds)",
+    )
+    ax.fill_between(
+        steps, mean - half, mean + half, color=color, alpha=0.2, linewidth=0, label="95% interval"
+    )
+    ax.set(xlabel="optimizer step", ylabel="paired difference in\nvalidation loss (nats/char)")
+    ax.set_ylim(*_gap_limits(mean, half))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 1))
+    _footer(fig, candidate + recipe)
+    return fig
+
+
+def _gap_limits(mean: np.ndarray, half: np.ndarray) -> tuple[float, float]:
+    """The evaluations after the first two (an untrained model's gap dwarfs the rest), and zero."""
+    late = slice(2, None) if len(mean) > 4 else slice(None)
+    low, high = float(np.min((mean - half)[late])), float(np.max((mean + half)[late]))
+    low, high = min(low, 0.0), max(high, 0.0)
+    pad = 0.1 * (high - low or 1e-3)
+    return low - pad, high + pad
 
 
 def sweep(
@@ -333,7 +439,7 @@ def sweep(
     values = sorted(by_value)
     stats = [mean_std(by_value[v]) for v in values]
     means, stds = np.array([m for m, _ in stats]), np.array([s for _, s in stats])
-    fig = Figure(figsize=(6, 4), layout="constrained")
+    fig = Figure(figsize=(5.6, 3.8), layout="constrained")
     ax = fig.subplots()
     for v in values:
         ax.scatter([v] * len(by_value[v]), by_value[v], color=COLORS[0], alpha=0.45, s=14)
@@ -341,9 +447,9 @@ def sweep(
         values, means, "o-", color=COLORS[0], label=f"mean over seeds (n={len(runs) // max(1, len(values))})"
     )
     ax.fill_between(values, means - stds, means + stds, color=COLORS[0], alpha=0.15, linewidth=0)
-    for i, (label, ref_runs) in enumerate((reference or {}).items()):
-        m, _ = mean_std([r.final.get(metric) for r in ref_runs])
-        ax.axhline(m, color=COLORS[1 + i], linestyle="--", label=label)
+    for label, color in colors_for(reference or {}).items():
+        m, _ = mean_std([r.final.get(metric) for r in reference[label]])
+        ax.axhline(m, color=color, linestyle="--", label=label)
     best = values[int(np.nanargmin(means))]
     ax.set(xlabel=key, ylabel=VAL_LABEL if metric == "val_loss" else metric, title=f"best {key} = {best:g}")
     if log_x and all(v > 0 for v in values):
@@ -361,66 +467,133 @@ def sweep(
 
 
 def loss_curves_plotly(groups: Groups, reference: str | None = None):
+    """The same panels as `loss_curves` (training, then validation), with hover."""
     import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
-    fig = go.Figure()
-    for i, (label, runs) in enumerate(groups.items()):
-        xs, mean, std = _curve(runs, "val_loss", "step")
-        color = COLORS[i % len(COLORS)]
+    per_char = tokenizations_differ(groups)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training", "validation (every token once)"))
+    colors = colors_for(groups)
+    for label, runs in groups.items():
         dash = "dash" if label == reference else "solid"
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=mean,
-                name=label,
-                line=dict(color=color, dash=dash),
-                error_y=dict(type="data", array=std, visible=len(runs) > 1, thickness=1),
-                hovertemplate="step %{x}<br>%{y:.4f} nats/char<extra>" + label + "</extra>",
+        for col, key, unit in (
+            (1, "train_loss", "nats/char" if per_char else "nats/token"),
+            (2, "val_loss", "nats/char"),
+        ):
+            xs, mean, std = _curve(runs, key, "step", per_char=per_char and key == "train_loss")
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=mean,
+                    name=label,
+                    legendgroup=label,
+                    showlegend=col == 2,
+                    line=dict(color=colors[label], dash=dash),
+                    error_y=dict(type="data", array=std, visible=len(runs) > 1 and col == 2, thickness=1),
+                    hovertemplate=f"step %{{x}}<br>%{{y:.4f}} {unit}<extra>{label}</extra>",
+                ),
+                row=1,
+                col=col,
             )
-        )
-    fig.update_layout(xaxis_title="optimizer step", yaxis_title=VAL_LABEL, height=440)
+    fig.update_xaxes(title_text="optimizer step")
+    fig.update_yaxes(title_text=TRAIN_PER_CHAR_LABEL if per_char else TRAIN_LABEL, row=1, col=1)
+    fig.update_yaxes(title_text=VAL_LABEL, row=1, col=2)
+    fig.update_layout(height=440, legend=dict(orientation="h", y=-0.25))
     _plotly_frame(fig, _runs(groups))
     return fig
 
 
 def ladder_plotly(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None):
-    """The ladder, one point per step (its best candidate); the axis names the step, the hover says
-    which candidate, its value, its paired difference to the recipe and the verdict."""
+    """The same panels as `ladder`: the recipe's path with each step's best candidate (hollow where not
+    adopted), and each step's paired interval; hover gives the values."""
     import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
-    rows = summary_rows(groups, metric)
-    steps = [r["label"].split(": ", 1)[0] for r in rows]
-    paired = [(intervals or {}).get(r["label"]) for r in rows]
+    points = ladder_points(groups, intervals, metric)
+    names = [f"{p['step']}: {p['best']}" for p in points]
+    columns = 2 if intervals else 1
+    fig = make_subplots(
+        rows=1, cols=columns, shared_yaxes=True, column_widths=[0.56, 0.44][:columns], horizontal_spacing=0.03
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[p["recipe"] for p in points],
+            y=names,
+            mode="lines",
+            line=dict(color="#8c8c8c", shape="vh"),
+            name="the recipe after each step",
+            hoverinfo="skip",
+        ),
+        row=1,
+        col=1,
+    )
     hover = [
-        f"<b>{r['label']}</b><br>{r['mean']:.4f} ± {r['std']:.4f} (n={r['seeds']})"
+        f"<b>{n}</b><br>{p['mean']:.4f} ± {p['std']:.4f} (n={p['seeds']})"
         + (
             ""
-            if p is None
-            else f"<br>paired difference {p['mean']:+.4f}, 95% CI [{p['low']:+.4f}, {p['high']:+.4f}]"
+            if p["paired"] is None
+            else f"<br>paired difference {p['paired']['mean']:+.4f}, 95% CI "
+            f"[{p['paired']['low']:+.4f}, {p['paired']['high']:+.4f}]"
         )
-        for r, p in zip(rows, paired)
+        + ("<br>adopted" if p["adopted"] else "<br>not adopted")
+        for n, p in zip(names, points)
     ]
-    adopted = [
-        p is None or p["high"] < 0 for p in paired
-    ]  # filled: the interval lies below zero (or there is none)
-    fig = go.Figure(
+    symbols = ["circle" if p["adopted"] else "circle-open" for p in points]
+    colors = [COLORS[0] if p["adopted"] else COLORS[1] for p in points]
+    fig.add_trace(
         go.Scatter(
-            x=steps,
-            y=[r["mean"] for r in rows],
-            mode="lines+markers",
+            x=[p["mean"] for p in points],
+            y=names,
+            mode="markers",
             name="best candidate",
-            marker=dict(size=9, color=COLORS[0], symbol=["circle" if a else "circle-open" for a in adopted]),
-            error_y=dict(type="data", array=[r["std"] for r in rows]),
+            marker=dict(size=9, color=colors, symbol=symbols),
+            error_x=dict(type="data", array=[p["std"] for p in points]),
             hovertext=hover,
             hoverinfo="text",
+        ),
+        row=1,
+        col=1,
+    )
+    if intervals:
+        shown = [(n, p["paired"]) for n, p in zip(names, points) if p["paired"] is not None]
+        # a step far larger than the rest (AdamW's) is drawn at the panel's edge, its value in the hover
+        edge = max([0.05] + [max(-q["low"], q["high"]) for _, q in shown if abs(q["mean"]) <= 0.1]) * 1.1
+        far = [abs(q["mean"]) > 0.1 for _, q in shown]
+        fig.add_trace(
+            go.Scatter(
+                x=[max(-edge, min(edge, q["mean"])) for _, q in shown],
+                y=[n for n, _ in shown],
+                mode="markers",
+                name="paired difference",
+                marker=dict(
+                    size=9,
+                    color=[COLORS[0] if q["high"] < 0 else COLORS[1] for _, q in shown],
+                    symbol=[
+                        "triangle-left" if f else "circle" if q["high"] < 0 else "circle-open"
+                        for f, (_, q) in zip(far, shown)
+                    ],
+                ),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[0 if f else q["high"] - q["mean"] for f, (_, q) in zip(far, shown)],
+                    arrayminus=[0 if f else q["mean"] - q["low"] for f, (_, q) in zip(far, shown)],
+                ),
+                hovertext=[
+                    f"{n}<br>paired difference {q['mean']:+.4f}, 95% CI [{q['low']:+.4f}, {q['high']:+.4f}]"
+                    + (" (beyond the panel's edge)" if f else "")
+                    for f, (n, q) in zip(far, shown)
+                ],
+                hoverinfo="text",
+            ),
+            row=1,
+            col=2,
         )
-    )
-    fig.update_layout(
-        yaxis_title=VAL_LABEL if metric == "val_loss" else metric,
-        height=460,
-        showlegend=False,
-        xaxis=dict(tickangle=-35, automargin=True),
-    )
+        fig.add_vline(x=0, line=dict(color="gray", width=1), row=1, col=2)
+        fig.update_xaxes(title_text="paired difference (95% CI)", range=[-edge, edge], row=1, col=2)
+    fig.update_xaxes(title_text=VAL_LABEL if metric == "val_loss" else metric, row=1, col=1)
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont=dict(size=10))
+    fig.update_layout(height=140 + 26 * len(points), showlegend=False)
     _plotly_frame(fig, _runs(groups))
     return fig
 
@@ -448,7 +621,7 @@ def benchmark(results: dict) -> Figure:
     with MFU against the machine's measured matrix-product peak."""
     machines = results["machines"]
     columns = max(len(m["profiles"]) for m in machines.values())
-    fig = Figure(figsize=(10, 3.6 * len(machines)), layout="constrained")
+    fig = Figure(figsize=(COLUMN_INCHES, 3.2 * len(machines)), layout="constrained")
     rows = fig.subfigures(len(machines), 1, squeeze=False)[:, 0]
     for row, (name, entry) in zip(rows, machines.items()):
         axes = row.subplots(1, columns, squeeze=False)[0]
@@ -480,24 +653,19 @@ def benchmark(results: dict) -> Figure:
         row.supxlabel(
             f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, matrix-product peak {peak:,.0f} GFLOP/s · "
             f"{entry['date']}",
-            fontsize=7,
-            color="0.4",
+            fontsize=FOOTER_POINTS,
+            color="0.35",
         )
     return fig
 
 
 def lr_curves(groups: Groups) -> Figure:
     """The learning rate each group trained with, as recorded step by step (first seed)."""
-    fig = Figure(figsize=(6, 3.4), layout="constrained")
+    fig = Figure(figsize=(5.6, 3.4), layout="constrained")
     ax = fig.subplots()
-    for i, (label, runs) in enumerate(groups.items()):
-        records = runs[0].train_records()
-        ax.plot(
-            [r["step"] for r in records],
-            [r["lr"] for r in records],
-            label=label,
-            color=COLORS[i % len(COLORS)],
-        )
+    for label, color in colors_for(groups).items():
+        records = groups[label][0].train_records()
+        ax.plot([r["step"] for r in records], [r["lr"] for r in records], label=label, color=color)
     ax.set(xlabel="optimizer step", ylabel="learning rate")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -42,6 +42,7 @@ SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/g
 # one; these kinds are reported too, as content a page needs from elsewhere. The theme's own head
 # asks CDNs for stylesheets and MathJax (math and icons, unused here): blocked, not reported.
 CONTENT_TYPES = ("image", "media", "font", "fetch", "xhr", "document", "websocket", "eventsource")
+MAX_SHRINK = 1.5  # an image drawn wider than this many times its shown width has text too small to read
 MARKDOWN_TABLE = re.compile(r"^\s*\|.*\|\s*$|\|\s*:?-{3,}:?\s*\|", re.MULTILINE)
 
 
@@ -217,9 +218,13 @@ _PAGE_STATE = r"""() => {
   return {
     text: article.innerText,
     images: [...article.querySelectorAll('img[src]')]  // plotly's output area keeps an <img> without src
-      .map(i => ({src: i.currentSrc || i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0, alt: i.getAttribute('alt') || ''})),
+      .map(i => ({src: i.currentSrc || i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0, alt: i.getAttribute('alt') || '',
+                  natural: i.naturalWidth, shown: i.clientWidth})),
     plotly: [...article.querySelectorAll('.js-plotly-plot')].map(d => d.querySelectorAll('.trace').length),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    // a figure's link to the notebook cell that made it: another page, at an element
+    cellLinks: [...article.querySelectorAll('figure a[href*="#"]')].map(a => a.href)
+      .filter(h => new URL(h).pathname.replace(/\/$/, '') !== location.pathname.replace(/\/$/, '')),
     wide: [...article.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)
       .map(p => p.textContent.split('\n').reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 80)),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
@@ -241,7 +246,7 @@ def browser_problems(
     except ImportError:
         raise LmlabError("the browser checks need Playwright: pip install playwright") from None
     states = asyncio.run(_visit_all(site_url, pages, screenshots or {}, concurrency))
-    problems, anchors, links = [], {}, []
+    problems, anchors, links, cell_links = [], {}, [], []
     for path, state in zip(pages, states):
         where = f"/{path}"
         if "status" in state:
@@ -273,9 +278,22 @@ def browser_problems(
         ]
         problems += [f"{where}: code block wider than the column: {line!r}" for line in state["wide"]]
         problems += [f"{where}: table wider than the column: {row!r}" for row in state["wideTables"]]
+        problems += [
+            f"{where}: image drawn {i['natural']} px wide and shown at {i['shown']} px, so its text shrinks "
+            f"{i['natural'] / i['shown']:.1f} times: draw it at the column's width ({urlparse(i['src']).path})"
+            for i in state["images"]
+            if i["ok"] and i["shown"] and i["natural"] > MAX_SHRINK * i["shown"]
+        ]
         anchors[urljoin(site_url, path)] = set(state["ids"])
         links += [(where, link) for link in state["links"]]
-    return problems + _link_problems(site_url, links, anchors)
+        cell_links += [(where, link) for link in state["cellLinks"]]
+    problems += _link_problems(site_url, links, anchors)
+    landed = asyncio.run(_land_all([link for _, link in dict.fromkeys(cell_links)], concurrency))
+    return problems + [
+        f"{where}: the link to {urlparse(link).path}#{urlparse(link).fragment} {landed[link]}"
+        for where, link in dict.fromkeys(cell_links)
+        if landed.get(link)
+    ]
 
 
 async def _visit_all(site_url: str, pages: list[str], screenshots: dict, concurrency: int) -> list[dict]:
@@ -355,6 +373,49 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
         "outside": list(dict.fromkeys(outside)),
         "missing": list(dict.fromkeys(missing)),
     }
+
+
+async def _land_all(links: list[str], concurrency: int) -> dict[str, str | None]:
+    """Follow each link as a reader's click would (a fresh page at the URL with its fragment) and say
+    what is wrong where it lands: no element of that id, or the element not scrolled into view."""
+    from playwright.async_api import async_playwright
+
+    if not links:
+        return {}
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        context = await chromium.new_context(viewport={"width": 1280, "height": 900})
+        slots = asyncio.Semaphore(concurrency)
+
+        async def land(link: str) -> str | None:
+            async with slots:
+                page = await context.new_page()
+                try:
+                    await page.goto(link, wait_until="load")
+                    return await page.evaluate(_LANDED, urlparse(link).fragment)
+                finally:
+                    await page.close()
+
+        try:
+            found = await asyncio.gather(*(land(link) for link in links))
+        finally:
+            await chromium.close()
+    return dict(zip(links, found))
+
+
+_LANDED = r"""async (id) => {
+  for (let i = 0; i < 40; i++) {  // the theme renders, then scrolls to the fragment: up to 4 s
+    const e = document.getElementById(id);
+    if (e) {
+      const r = e.getBoundingClientRect();
+      if (r.top >= -5 && r.top < window.innerHeight - 40) return null;
+    }
+    await new Promise(res => setTimeout(res, 100));
+  }
+  const e = document.getElementById(id);
+  if (!e) return 'lands on no element of that id';
+  return `leaves the element out of view (its top at ${Math.round(e.getBoundingClientRect().top)} px of a ${window.innerHeight} px window)`;
+}"""
 
 
 def _link_problems(site_url: str, links: list[tuple[str, str]], anchors: dict[str, set[str]]) -> list[str]:
