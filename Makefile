@@ -31,8 +31,7 @@ report: install
 
 # The site in a browser at http://127.0.0.1:3000
 site: install
-	$(LMLAB) site theme
-	HOST=127.0.0.1 myst start --keep-host
+	$(LMLAB) site start
 
 # ruff lints and formats the tree (configured in pyproject.toml); `make test` fails on drift
 lint: install

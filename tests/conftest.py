@@ -157,6 +157,19 @@ def project(tmp_path_factory):
 REQUIRED = os.environ.get("LMLAB_REQUIRE_SITE_TESTS") == "1"
 
 
+def browser() -> str | None:
+    """The Chromium the browser tests use, in words: Debian's (or $LMLAB_CHROMIUM), else Playwright's own."""
+    if site.chromium_path():
+        return f"{site.chromium_path()} (system Chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    with sync_playwright() as p:
+        path = p.chromium.executable_path
+    return f"{path} (Playwright's Chromium)" if os.path.exists(path) else None
+
+
 def missing_tools() -> str | None:
     if shutil.which("myst") is None:
         return "mystmd is not installed"
@@ -165,18 +178,17 @@ def missing_tools() -> str | None:
             f"the site theme is not in {site.theme_folder(ROOT)}: run `lmlab site theme` "
             f"(it needs ${site.THEME_ENV}, ../shared/myst-theme, or the network)"
         )
-    if site.chromium_path() is None and not _playwright_browser():
-        return "no Chromium: apt-get install chromium, or playwright install chromium"
+    if browser() is None:
+        return "no Chromium for the browser tests: run `playwright install chromium` (offline: apt-get install chromium)"
     return None
 
 
-def _playwright_browser() -> bool:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return False
-    with sync_playwright() as p:
-        return os.path.exists(p.chromium.executable_path)
+def pytest_sessionstart(session) -> None:
+    """One line, whatever the verbosity (make test runs pytest -q): which browser the site tests use."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        found = browser() or "none; run `playwright install chromium` (offline: apt-get install chromium)"
+        reporter.write_line(f"browser for the site tests: {found}")
 
 
 @pytest.fixture(scope="session")

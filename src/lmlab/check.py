@@ -125,8 +125,14 @@ def check(root: Path) -> list[str]:
         raise LmlabError(f"no myst.yml in {root}; run lmlab check from the project root")
     sources = notebooks.sources(root / "notebooks")
     problems = duplicate_labels(sources)
+    repo = notebooks.repository(root)
     for source in sources:
         problems += notebooks.status(source).problems()
+        problems += [
+            f"{source.stem}: its Colab badge or install cell names {other}, but myst.yml names {repo}; "
+            f"`lmlab notebooks run {source.stem}` makes it follow myst.yml"
+            for other in sorted(notebooks.named_repositories(source) - {repo})
+        ]
     site.build_content(root)
     pages = sorted((root / "_build" / "site" / "content").glob("*.json"))
     if not pages:

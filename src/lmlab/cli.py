@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rv.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
     _add_runs_option(rv)
+    rt = rsub.add_parser(
+        "tensorboard",
+        help="write TensorBoard event files for recorded runs from their light records "
+        "(then: tensorboard --logdir runs)",
+    )
+    rt.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every run)")
+    _add_runs_option(rt)
     rp = rsub.add_parser(
         "pack",
         help="archive the light records of every finished run (no checkpoints, no tokenizers), "
@@ -132,9 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the HTML site: install the theme, build it, or check it in a real browser",
         description="theme: install the site theme (from $LMLAB_MYST_THEME or ../shared/myst-theme when "
         "present; else mystmd downloads it). build: myst build --html into _build/html. "
-        "check: build, serve on 127.0.0.1 and open every page in headless Chromium.",
+        "check: build, serve on 127.0.0.1 and open every page in headless Chromium. "
+        "start: myst start on 127.0.0.1 (live, rebuilt as content changes).",
     )
-    w.add_argument("action", choices=("theme", "build", "check"))
+    w.add_argument("action", choices=("theme", "build", "check", "start"))
+    w.add_argument("--port", type=int, default=3000, help="start: the port of the site (default: 3000)")
     w.add_argument("--root", default=".", help="project root holding myst.yml")
     w.add_argument(
         "--base-url", default="", help="serve the site under this path, as GitHub Pages does (e.g. /lmlab)"
@@ -252,6 +261,20 @@ def cmd_runs(args) -> int:
         print(
             f"lmlab runs pack: {len(packed)} finished runs in {args.archive} (of {len(runs)}; unfinished and damaged "
             f"runs are left out)",
+            file=sys.stderr,
+        )
+    elif args.runs_command == "tensorboard":
+        from lmlab import events
+
+        if not events.available():
+            raise LmlabError("TensorBoard is not installed: pip install tensorboard (or lmlab[tensorboard])")
+        runs = [store.find(r) for r in args.run_ids] if args.run_ids else store.all()
+        written = [run for run in runs if not run.damage() and run.metrics]
+        for run in written:
+            events.write(run)
+        print(
+            f"lmlab runs tensorboard: event files for {len(written)} runs; see them with "
+            f"tensorboard --logdir {store.root}",
             file=sys.stderr,
         )
     elif args.runs_command == "show":
@@ -373,6 +396,16 @@ def cmd_site(args) -> int:
     if args.action == "theme":
         print(f"lmlab site: {site.install_theme(root)}", file=sys.stderr)
         return 0
+    if args.action == "start":
+        server = site.start(root, args.port, args.port + 100)
+        print(f"lmlab site: serving on http://127.0.0.1:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+        try:
+            for line in server.stdout:
+                print(line, end="", file=sys.stderr)
+        finally:
+            server.terminate()
+            server.wait()
+        return server.returncode or 0
     if args.action == "build":
         html = site.build_html(root, args.base_url)
         print(

@@ -20,12 +20,49 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lmlab.data import project_root
 from lmlab.errors import LmlabError
 from lmlab.report import default_profile
 from lmlab.runs import RUN_LOG_ENV, lock_hash
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)
+# where a notebook names the repository: its Colab badge and its Colab install cell
+REPOSITORY_IN_NOTEBOOK = (
+    re.compile(r"(https://colab\.research\.google\.com/github/)([\w.-]+/[\w.-]+)(/blob/)"),
+    re.compile(r"(git\+https://github\.com/)([\w.-]+/[\w.-]+?)(\.git)?(?=[\"'@#])"),
+)
+
+
+def repository(root: Path) -> str:
+    """`owner/name` of the project's GitHub repository, from `project.github` in myst.yml: the one place
+    that names it (a fork changes it there, and `lmlab notebooks run` carries it into every notebook)."""
+    import yaml
+
+    config = yaml.safe_load((root / "myst.yml").read_text(encoding="utf-8")) or {}
+    github = str((config.get("project") or {}).get("github", ""))
+    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(\.git)?/?", github)
+    if not match:
+        raise LmlabError(
+            f"{root / 'myst.yml'}: project.github is {github!r}; set it to https://github.com/OWNER/NAME"
+        )
+    return match.group(1)
+
+
+def named_repositories(source: Path) -> set[str]:
+    text = source.read_text(encoding="utf-8")
+    return {m.group(2) for pattern in REPOSITORY_IN_NOTEBOOK for m in pattern.finditer(text)}
+
+
+def follow_repository(source: Path, repo: str) -> bool:
+    """Make the notebook's badge and install cell name `repo`; True when the source changed."""
+    text = source.read_text(encoding="utf-8")
+    new = text
+    for pattern in REPOSITORY_IN_NOTEBOOK:
+        new = pattern.sub(lambda m: m.group(1) + repo + (m.group(3) or ""), new)
+    if new != text:
+        source.write_text(new, encoding="utf-8")
+    return new != text
 
 
 def package_hash() -> str:
@@ -149,6 +186,12 @@ def run(directory: Path, names: list[str], jobs: int = 1, log=print) -> list[dic
     chosen = select(directory, names)
     if not chosen:
         raise LmlabError(f"no notebooks in {directory}")
+    root = project_root(directory)
+    if root is not None:
+        repo = repository(root)
+        for source in chosen:
+            if follow_repository(source, repo):
+                log(f"{source.stem}: its Colab badge and install cell now name {repo} (myst.yml)")
     # decided once here, not by every kernel: finding out whether there is a GPU imports torch (seconds)
     os.environ.setdefault("LMLAB_PROFILE", default_profile())
 

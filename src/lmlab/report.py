@@ -8,8 +8,7 @@ from pathlib import Path
 
 from lmlab import config
 from lmlab.config import HUB_DATASET
-
-LOCAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "hn-titles" / "titles.txt"
+from lmlab.data import beside_project
 
 
 def in_colab() -> bool:
@@ -30,7 +29,13 @@ def parameters() -> tuple[str, str]:
     default profile; the offline copy of the titles beside the project when present, else the hub
     dataset."""
     profile = os.environ.get("LMLAB_PROFILE") or default_profile()
-    data = os.environ.get("LMLAB_DATA") or (str(LOCAL_DATA) if LOCAL_DATA.exists() else HUB_DATASET)
+    if not os.environ.get("LMLAB_PROFILE") and in_colab() and profile != config.default_profile(gpu=True):
+        print(
+            f"lmlab: this Colab runtime has no GPU, so the notebook takes the `{profile}` profile (minutes a run); "
+            "for the challenge's `full` profile choose Runtime > Change runtime type > a GPU, and run it again"
+        )
+    local = beside_project("hn-titles", "titles.txt")
+    data = os.environ.get("LMLAB_DATA") or (str(local) if local else HUB_DATASET)
     return profile, data
 
 

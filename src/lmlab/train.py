@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from lmlab import memory
+from lmlab import events, memory
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
 from lmlab.data import fingerprint
@@ -230,7 +230,9 @@ class Trainer:
         self.step = 0
         self.records: list[dict] = []
         self.pending_loss = torch.zeros((), device=self.device)
+        self.pending_grad_norm = torch.zeros((), device=self.device)
         self.pending_steps = 0
+        self.events = None  # TensorBoard's event files, from fit() on where tensorboard is installed
 
     # -------------------------------------------------------- data
 
@@ -255,6 +257,7 @@ class Trainer:
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             },
             "pending_loss": self.pending_loss.detach().cpu(),
+            "pending_grad_norm": self.pending_grad_norm.detach().cpu(),
             "pending_steps": self.pending_steps,
             "run_id": self.run.id,
         }
@@ -293,6 +296,8 @@ class Trainer:
         if self.world.size > 1:  # processes draw different dropout masks: move them apart again
             torch.manual_seed(self.cfg.seed + self.world.rank + 1_000_003 * self.step)
         self.pending_loss = state["pending_loss"].to(self.device)
+        if "pending_grad_norm" in state:  # checkpoints written before the gradient norm was recorded lack it
+            self.pending_grad_norm = state["pending_grad_norm"].to(self.device)
         self.pending_steps = int(state["pending_steps"])
         self.records = [r for r in self.run.metrics if r["step"] <= self.step]
         return True
@@ -358,6 +363,8 @@ class Trainer:
     def fit(self) -> None:
         cfg, world = self.cfg, self.world
         resumed = self.load_checkpoint()
+        if world.main and events.available():  # the records so far (a resumed run's), then live
+            self.events = events.EventWriter(self.run, to_dict(cfg), self.records)
         self.update_meta(
             status="running",
             step=self.step,
@@ -403,11 +410,13 @@ class Trainer:
                     "step": self.step,
                     "epoch": self.step / self.steps_per_epoch,
                     "train_loss": float(self.pending_loss) / self.pending_steps,
+                    "grad_norm": float(self.pending_grad_norm) / self.pending_steps,
                     "lr": self.optimizer.param_groups[0]["lr"],
                     "tok_per_s": tokens_since / (now - t_log),
                     "elapsed": now - start_wall,
                 }
                 self.pending_loss.zero_()
+                self.pending_grad_norm.zero_()
                 self.pending_steps = 0
                 if is_eval and world.main:
                     record.update(self.evaluate_all())
@@ -436,13 +445,14 @@ class Trainer:
                 _, loss = self.forward(x, y)
             (loss / cfg.grad_accum).backward()
             step_loss += loss.detach() / cfg.grad_accum
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        # the norm before clipping; without clipping, an infinite threshold leaves every gradient as it is
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip or math.inf)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         if self.world.size > 1:  # the logged loss is the global batch's, as in a single process
             dist.all_reduce(step_loss, op=dist.ReduceOp.AVG)
         self.pending_loss += step_loss
+        self.pending_grad_norm += norm.to(self.pending_grad_norm.dtype)
         self.pending_steps += 1
 
     def log(self, record: dict) -> None:
@@ -450,6 +460,14 @@ class Trainer:
             return
         self.records.append(record)
         self.run.write_metrics(self.records)
+        if self.events is not None:
+            self.events.add(record)
+            self.events.flush()
+
+    def close_events(self) -> None:
+        if self.events is not None:
+            self.events.close()
+            self.events = None
 
     def finish(self) -> dict:
         """Final evaluation (full coverage, legacy, test split) and probes; returns the final metrics."""
@@ -580,6 +598,8 @@ def train(
                 status="failed", step=trainer.step, ended=runstore.now(), error=f"{type(e).__name__}: {e}"
             )
             raise
+        finally:
+            trainer.close_events()
         trainer.update_meta(
             status="done",
             step=trainer.step,

@@ -16,14 +16,13 @@ own changes add or remove (RoPE drops the position table; SwiGLU rounds its hidd
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from lmlab.api import run as train_or_fetch
+from lmlab.data import beside_project
 from lmlab.ladder import seeds_for
 from lmlab.runs import Run
 
 HUB_DATA = "Salesforce/wikitext:wikitext-2-v1"
-LOCAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "wikitext-2"
 DATA_ENV = "LMLAB_WORD_DATA"
 
 WORDS = dict(tokenizer="word", vocab_size=0)  # the benchmark's own vocabulary, every training word
@@ -50,7 +49,8 @@ PUBLISHED = (
 
 def data() -> str:
     """$LMLAB_WORD_DATA, else the offline copy beside the project when present, else the hub."""
-    return os.environ.get(DATA_ENV) or (str(LOCAL_DATA) if LOCAL_DATA.exists() else HUB_DATA)
+    local = beside_project("wikitext-2")
+    return os.environ.get(DATA_ENV) or (str(local) if local else HUB_DATA)
 
 
 def recipes(ladder) -> dict[str, dict]:
