@@ -40,11 +40,21 @@ def test_check_names_a_broken_label_a_broken_reference_and_an_unpaired_notebook(
     )
     source = broken / "notebooks" / "01_initial_run.py"
     source.write_text(source.read_text() + "\n# %%\nprint('added after execution')\n")
+    fork = broken / "notebooks" / "02_adamw.py"  # its Colab badge names another repository than myst.yml
+    fork.write_text(
+        fork.read_text().replace(
+            "colab.research.google.com/github/lmlab/lmlab/", "colab.research.google.com/github/someone/else/"
+        )
+    )
     results = broken / "content" / "01-initial-run.md"  # an output whose link to its cell is gone
     results.write_text(results.read_text().replace("*[The cell that made this](#initial-results).*", ""))
     out = lmlab("check", cwd=broken)
     assert out.returncode == 1
     assert "the output '#initial-results' has no link to its cell" in out.stderr
+    assert (
+        "02_adamw: its Colab badge or install cell names someone/else, but myst.yml names lmlab/lmlab"
+        in out.stderr
+    )
     assert "embed of unknown label '#adamw-lr-swep'" in out.stderr
     assert "unresolved cross-reference '#fig-that-does-not-exist'" in out.stderr
     assert "01_initial_run: .py and .ipynb are out of sync" in out.stderr

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import venv
 
 import jupytext
@@ -58,7 +57,8 @@ def first_cells(repo_url: str) -> tuple[str, str]:
 
 def test_the_install_cell_installs_lmlab_and_the_parameters_cell_falls_back_to_cpu(colab):
     clone, python, project = colab
-    install, parameters = first_cells(f"git+file://{clone}")
+    # file://localhost/...: the form of a file URL that every pip parses in a PEP 508 requirement
+    install, parameters = first_cells(f"git+file://localhost{clone}")
     program = FAKE_COLAB + install + "\n" + parameters + "\nimport lmlab, json\n"
     program += "print(json.dumps({'lmlab': lmlab.__file__, 'profile': PROFILE, 'data': DATA}))\n"
     env = {k: v for k, v in os.environ.items() if k not in ("LMLAB_PROFILE", "LMLAB_DATA", "PYTHONPATH")}

