@@ -577,7 +577,7 @@ def winner_against(result, labels: list[str]):
     paired = paired_words(paired_difference(result.groups[result.winner], others[best]))
     return markdown(
         f"**Against the re-tuned incumbent.** The best of {', '.join(others)} is {best}, {mean:.4f} ± "
-        f"{std:.4f} nats/char. {result.winner} is {paired} from it."
+        f"{std:.4f} nats/char. {result.winner} minus {best}: {paired}."
     )
 
 
