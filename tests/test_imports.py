@@ -14,7 +14,7 @@ LAYERS = (
     {"config"},
     {"model", "data", "memory", "optim"},
     {"tokenize", "probes"},
-    {"runs", "events", "train"},  # training and the run store
+    {"runs", "events", "diagnostics", "train"},  # training and the run store
     {"stats", "schedule"},
     {"ladder", "wordlevel", "api"},  # the study and the Python API
     {"tables", "plots", "report", "notebooks", "check", "site"},  # presentation

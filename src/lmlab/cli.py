@@ -279,11 +279,8 @@ def cmd_runs(args) -> int:
         )
     elif args.runs_command == "show":
         run = store.find(args.run_id)
-        print(
-            json.dumps(
-                {"run_id": run.id, "dir": str(run.dir), "config": run.config, "meta": run.meta}, indent=1
-            )
-        )
+        shown = {"run_id": run.id, "dir": str(run.dir), "config": run.config, "meta": run.meta}
+        print(json.dumps({**shown, "last_diagnostics": run.last_diagnostics()}, indent=1))
     else:
         runs = [store.find(r) for r in args.run_ids] if args.run_ids else store.all()
         print(compare_table(runs))

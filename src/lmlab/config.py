@@ -133,6 +133,10 @@ class Config:
     checkpoint_every: int = _setting(0, "steps between checkpoints (0 = at every evaluation)", low=0)
     device: str = _setting("auto", "auto picks cuda > mps > cpu", choices=("auto", "cpu", "cuda", "mps"))
     compile: bool = _setting(False, "torch.compile the model")
+    diagnostics: bool = _setting(
+        True,
+        "record what happens inside the model at every evaluation (lmlab.diagnostics; changes no number)",
+    )
     note: str = _setting("", "free text attached to the run")
     profile: str = _setting(
         "full", "the size profile these settings started from", choices=("tiny", "smoke", "cpu", "full")
@@ -140,7 +144,7 @@ class Config:
 
 
 EXECUTION_KEYS = frozenset(
-    {"eval_batch_size", "checkpoint_every", "device", "compile", "note", "profile", "data"}
+    {"eval_batch_size", "checkpoint_every", "device", "compile", "note", "profile", "data", "diagnostics"}
 )
 """Left out of the run id: they do not change the numbers a run produces. `data` is replaced by the
 content fingerprint of the data, so the same file under another path is the same run."""

@@ -21,7 +21,23 @@ SCALARS = {  # metrics record key -> TensorBoard tag
     "lr": "optimizer/learning rate",
     "grad_norm": "optimizer/gradient norm",
     "tok_per_s": "speed/tokens per second",
+    "clip_rate": "optimizer/share of steps clipped",
 }
+
+
+def diagnostic_scalars(record: dict) -> dict[str, float]:
+    """The record's diagnostics (lmlab.diagnostics) as TensorBoard tags: per group, per layer, per head."""
+    out = {}
+    for key in ("weight_rms", "update_ratio"):
+        for group, value in (record.get(key) or {}).items():
+            out[f"{key}/{group}"] = value
+    for layer, value in enumerate(record.get("mlp_dead") or []):
+        out[f"mlp dead units/layer {layer}"] = value
+    for key in ("attn_entropy", "attn_own_title"):
+        for layer, heads in enumerate(record.get(key) or []):
+            for head, value in enumerate(heads):
+                out[f"{key}/layer {layer}/head {head}"] = value
+    return out
 
 
 def available() -> bool:
@@ -50,6 +66,8 @@ class EventWriter:
         for key, tag in SCALARS.items():
             if record.get(key) is not None:
                 self.writer.add_scalar(tag, record[key], record["step"])
+        for tag, value in diagnostic_scalars(record).items():
+            self.writer.add_scalar(tag, value, record["step"])
 
     def flush(self) -> None:
         self.writer.flush()

@@ -282,6 +282,18 @@ class Run:
     def events_dir(self) -> Path:
         return self.dir / EVENTS
 
+    def last_diagnostics(self) -> dict:
+        """The last recorded gradient norm and clipping rate, and the last evaluation's diagnostics
+        (lmlab.diagnostics); empty for a run recorded before them."""
+        records = self.metrics
+        out = {}
+        for key in ("grad_norm", "clip_rate"):
+            out[key] = next((r[key] for r in reversed(records) if key in r), None)
+        last_eval = next((r for r in reversed(records) if "weight_rms" in r), {})
+        diagnostic = ("weight_rms", "update_ratio", "attn_entropy", "attn_own_title", "mlp_dead")
+        out.update({key: last_eval[key] for key in diagnostic if key in last_eval})
+        return {k: v for k, v in out.items() if v is not None}
+
     def evals(self) -> list[dict]:
         return [r for r in self.metrics if "val_loss" in r]
 
@@ -449,6 +461,8 @@ def compare_rows(runs: list[Run]) -> tuple[list[str], list[dict]]:
         damage = run.damage()
         row = {"run": run.id, "status": run.status, **{k: cfg.get(k) for k in keys}}
         row.update({k: None if damage else run.final.get(k) for k in FINAL_COLUMNS})
+        last = {} if damage else run.last_diagnostics()
+        row.update({k: last.get(k) for k in ("grad_norm", "clip_rate")})
         row["note"] = damage or cfg.get("note", "")
         rows.append(row)
     return keys, rows

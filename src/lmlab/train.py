@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from lmlab import events, memory
+from lmlab import diagnostics, events, memory
 from lmlab import runs as runstore
 from lmlab.config import Config, run_id, to_dict, validate
 from lmlab.data import fingerprint
@@ -231,7 +231,10 @@ class Trainer:
         self.records: list[dict] = []
         self.pending_loss = torch.zeros((), device=self.device)
         self.pending_grad_norm = torch.zeros((), device=self.device)
+        self.pending_clipped = torch.zeros((), device=self.device)
         self.pending_steps = 0
+        self.diagnostic_batch = diagnostics.fixed_batch(self.ids["valid"], T) if cfg.diagnostics else None
+        self.last_update: dict | None = None  # the update ratios of the step before an evaluation
         self.events = None  # TensorBoard's event files, from fit() on where tensorboard is installed
 
     # -------------------------------------------------------- data
@@ -258,6 +261,7 @@ class Trainer:
             },
             "pending_loss": self.pending_loss.detach().cpu(),
             "pending_grad_norm": self.pending_grad_norm.detach().cpu(),
+            "pending_clipped": self.pending_clipped.detach().cpu(),
             "pending_steps": self.pending_steps,
             "run_id": self.run.id,
         }
@@ -298,6 +302,7 @@ class Trainer:
         self.pending_loss = state["pending_loss"].to(self.device)
         if "pending_grad_norm" in state:  # checkpoints written before the gradient norm was recorded lack it
             self.pending_grad_norm = state["pending_grad_norm"].to(self.device)
+            self.pending_clipped = state["pending_clipped"].to(self.device)
         self.pending_steps = int(state["pending_steps"])
         self.records = [r for r in self.run.metrics if r["step"] <= self.step]
         return True
@@ -350,6 +355,15 @@ class Trainer:
             model.train()
         return out
 
+    def diagnose(self) -> dict:
+        """What happens inside the model now (lmlab.diagnostics), or nothing with diagnostics=false."""
+        if self.diagnostic_batch is None:
+            return {}
+        found = {**diagnostics.weights(self.model), **diagnostics.inside(self.model, self.diagnostic_batch)}
+        if self.last_update is not None:
+            found["update_ratio"] = self.last_update
+        return found
+
     def check_finite(self, weights: bool = False) -> None:
         """Raise Diverged on a non-finite loss, or (before a checkpoint) non-finite weights."""
         value = float(self.pending_loss)
@@ -379,7 +393,7 @@ class Trainer:
                 file=sys.stderr,
             )
         if self.step == 0 and world.main:
-            self.log({"step": 0, "epoch": 0.0, **self.evaluate_all()})
+            self.log({"step": 0, "epoch": 0.0, **self.evaluate_all(), **self.diagnose()})
         bar = None
         if self.progress and world.main:
             from tqdm.auto import tqdm
@@ -396,7 +410,9 @@ class Trainer:
         tokens_per_step = cfg.batch_size * cfg.block_size
         start_wall = time.perf_counter() - self.run.meta.get("train_seconds", 0.0)
         while self.step < self.total_steps:
-            self.train_step()
+            upcoming = self.step + 1  # an evaluation after this step records the update it makes
+            evaluates = upcoming == 1 or upcoming % self.eval_every == 0 or upcoming == self.total_steps
+            self.train_step(track_update=evaluates and self.diagnostic_batch is not None and world.main)
             self.step += 1
             tokens_since += tokens_per_step
             if bar is not None:
@@ -411,15 +427,18 @@ class Trainer:
                     "epoch": self.step / self.steps_per_epoch,
                     "train_loss": float(self.pending_loss) / self.pending_steps,
                     "grad_norm": float(self.pending_grad_norm) / self.pending_steps,
+                    "clip_rate": float(self.pending_clipped) / self.pending_steps,
                     "lr": self.optimizer.param_groups[0]["lr"],
                     "tok_per_s": tokens_since / (now - t_log),
                     "elapsed": now - start_wall,
                 }
                 self.pending_loss.zero_()
                 self.pending_grad_norm.zero_()
+                self.pending_clipped.zero_()
                 self.pending_steps = 0
                 if is_eval and world.main:
                     record.update(self.evaluate_all())
+                    record.update(self.diagnose())
                     if bar is not None:
                         bar.set_postfix(train=f"{record['train_loss']:.3f}", val=f"{record['val_loss']:.4f}")
                 self.log(record)
@@ -434,8 +453,9 @@ class Trainer:
             bar.close()
         self.train_seconds = time.perf_counter() - start_wall
 
-    def train_step(self) -> None:
+    def train_step(self, track_update: bool = False) -> None:
         cfg = self.cfg
+        before = diagnostics.snapshot(self.model) if track_update else None
         set_lr(self.optimizer, cfg, lr_factor(cfg, self.step, self.total_steps))
         step_loss = torch.zeros((), device=self.device)
         for micro in range(cfg.grad_accum):
@@ -448,11 +468,15 @@ class Trainer:
         # the norm before clipping; without clipping, an infinite threshold leaves every gradient as it is
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip or math.inf)
         self.optimizer.step()
+        if before is not None:
+            self.last_update = diagnostics.weights(self.model, before)["update_ratio"]
         self.optimizer.zero_grad(set_to_none=True)
         if self.world.size > 1:  # the logged loss is the global batch's, as in a single process
             dist.all_reduce(step_loss, op=dist.ReduceOp.AVG)
         self.pending_loss += step_loss
         self.pending_grad_norm += norm.to(self.pending_grad_norm.dtype)
+        if cfg.grad_clip > 0:
+            self.pending_clipped += (norm > cfg.grad_clip).to(self.pending_clipped.dtype)
         self.pending_steps += 1
 
     def log(self, record: dict) -> None:
