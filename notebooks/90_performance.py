@@ -38,3 +38,7 @@ tables.benchmark_table(results)
 #| label: perf-profile
 profiles = json.loads(Path("../benchmarks/profiles.json").read_text())
 tables.profile_table(profiles, "cpu")
+
+# %%
+#| label: perf-memory
+tables.memory_table(results)

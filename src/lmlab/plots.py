@@ -619,7 +619,9 @@ def _plotly_frame(fig, runs: list[Run]) -> None:
 def benchmark(results: dict) -> Figure:
     """Training tokens/s of the reference loop and of lmlab per machine (a row each) and profile,
     with MFU against the machine's measured matrix-product peak."""
-    machines = results["machines"]
+    machines = {
+        name: m for name, m in results["machines"].items() if m.get("profiles")
+    }  # throughput measured
     columns = max(len(m["profiles"]) for m in machines.values())
     fig = Figure(figsize=(COLUMN_INCHES, 3.2 * len(machines)), layout="constrained")
     rows = fig.subfigures(len(machines), 1, squeeze=False)[:, 0]

@@ -249,6 +249,8 @@ def benchmark_table(results: dict):
     ]
     notes = []
     for name, entry in results["machines"].items():
+        if not entry.get("profiles"):
+            continue  # a machine where only memory or diagnostics were measured
         for profile, r in entry["profiles"].items():
             ref = r["train_tok_per_s"]["reference"]
             for variant, tps in r["train_tok_per_s"].items():
@@ -271,6 +273,34 @@ def benchmark_table(results: dict):
             f"the cache; measured {entry.get('data_prep_date', entry['date'])}): {prep}.*"
         )
     return markdown("\n".join(lines + [""] + notes))
+
+
+def memory_table(results: dict):
+    """lmlab.memory's estimate against the measured peak (benchmarks/bench_memory.py), per machine,
+    profile and recipe, with the diagnostics' measured overhead where it was measured."""
+    lines = [
+        "| machine | profile: recipe | parameters | estimate (MB) | measured peak (MB) | estimate / measured |",
+        "|:---|:---|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for name, entry in results["machines"].items():
+        memory = entry.get("memory")
+        for config, r in (memory or {}).get("configs", {}).items():
+            lines.append(
+                f"| {name} | {config} | {r['parameters']:,} | {r['estimate_mb']:,.0f} | {r['measured_mb']:,.0f} | "
+                f"{r['estimate_over_measured']:.2f} |"
+            )
+        if memory:
+            notes.append(
+                f"{name}: measured {memory['date']}, {memory['steps']} training steps and the final evaluation."
+            )
+        for profile, d in (entry.get("diagnostics") or {}).items():
+            notes.append(
+                f"{name}, `{profile}`: the diagnostics of one evaluation take {d['diagnostics_per_eval_s'] * 1e3:,.0f} ms "
+                f"against {d['step_s'] * 1e3:,.0f} ms a training step: {d['overhead']:.1%} of a run's training time "
+                f"({d['evals']} evaluations over {d['steps']} steps; measured {d['date']})."
+            )
+    return markdown("\n".join(lines + [""] + [f"*{n}*" for n in notes]))
 
 
 def ladder_table(summary: dict):
