@@ -154,24 +154,15 @@ def _read_int(path: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _meminfo(field: str) -> int | None:
+def _proc_bytes(path: str, field: str) -> int | None:
+    """A `Field:  N kB` line of a /proc file (meminfo, self/status) in bytes; None off Linux."""
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
+        for line in Path(path).read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
     return None
-
-
-def _process_status(field: str) -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def _cgroup_room() -> int | None:
@@ -192,14 +183,14 @@ def _rlimit_room() -> int | None:
     for limit, used in ((resource.RLIMIT_DATA, "VmData"), (resource.RLIMIT_AS, "VmSize")):
         soft, _ = resource.getrlimit(limit)
         if soft != resource.RLIM_INFINITY:
-            rooms.append(soft - _process_status(used))
+            rooms.append(soft - (_proc_bytes("/proc/self/status", used) or 0))
     return min(rooms) if rooms else None
 
 
 def available_cpu() -> tuple[int, str]:
     """Bytes this process may still use on the CPU, and where the bound comes from."""
     bounds = {
-        "free RAM": _meminfo("MemAvailable"),
+        "free RAM": _proc_bytes("/proc/meminfo", "MemAvailable"),
         "its cgroup's memory limit": _cgroup_room(),
         "the process's memory ulimit": _rlimit_room(),
     }
