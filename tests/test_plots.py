@@ -93,4 +93,4 @@ def test_the_topk_grid_puts_runs_in_rows_and_prefixes_in_columns(runs_dir):
         "seed 2",
     ]
     true_next = runs["seed 1"].probes["next_token"][1]["true_next"]
-    assert f"true next: {true_next!r}" in fig.axes[1].get_title()  # named, among the bars or not
+    assert f"true next {true_next!r}" in fig.axes[1].get_title()  # named, among the bars or not

@@ -250,14 +250,15 @@ def _topk_axes(ax, probe: dict, k: int, label: str | None = None) -> None:
     ]
     ax.barh(range(len(tokens)), probs, color=colors)
     ax.set_yticks(range(len(tokens)), [repr(t)[1:-1] for t in tokens], fontsize=8)
-    ax.set_xlabel("probability of the next token")
+    ax.set_xlabel("P(next token)")
     shown = probe["context"] or "(start of a title)"
-    title = f"after “{shown}”: P(<eos>) = {probe['eos_prob']:.3f}"
+    shown = shown if len(shown) <= 26 else shown[:25] + "…"  # three panels share the column's width
+    title = f"after “{shown}”\nP(<eos>) = {probe['eos_prob']:.3f}"
     true_next = probe.get("true_next")
     if (
         true_next is not None
     ):  # named even when it is not among the bars, so the figure says how far off it is
-        title += f"\ntrue next: {true_next!r}" + ("" if true_next in tokens else f" (not in the top {k})")
+        title += f"\ntrue next {true_next!r}" + ("" if true_next in tokens else f" (not in the top {k})")
     ax.set_title(title if label is None else f"{label}\n{title}", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
 
