@@ -36,7 +36,8 @@ print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-step = Ladder(PROFILE, DATA).step("schedule")
+ladder = Ladder(PROFILE, DATA)
+step = ladder.step("schedule")
 groups = tables.step_groups(step)
 
 # %%
@@ -50,3 +51,8 @@ plots.lr_curves(groups)
 # %%
 #| label: schedule-results
 tables.step_table(step)
+
+# %%
+#| label: schedule-diagnostics
+# seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
+plots.gradient_norms(ladder.diagnostic_runs("schedule", [None, "warmup + cosine", "warmup + WSD"]))

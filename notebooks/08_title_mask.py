@@ -36,7 +36,8 @@ print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-step = Ladder(PROFILE, DATA).step("title_mask")
+ladder = Ladder(PROFILE, DATA)
+step = ladder.step("title_mask")
 groups = tables.step_groups(step)
 
 # %%
@@ -46,3 +47,8 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 # %%
 #| label: title_mask-results
 tables.step_table(step)
+
+# %%
+#| label: title-mask-diagnostics
+# seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
+plots.attention_use(ladder.diagnostic_runs("title_mask", [None, "title mask"]))

@@ -36,7 +36,8 @@ print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-step = Ladder(PROFILE, DATA).step("dropout")
+ladder = Ladder(PROFILE, DATA)
+step = ladder.step("dropout")
 groups = tables.step_groups(step)
 
 # %%
@@ -46,3 +47,8 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 # %%
 #| label: dropout-results
 tables.step_table(step)
+
+# %%
+#| label: dropout-diagnostics
+# seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
+plots.overfitting(ladder.diagnostic_runs("dropout", [None, "no dropout", "dropout 0.2"]))

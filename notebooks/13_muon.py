@@ -37,7 +37,8 @@ print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-step = Ladder(PROFILE, DATA).step("muon")
+ladder = Ladder(PROFILE, DATA)
+step = ladder.step("muon")
 before = f"before: {step.recipe_label}"
 muon = [r for runs in step.groups.values() for r in runs if r.config["optimizer"] == "muon"]
 retuned = [label for label, runs in step.groups.items() if runs and runs[0].config["optimizer"] != "muon"]
@@ -62,3 +63,8 @@ tables.winner_against(step, retuned)
 # %%
 #| label: muon-settings
 tables.optimizer_settings(step.groups[step.winner][0])
+
+# %%
+#| label: muon-diagnostics
+# seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
+plots.update_ratios(ladder.diagnostic_runs("muon", [None, "Muon lr 0.02"]))

@@ -94,3 +94,15 @@ def test_the_topk_grid_puts_runs_in_rows_and_prefixes_in_columns(runs_dir):
     ]
     true_next = runs["seed 1"].probes["next_token"][1]["true_next"]
     assert f"true next {true_next!r}" in fig.axes[1].get_title()  # named, among the bars or not
+
+
+def test_the_diagnostic_figures_draw_a_line_per_run_in_every_panel(runs_dir):
+    runs = {
+        "no mask": lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY),
+        "title mask": lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY, title_mask=True),
+    }
+    for draw in (plots.update_ratios, plots.gradient_norms, plots.attention_use, plots.overfitting):
+        fig = draw(runs)
+        assert [len(ax.lines) for ax in fig.axes] == [2] * len(fig.axes), draw.__name__
+    own = plots.attention_use(runs).axes[1].lines[1].get_ydata()
+    assert all(share == pytest.approx(1.0) for share in own)  # with the mask, attention stays in the title

@@ -25,6 +25,9 @@ from lmlab.stats import mean_std, paired_difference
 
 SEEDS = (1, 2, 3)
 EXTRA_SEEDS = (4, 5)  # trained only where three seeds cannot decide
+DIAGNOSTIC_SEED = (
+    11  # one run of each compared recipe for the figures of lmlab.diagnostics: a picture, not a statistic
+)
 PROFILE_SEEDS = {"tiny": (1,)}  # the tests' profile checks the mechanics, not the noise
 LEARNING_RATES = (5e-4, 1e-3, 2e-3, 4e-3, 8e-3)
 MUON_LEARNING_RATES = (0.005, 0.01, 0.02, 0.04)
@@ -430,6 +433,24 @@ class Ladder:
     def final(self, train: bool = True, progress: bool = True) -> StepResult:
         """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
         return self.step(STEPS[-1].name, train=train, progress=progress)
+
+    def diagnostic_runs(self, name: str, labels: list[str | None], progress: bool = True) -> dict[str, Run]:
+        """One run each of a step's recipe (None) and some of its candidates, at DIAGNOSTIC_SEED, for a
+        picture of what happens inside them (lmlab.diagnostics); trained where the store lacks them."""
+        result = self.step(name, train=False)
+        jobs = {}
+        for label in labels:
+            shown = label or f"before: {result.recipe_label}"
+            change = {} if label is None else result.candidates[label]
+            settings = {**self.settings(result.recipe, change, DIAGNOSTIC_SEED, shown, result.step),
+                        "note": f"diagnostics {name}: {shown}"}  # fmt: skip
+            jobs[shown] = self.job(shown, settings)
+        train_jobs([job for job in jobs.values() if not finished(self.store.run(job.run_id))], self.store,
+                   self.fingerprint, progress=progress)  # fmt: skip
+        runs = {shown: self.store.run(job.run_id) for shown, job in jobs.items()}
+        for run in runs.values():
+            record_use(run)
+        return runs
 
     def missing_jobs(self, log=print) -> list[Job]:
         """Every run the ladder can train now, the steps its recipe follows first: they decide what the

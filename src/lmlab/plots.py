@@ -617,6 +617,100 @@ def _plotly_frame(fig, runs: list[Run]) -> None:
     )
 
 
+# ------------------------------------------------------------------ diagnostics (lmlab.diagnostics)
+
+
+def _diagnostic_panels(runs: dict[str, Run], panels: list[dict]) -> Figure:
+    """One panel per diagnostic, a line per run (its seed named in the legend), against the step.
+    A panel: title, ylabel, get ((record, run) -> value or None), train (read the training records,
+    not the evaluations), log (a log scale)."""
+    fig = Figure(figsize=(COLUMN_INCHES, 3.2), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    colors = colors_for(runs)
+    for ax, panel in zip(axes, panels):
+        for label, run in runs.items():
+            records = run.train_records() if panel.get("train") else run.evals()
+            points = [(r["step"], panel["get"](r, run)) for r in records]
+            points = [(x, y) for x, y in points if y is not None]
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(
+                    xs,
+                    ys,
+                    color=colors[label],
+                    label=f"{label} (seed {run.config['seed']})",
+                    linewidth=1.4,
+                    marker="o" if len(xs) <= 2 * FEW_POINTS else None,
+                    markersize=3,
+                )
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel(panel["ylabel"])
+        ax.set_title(panel["title"], fontsize=10)
+        if panel.get("log"):
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[-1].legend(fontsize=7.5)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
+    _footer(fig, list(runs.values()))
+    return fig
+
+
+def update_ratios(runs: dict[str, Run]) -> Figure:
+    """How far the step before each evaluation moved the attention and the MLP weights, relative to their size."""
+
+    def ratio(group):
+        return lambda r, run: (r.get("update_ratio") or {}).get(group)
+
+    return _diagnostic_panels(runs, [
+        {"title": f"{group} weights", "ylabel": "||update|| / ||weights||", "log": True, "get": ratio(group)}
+        for group in ("attention", "mlp")
+    ])  # fmt: skip
+
+
+def gradient_norms(runs: dict[str, Run]) -> Figure:
+    """The gradient norm before clipping, and the share of steps that clipped, over training."""
+    return _diagnostic_panels(runs, [
+        {"title": "gradient norm", "ylabel": "norm before clipping (mean since last record)", "train": True,
+         "log": True, "get": lambda r, run: r.get("grad_norm")},
+        {"title": "clipping", "ylabel": "share of steps clipped", "train": True,
+         "get": lambda r, run: r.get("clip_rate")},
+    ])  # fmt: skip
+
+
+def _mean(nested) -> float | None:
+    values = [v for row in nested or [] for v in row]
+    return sum(values) / len(values) if values else None
+
+
+def attention_use(runs: dict[str, Run]) -> Figure:
+    """The mean attention entropy over every layer and head, and the share of attention on the title's own tokens."""
+    return _diagnostic_panels(runs, [
+        {"title": "attention entropy", "ylabel": "mean over layers and heads (nats)",
+         "get": lambda r, run: _mean(r.get("attn_entropy"))},
+        {"title": "attention on the title's own tokens", "ylabel": "share of attention",
+         "get": lambda r, run: _mean(r.get("attn_own_title"))},
+    ])  # fmt: skip
+
+
+def overfitting(runs: dict[str, Run]) -> Figure:
+    """Validation minus training loss (both per character: the training loss per token times the training
+    stream's tokens per character), and the RMS of the blocks' weights."""
+
+    def gap(r, run):
+        if "train_loss" not in r or "val_loss" not in r:
+            return None
+        return r["val_loss"] - r["train_loss"] * (tokens_per_char(run) or 1.0)
+
+    def block_rms(r, run):
+        rms = r.get("weight_rms") or {}
+        return (rms["attention"] + rms["mlp"]) / 2 if "attention" in rms and "mlp" in rms else None
+
+    return _diagnostic_panels(runs, [
+        {"title": "validation minus training", "ylabel": "loss gap (nats/char, approx.)", "get": gap},
+        {"title": "weights", "ylabel": "RMS of attention and MLP weights", "get": block_rms},
+    ])  # fmt: skip
+
+
 def benchmark(results: dict) -> Figure:
     """Training tokens/s of the reference loop and of lmlab per machine (a row each) and profile,
     with MFU against the machine's measured matrix-product peak."""
