@@ -27,7 +27,10 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 
 # %% tags=["parameters"]
 from lmlab import plots, report, tables
+from lmlab.config import make_config
 from lmlab.ladder import Ladder
+from lmlab.tokenize import prepare, round_trip_share
+from lmlab.train import legacy_coverage
 
 report.setup_notebook()
 # LMLAB_PROFILE and LMLAB_DATA override these
@@ -55,3 +58,20 @@ tables.step_table(step)
 #| label: tokenizer-topk
 first_seeds = {label: runs[0] for label, runs in step.groups.items()}
 plots.topk_compare(first_seeds, context=1)
+
+# %%
+#| label: tokenizer-checks
+# every candidate's tokenizer made again from the data (seconds: the token cache keeps it)
+made = {
+    label: prepare(make_config(PROFILE, **{**step.recipe, **change, "data": DATA}))
+    for label, change in step.candidates.items()
+}
+round_trips = {label: round_trip_share(tok, splits.valid) for label, (splits, tok, _, _) in made.items()}
+_, _, ids, _ = prepare(make_config(PROFILE, **{**step.recipe, "data": DATA}))
+coverage = {
+    f"{p}: {make_config(p).batch_size} × {make_config(p).block_size}": legacy_coverage(
+        len(ids["valid"]), make_config(p).batch_size, make_config(p).block_size
+    )
+    for p in ("cpu", "full")
+}
+tables.tokenizer_checks(round_trips, len(ids["valid"]), coverage)

@@ -151,6 +151,13 @@ def load_tokenizer(directory: Path) -> Tokenizer:
     raise LmlabError(f"no tokenizer in {directory}")
 
 
+def round_trip_share(tok: Tokenizer, texts: list[str]) -> float:
+    """The share of texts the tokenizer gives back exactly, decode(encode(t)) == t. A tokenizer that
+    normalizes (lowercases, folds spaces or Unicode) changes what is predicted, and its loss with it."""
+    encoded = tok.encode_texts(texts)
+    return sum(tok.decode(ids) == text for ids, text in zip(encoded, texts)) / max(1, len(texts))
+
+
 def encode(tok: Tokenizer, texts: list[str]) -> np.ndarray:
     """One token stream: each text's ids followed by `<eos>`."""
     pieces = tok.encode_texts(texts)

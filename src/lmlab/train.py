@@ -150,6 +150,13 @@ def evaluate_legacy(
     return float(total) / chars
 
 
+def legacy_coverage(n_tokens: int, batch_size: int, block_size: int) -> float:
+    """The share of a stream's next-token targets that the challenge's evaluate() scores: whole spans
+    of batch_size * block_size + 1 tokens, the tail that does not fill one dropped."""
+    spans = n_tokens // (batch_size * block_size + 1)
+    return spans * batch_size * block_size / max(1, n_tokens - 1)
+
+
 def split_metrics(prefix: str, nll: float, n_tokens: int, chars: int) -> dict:
     per_char = nll / chars
     return {
