@@ -29,8 +29,8 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 from lmlab import plots, report, tables
 from lmlab.config import make_config
 from lmlab.ladder import Ladder
-from lmlab.tokenize import prepare, round_trip_share
-from lmlab.train import legacy_coverage
+from lmlab.tokenize import round_trip_share
+from lmlab.train import legacy_coverages
 
 report.setup_notebook()
 # LMLAB_PROFILE and LMLAB_DATA override these
@@ -61,17 +61,11 @@ plots.topk_compare(first_seeds, context=1)
 
 # %%
 #| label: tokenizer-checks
-# every candidate's tokenizer made again from the data (seconds: the token cache keeps it)
-made = {
-    label: prepare(make_config(PROFILE, **{**step.recipe, **change, "data": DATA}))
-    for label, change in step.candidates.items()
+# every candidate's tokenizer made again from the data (seconds: the token cache keeps them)
+changes = {f"before: {step.recipe_label}": {}, **step.candidates}
+configs = {
+    label: make_config(PROFILE, **{**step.recipe, **change, "data": DATA})
+    for label, change in changes.items()
 }
-round_trips = {label: round_trip_share(tok, splits.valid) for label, (splits, tok, _, _) in made.items()}
-_, _, ids, _ = prepare(make_config(PROFILE, **{**step.recipe, "data": DATA}))
-coverage = {
-    f"{p}: {make_config(p).batch_size} × {make_config(p).block_size}": legacy_coverage(
-        len(ids["valid"]), make_config(p).batch_size, make_config(p).block_size
-    )
-    for p in ("cpu", "full")
-}
-tables.tokenizer_checks(round_trips, len(ids["valid"]), coverage)
+round_trips = {label: round_trip_share(cfg) for label, cfg in configs.items()}
+tables.tokenizer_checks(round_trips, legacy_coverages(configs[f"before: {step.recipe_label}"]))

@@ -5,7 +5,15 @@ from conftest import HN_TITLES, WIKITEXT, corpus_lines
 from lmlab.config import make_config
 from lmlab.data import load_splits
 from lmlab.errors import LmlabError
-from lmlab.tokenize import SentencePieceTokenizer, WordTokenizer, cache_root, encode, load_tokenizer, prepare
+from lmlab.tokenize import (
+    SentencePieceTokenizer,
+    WordTokenizer,
+    cache_root,
+    encode,
+    load_tokenizer,
+    prepare,
+    round_trip_share,
+)
 
 SAMPLES = [
     "Show HN: A tiny GPT in 300 lines",
@@ -111,3 +119,18 @@ def test_a_damaged_cache_entry_is_rebuilt():
 def test_impossible_vocabulary_is_a_clear_error():
     with pytest.raises(LmlabError, match="sentencepiece refused to train"):
         SentencePieceTokenizer.train(["a b c", "d e f"], "bpe", 5000)
+
+
+def test_round_trips_and_the_legacy_metrics_coverage():
+    from lmlab.train import legacy_coverage
+
+    bpe = make_config("smoke", data=str(HN_TITLES), num_titles=600)
+    assert round_trip_share(bpe) == 1.0  # identity normalization, byte fallback: every title comes back
+    assert (
+        round_trip_share(
+            make_config("smoke", data=str(HN_TITLES), num_titles=600, tokenizer="word", vocab_size=64)
+        )
+        < 1
+    )
+    # 100 targets from 101 tokens; spans of 2 x 4 + 1 = 9 tokens: 11 spans, 88 targets scored
+    assert legacy_coverage(101, 2, 4) == 88 / 100

@@ -303,7 +303,7 @@ def memory_table(results: dict):
     return markdown("\n".join(lines + [""] + [f"*{n}*" for n in notes]))
 
 
-def tokenizer_checks(round_trips: dict[str, float], valid_tokens: int, coverage: dict[str, float]):
+def tokenizer_checks(round_trips: dict[str, float], coverage: dict[str, float]):
     """Two credibility checks of a tokenizer comparison: the share of validation titles each tokenizer
     gives back exactly, and the share of the validation stream the challenge's evaluate() scores at each
     profile's batch and context (it drops the tail)."""
@@ -311,8 +311,8 @@ def tokenizer_checks(round_trips: dict[str, float], valid_tokens: int, coverage:
     lines += [f"| {label} | {share:.2%} |" for label, share in round_trips.items()]
     lines += ["", "| batch × context | validation targets the challenge's evaluate() scores |", "|:---|---:|"]
     lines += [f"| {setting} | {share:.2%} |" for setting, share in coverage.items()]
-    lines += ["", f"*The validation stream here: {valid_tokens:,} tokens (this profile's tokenizer); lmlab's own "
-                  "metric scores every one of them.*"]  # fmt: skip
+    lines += ["", "*The coverage is of this profile's validation stream, cut by the recipe's tokenizer; lmlab's own "
+                  "metric scores every one of its tokens.*"]  # fmt: skip
     return markdown("\n".join(lines))
 
 

@@ -151,11 +151,15 @@ def load_tokenizer(directory: Path) -> Tokenizer:
     raise LmlabError(f"no tokenizer in {directory}")
 
 
-def round_trip_share(tok: Tokenizer, texts: list[str]) -> float:
-    """The share of texts the tokenizer gives back exactly, decode(encode(t)) == t. A tokenizer that
-    normalizes (lowercases, folds spaces or Unicode) changes what is predicted, and its loss with it."""
-    encoded = tok.encode_texts(texts)
-    return sum(tok.decode(ids) == text for ids, text in zip(encoded, texts)) / max(1, len(texts))
+def round_trip_share(cfg: Config) -> float:
+    """The share of validation texts the run's tokenizer gives back exactly, decode(encode(t)) == t. A
+    tokenizer that normalizes (lowercases, folds spaces or Unicode) changes what is predicted, and its
+    loss with it. The tokenizer is the one `prepare` makes (or finds in the token cache)."""
+    splits, tok, _, _ = prepare(cfg)
+    encoded = tok.encode_texts(splits.valid)
+    return sum(tok.decode(ids) == text for ids, text in zip(encoded, splits.valid)) / max(
+        1, len(splits.valid)
+    )
 
 
 def encode(tok: Tokenizer, texts: list[str]) -> np.ndarray:

@@ -25,7 +25,7 @@ import torch.distributed as dist
 
 from lmlab import diagnostics, events, memory
 from lmlab import runs as runstore
-from lmlab.config import Config, run_id, to_dict, validate
+from lmlab.config import Config, make_config, run_id, to_dict, validate
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError, RunDiverged
 from lmlab.model import GPT, ModelConfig
@@ -155,6 +155,13 @@ def legacy_coverage(n_tokens: int, batch_size: int, block_size: int) -> float:
     of batch_size * block_size + 1 tokens, the tail that does not fill one dropped."""
     spans = n_tokens // (batch_size * block_size + 1)
     return spans * batch_size * block_size / max(1, n_tokens - 1)
+
+
+def legacy_coverages(cfg: Config, profiles=("cpu", "full")) -> dict[str, float]:
+    """legacy_coverage of cfg's validation stream at each profile's batch and context."""
+    _, _, ids, _ = prepare(cfg)
+    sizes = {p: (make_config(p).batch_size, make_config(p).block_size) for p in profiles}
+    return {f"{p}: {b} × {t}": legacy_coverage(len(ids["valid"]), b, t) for p, (b, t) in sizes.items()}
 
 
 def split_metrics(prefix: str, nll: float, n_tokens: int, chars: int) -> dict:
