@@ -28,6 +28,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
+import json
 from pathlib import Path
 
 from lmlab import plots, report, tables, wordlevel
@@ -63,6 +64,11 @@ tables.findings(data)
 # %%
 #| label: ladder-table
 tables.ladder_table(data)
+
+# %%
+#| label: rule-error
+simulated = json.loads(Path("../benchmarks/results.json").read_text()).get("rule_error")
+tables.rule_error(results, simulated)
 
 # %%
 #| label: regime-table

@@ -26,3 +26,8 @@ def test_paired_difference_pairs_seeds_and_gives_a_t_interval(tmp_path):
     assert paired["high"] - paired["mean"] == pytest.approx(4.3027 * 0.057735 / 3**0.5, rel=1e-3)
     assert tables.paired_cell(paired) == "-0.1333 [-0.2768, +0.0101], n=3"
     assert stats.paired_difference(candidate[:1], recipe) is None  # one pair: no interval
+    # a corrected rule's wider interval: t(0.995, 2) = 9.9248
+    wide = stats.paired_difference(candidate, recipe, level=0.99)
+    assert wide["mean"] == paired["mean"] and wide["high"] - wide["mean"] == pytest.approx(
+        9.9248 * 0.057735 / 3**0.5, rel=1e-3
+    )

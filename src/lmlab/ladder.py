@@ -473,6 +473,33 @@ class Ladder:
         return self.results()
 
 
+def corrected_verdict(result: StepResult) -> str:
+    """The step's verdict under a rule corrected for picking the best of k candidates and for looking
+    twice (Bonferroni over the step's eligible candidates, the error split between the two looks: each
+    interval at 1 - 0.05 / (2k)), from the runs the store has. "needs seeds 4-5" where the corrected rule
+    would ask for them and they were never trained. benchmarks/rule_error.py simulates both rules."""
+    if not result.recipe_runs or result.paired is None:
+        return result.verdict
+    k = sum(1 for label in result.groups if result.step.eligible(label))
+    level = 1 - 0.05 / (2 * k)
+    candidate, recipe = result.groups[result.winner], result.recipe_runs
+    first = paired_difference(
+        [r for r in candidate if r.config["seed"] in SEEDS],
+        [r for r in recipe if r.config["seed"] in SEEDS],
+        level=level,
+    )
+    if first["high"] < 0:
+        return "adopted"
+    if first["low"] > 0:
+        return "worse"
+    if result.step.budget:  # a step at another budget decides on its three seeds
+        return "not resolved"
+    five = paired_difference(candidate, recipe, level=level)
+    if five is None or five["n"] < len(SEEDS) + len(EXTRA_SEEDS):
+        return "needs seeds 4-5"
+    return "adopted" if five["high"] < 0 else "worse" if five["low"] > 0 else "not resolved"
+
+
 def _group(runs: list[Run], settings: dict | None = None) -> dict:
     values = [final_loss(run) for run in runs]
     group = {

@@ -19,9 +19,11 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def paired_difference(runs: list[Run], baseline: list[Run], metric: str = "val_loss") -> dict | None:
-    """Candidate minus baseline seed by seed, over the seeds both have, with a 95% t interval
-    (n - 1 degrees of freedom): pairing cancels what a seed does to both. None under two pairs."""
+def paired_difference(
+    runs: list[Run], baseline: list[Run], metric: str = "val_loss", level: float = 0.95
+) -> dict | None:
+    """Candidate minus baseline seed by seed, over the seeds both have, with a t interval at `level`
+    (two-sided, n - 1 degrees of freedom): pairing cancels what a seed does to both. None under two pairs."""
     from scipy import stats
 
     base = {r.config.get("seed"): r.final.get(metric) for r in baseline}
@@ -33,7 +35,11 @@ def paired_difference(runs: list[Run], baseline: list[Run], metric: str = "val_l
     if len(diffs) < 2:
         return None
     mean = statistics.fmean(diffs)
-    half = float(stats.t.ppf(0.975, len(diffs) - 1)) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    half = (
+        float(stats.t.ppf(1 - (1 - level) / 2, len(diffs) - 1))
+        * statistics.stdev(diffs)
+        / math.sqrt(len(diffs))
+    )
     return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
 
 

@@ -11,7 +11,7 @@ import re
 
 from lmlab import wordlevel
 from lmlab.config import from_dict, make_config, settings
-from lmlab.ladder import BASELINE, budget_text
+from lmlab.ladder import BASELINE, budget_text, corrected_verdict
 from lmlab.optim import muon_settings
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, mean_std, paired_difference
@@ -313,6 +313,32 @@ def tokenizer_checks(round_trips: dict[str, float], coverage: dict[str, float]):
     lines += [f"| {setting} | {share:.2%} |" for setting, share in coverage.items()]
     lines += ["", "*The coverage is of this profile's validation stream, cut by the recipe's tokenizer; lmlab's own "
                   "metric scores every one of its tokens.*"]  # fmt: skip
+    return markdown("\n".join(lines))
+
+
+def rule_error(results, simulated: dict | None):
+    """The decision rule's simulated false-adoption rate per number of candidates, as it stands and
+    corrected, and each step's verdict under both (lmlab.ladder.corrected_verdict)."""
+    lines = []
+    if simulated:
+        rates = simulated["false_adoption"]
+        lines += ["| candidates in a step | " + " | ".join(rates) + " |", "|:---|" + "---:|" * len(rates)]
+        for rule, name in (("rule", "the rule as it stands"), ("corrected", "corrected")):
+            lines.append(f"| {name} | " + " | ".join(f"{r[rule]:.1%}" for r in rates.values()) + " |")
+        lines += ["", f"*Simulated under no real effect, {simulated['trials']:,} steps each "
+                      f"(benchmarks/rule_error.py, {simulated['date']}). Corrected: {simulated['corrected']}.*", ""]  # fmt: skip
+    lines += ["| step | candidates | verdict | under the corrected rule |", "|:---|---:|:---|:---|"]
+    changed = []
+    for r in results:
+        if not r.complete or not r.recipe_runs or not r.step.follows:
+            continue
+        k = sum(1 for label in r.groups if r.step.eligible(label))
+        corrected = corrected_verdict(r)
+        lines.append(f"| {r.step.title} | {k} | {r.verdict} | {corrected} |")
+        if corrected != r.verdict:
+            changed.append(f"{r.step.title} ({r.verdict} → {corrected})")
+    lines += ["", f"**Verdicts the correction would change:** {'; '.join(changed)}." if changed
+              else "**The correction changes no verdict.**"]  # fmt: skip
     return markdown("\n".join(lines))
 
 
