@@ -5,7 +5,8 @@ that drives it, instead of allocating until the allocator refuses or the kernel 
 (perhaps a neighbour's). The parameter count is exact (a test holds it to the model's own); the rest
 is an estimate of the peak, checked against measured peaks in `benchmarks/bench_memory.py`:
 
-    weights + gradients + optimizer state + the larger of (training activations, evaluation)
+    weights + gradients + optimizer state + the largest of (training activations, evaluation,
+    the weights' snapshot the diagnostics take) + torch's own runtime on the CPU
 
 A run may plan to use at most `MARGIN` of the memory available to it: the rest is slack for the
 allocator's fragmentation, the tokenized data, Python and the libraries' own buffers.
@@ -87,6 +88,7 @@ class Estimate:
     optimizer: int
     activations: int
     evaluation: int
+    snapshot: int  # the weights copied before a step that an evaluation's diagnostics follows
     runtime: int  # torch's own, on the CPU
     drivers: dict  # part -> the settings that size it, as key=value words
 
@@ -96,7 +98,7 @@ class Estimate:
 
     @property
     def total(self) -> int:
-        return self.runtime + self.model + max(self.activations, self.evaluation)
+        return self.runtime + self.model + max(self.activations, self.evaluation, self.snapshot)
 
     def largest_part(self) -> str:
         parts = {"model": self.model, "activations": self.activations, "evaluation": self.evaluation}
@@ -134,6 +136,7 @@ def estimate(cfg: Config, vocab_size: int | None = None, processes: int = 1, dev
         optimizer=4 * optimizer_floats(cfg, params),
         activations=activation_bytes * micro_tokens * activation_floats_per_token(cfg, vocab),
         evaluation=4 * eval_tokens * (3 * vocab + 4 * cfg.d_model),
+        snapshot=4 * params if cfg.diagnostics else 0,
         runtime=CPU_RUNTIME if device == "cpu" else 0,
         drivers={
             "model": size,
