@@ -320,6 +320,7 @@ def test_the_site_builds_where_no_node_is_on_the_path(tools, tmp_path):
 def test_make_site_serves_the_study_on_the_loopback_address(tools):
     """`make site` runs `lmlab site start`: myst start on 127.0.0.1, whose pages a reader's browser opens."""
     port = free_port()
+    theme_servers = theme_server_count()
     server = subprocess.Popen(
         [sys.executable, "-m", "lmlab", "site", "start", "--port", str(port)],
         cwd=ROOT,
@@ -342,8 +343,15 @@ def test_make_site_serves_the_study_on_the_loopback_address(tools):
         # the dev server's pages load their images from its content server, at localhost
         assert site.browser_problems(url.replace("127.0.0.1", "localhost"), ["initial-run"]) == []
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate()  # as Ctrl-C does: lmlab stops myst start and the theme's server it started
+        server.wait(timeout=60)
+    assert theme_server_count() == theme_servers
+
+
+def theme_server_count() -> int:
+    """How many of the theme's node servers run (myst start starts one; it must not outlive lmlab)."""
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return sum(line.startswith("node ./server.js") for line in out.splitlines())
 
 
 def free_port() -> int:

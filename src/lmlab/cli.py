@@ -400,9 +400,8 @@ def cmd_site(args) -> int:
             for line in server.stdout:
                 print(line, end="", file=sys.stderr)
         finally:
-            server.terminate()
-            server.wait()
-        return server.returncode or 0
+            site.stop(server)
+        return 0
     if args.action == "build":
         html = site.build_html(root, args.base_url)
         print(

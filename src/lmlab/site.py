@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tarfile
 import threading
@@ -185,14 +186,33 @@ def build_content(root: Path) -> str:
 
 
 def start(root: Path, port: int = 3000, server_port: int = 3100) -> subprocess.Popen:
-    """`myst start` on 127.0.0.1 only (a reader's browser on this machine, nothing from outside),
-    in Node's environment; the caller stops it. Its pages are ready once the port answers."""
+    """`myst start` on 127.0.0.1 only (a reader's browser on this machine, nothing from outside), in
+    Node's environment and a process group of its own; stop it with `stop`. Its pages are ready once
+    the port answers."""
     install_theme(root)
     env = {**node_environment(), "HOST": "127.0.0.1"}
     command = [myst_command(), "start", "--keep-host", "--port", str(port), "--server-port", str(server_port)]
     return subprocess.Popen(
-        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop `myst start` and the theme's node server it started, which outlives a signal to myst alone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def build_html(root: Path, base_url: str = "") -> Path:
