@@ -57,3 +57,8 @@ plots.loss_curves(groups, reference="challenge baseline (SGD)", val="val_ppl")
 # %%
 #| label: wikitext2-results
 tables.wordlevel_table(groups)
+
+# %%
+#| label: wikitext2-finding
+adamw = next(label for label in groups if label.startswith("AdamW"))
+tables.wordlevel_comparison(groups, "final recipe", adamw)

@@ -764,6 +764,28 @@ def profiles_table(profiles=("cpu", "full"), extra: dict[str, dict] | None = Non
     return markdown("\n".join(lines))
 
 
+def wordlevel_comparison(groups: dict[str, list[Run]], recipe: str, baseline: str):
+    """The word-level result in words: `recipe` against `baseline`, validation and test perplexity,
+    paired seed by seed."""
+    parts = []
+    for metric, name in (("val_ppl", "validation"), ("test_ppl", "test")):
+        ours, base = (
+            mean_std(final_values(groups[recipe], metric)),
+            mean_std(final_values(groups[baseline], metric)),
+        )
+        paired = paired_difference(groups[recipe], groups[baseline], metric=metric)
+        parts.append(f"{name} perplexity {ours[0]:,.1f} ± {ours[1]:,.1f} against {base[0]:,.1f} ± {base[1]:,.1f}"
+                     + ("" if paired is None else f" (paired difference {paired['mean']:+,.1f}, 95% interval "
+                        f"[{paired['low']:+,.1f}, {paired['high']:+,.1f}], n={paired['n']})"))  # fmt: skip
+    better = (
+        mean_std(final_values(groups[recipe], "val_ppl"))[0]
+        < mean_std(final_values(groups[baseline], "val_ppl"))[0]
+    )
+    return markdown(f"**{recipe} against {baseline}**, at the same budget and model size: " + "; ".join(parts)
+                    + f". On this benchmark the recipe from the titles {'does' if better else 'does not'} beat the "
+                    "honest baseline.")  # fmt: skip
+
+
 def wordlevel_table(groups: dict[str, list[Run]]):
     """Validation and test perplexity per word, ours (mean ± std over seeds) above the published numbers."""
     lines = [
