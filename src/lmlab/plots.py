@@ -631,7 +631,8 @@ def _diagnostic_panels(runs: dict[str, Run], panels: list[dict]) -> Figure:
         for label, run in runs.items():
             records = run.train_records() if panel.get("train") else run.evals()
             points = [(r["step"], panel["get"](r, run)) for r in records]
-            points = [(x, y) for x, y in points if y is not None]
+            # a log scale has no zero (the last step of a schedule that decays to zero moves nothing)
+            points = [(x, y) for x, y in points if y is not None and (y > 0 or not panel.get("log"))]
             if points:
                 xs, ys = zip(*points)
                 ax.plot(
