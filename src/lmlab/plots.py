@@ -7,6 +7,8 @@ curves and the ladder give hover in the site.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -302,6 +304,10 @@ def ladder_points(
     return points
 
 
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def ladder(
     groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None
 ) -> Figure:
@@ -318,7 +324,12 @@ def ladder(
         ax, ax_paired = fig.subplots(1, 2, sharey=True, width_ratios=(1.25, 1))
     else:
         ax, ax_paired = fig.subplots(), None
-    ax.step([p["recipe"] for p in points], ys, where="post", color="0.55", linewidth=1.4, zorder=1)
+    # the recipe's path: at each row the recipe after that step; it jumps at the row of the step that moved it
+    path_x, path_y = [points[0]["recipe"]], [0.0]
+    for y, (before, after) in enumerate(zip(points, points[1:]), start=1):
+        path_x += [before["recipe"], after["recipe"]]
+        path_y += [y, y]
+    ax.plot(path_x, path_y, color="0.55", linewidth=1.4, zorder=1)
     for y, p in zip(ys, points):
         color = COLORS[0] if p["adopted"] else COLORS[1]
         ax.errorbar(
@@ -332,27 +343,26 @@ def ladder(
             markerfacecolor=color if p["adopted"] else "white",
             zorder=2,
         )
-    ax.set_yticks(ys, [f"{p['step']}: {p['best']}" for p in points], fontsize=7.5)
+    # the marker's fill says whether it was adopted: the label needs no verdict
+    labels = [
+        re.sub(r" \((not resolved|worse|by mean|undecided)\)$", "", f"{p['step']}: {p['best']}")
+        for p in points
+    ]
+    ax.set_yticks(ys, [_short(label, 40) for label in labels], fontsize=7.5)
     ax.invert_yaxis()
     ax.set_xlabel(VAL_LABEL if metric == "val_loss" else metric)
     ax.grid(alpha=0.3)
-    ax.legend(
+    fig.legend(
         handles=[
             Line2D([], [], color="0.55", label="the recipe after each step"),
             Line2D([], [], marker="o", linestyle="", color=COLORS[0], label="best candidate, adopted"),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                color=COLORS[1],
-                markerfacecolor="white",
-                label="best candidate, not adopted",
-            ),
+            Line2D([], [], marker="o", linestyle="", color=COLORS[1], markerfacecolor="white",
+                   label="best candidate, not adopted"),
         ],
         fontsize=7.5,
-        loc="lower left",
-    )
+        loc="outside upper center",
+        ncols=3,
+    )  # fmt: skip
     if ax_paired is not None:
         ax_paired.axvline(0, color="0.4", linewidth=1)
         for y, p in zip(ys, points):
@@ -371,6 +381,8 @@ def ladder(
                 markerfacecolor=COLORS[0] if below else "white",
             )
         ax_paired.set_xscale("symlog", linthresh=0.02)
+        ticks = [t for t in (-0.1, 0.0, 0.02) if ax_paired.get_xlim()[0] <= t <= ax_paired.get_xlim()[1]]
+        ax_paired.set_xticks(ticks, [f"{t:g}" for t in ticks])  # symlog's own ticks crowd into each other
         ax_paired.set_xlabel("paired difference to the recipe\n(95% CI; symlog beyond ±0.02)")
         ax_paired.grid(alpha=0.3)
         ax_paired.tick_params(axis="y", left=False)
@@ -422,8 +434,8 @@ def paired_gap(candidate: list[Run], recipe: list[Run], label: str, metric: str 
 
 
 def _gap_limits(mean: np.ndarray, half: np.ndarray) -> tuple[float, float]:
-    """The evaluations after the first two (an untrained model's gap dwarfs the rest), and zero."""
-    late = slice(2, None) if len(mean) > 4 else slice(None)
+    """Every evaluation after the first (two untrained models' gap dwarfs the rest), and zero."""
+    late = slice(1, None) if len(mean) > 2 else slice(None)
     low, high = float(np.min((mean - half)[late])), float(np.max((mean + half)[late]))
     low, high = min(low, 0.0), max(high, 0.0)
     pad = 0.1 * (high - low or 1e-3)

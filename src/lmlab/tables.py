@@ -451,19 +451,22 @@ def findings(summary: dict):
             )
         for budget, at in final.get("at_other_budgets", {}).items():
             if "ratio_to_baseline" in at:
+                step = _step(summary, at["step"]) or {}
                 calibration.append(
-                    f"the recipe for {budget} is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
+                    f"the {budget} step's recipe (the recipe as of {step.get('starts_from', '?')}, with "
+                    f"{step.get('best', '?')}) is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
                 )
         missed = f"misses it by {ratio - TARGET_RATIO:.3f}" if ratio > TARGET_RATIO else "meets it"
         lines += [
             "",
             f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the "
-            f"baseline's validation loss at the {profile_budget(summary['profile'])}. A ratio belongs to its "
-            f"profile: at the same profile {' and '.join(calibration) or 'no other ratio is measured yet'}. "
-            f"The study's target is {TARGET_RATIO} at this profile, set a little below the best credible published "
-            f"ratio at the challenge's full scale (about 0.646); the recipe {missed}. Ratios do not transfer between "
-            f"profiles (SGD is far weaker after two short epochs than after seven full ones), so this says nothing "
-            f"yet about the full-scale leaderboard, where no run of this study exists.",
+            f"baseline's validation loss at {profile_budget(summary['profile'])}. A ratio belongs to its "
+            f"profile: at the same profile {'; '.join(calibration) or 'no other ratio is measured yet'}. "
+            f"The study's target, {TARGET_RATIO}, is a goal for this profile (set a little below "
+            f"the best credible published ratio at full scale); the recipe {missed}. Neither number says how the "
+            "recipe would fare on the full-scale leaderboard: ratios do not transfer between profiles (AdamW alone, "
+            "for one, is about 0.75 of the baseline in published full-scale results), and no run of this study "
+            "exists at full scale.",
         ]
     return markdown("\n".join(lines))
 
@@ -684,7 +687,10 @@ def ablation(result, combined: str, left_out: dict[str, str], alone: dict):
     ]  # fmt: skip
     if any(verdicts):
         lines += ["", "So " + "; ".join(v for v in verdicts if v) + ". The pairs are ablations, not candidates: the "
-                      "recipe takes the three together, the change this step tested."]  # fmt: skip
+                      "recipe takes the three together, the change this step tested"
+                      + (f", and so carries {' and '.join(hurt)} although this ablation finds "
+                         f"{'it' if len(hurt) == 1 else 'them'} no help; a step that tests dropping "
+                         f"{'it' if len(hurt) == 1 else 'them'} is the ladder's next." if hurt else ".")]  # fmt: skip
     singles = {part: r.paired for part, r in alone.items() if r.paired}
     if singles:
         together = paired_words(result.paired)

@@ -161,7 +161,10 @@ def legacy_coverages(cfg: Config, profiles=("cpu", "full")) -> dict[str, float]:
     """legacy_coverage of cfg's validation stream at each profile's batch and context."""
     _, _, ids, _ = prepare(cfg)
     sizes = {p: (make_config(p).batch_size, make_config(p).block_size) for p in profiles}
-    return {f"{p}: {b} × {t}": legacy_coverage(len(ids["valid"]), b, t) for p, (b, t) in sizes.items()}
+    return {
+        f"{p}'s batch × context, {b} × {t}": legacy_coverage(len(ids["valid"]), b, t)
+        for p, (b, t) in sizes.items()
+    }
 
 
 def split_metrics(prefix: str, nll: float, n_tokens: int, chars: int) -> dict:
