@@ -22,11 +22,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
-# the profile as it is, then AdamW, then the ladder's final recipe (Muon, title mask: attention's slower path)
+# the profile as it is, then AdamW, then the final recipe's switches (Muon, title mask: attention's slower
+# path, RoPE, SwiGLU) on the profile's own shape and vocabulary
 VARIANTS = {
     "sgd": {},
     "adamw": {"optimizer": "adamw", "lr": 2e-3},
-    "final recipe": {
+    "final recipe's switches": {
         "optimizer": "muon",
         "lr": 2e-3,
         "schedule": "wsd",
