@@ -15,7 +15,7 @@
 #
 # One change from the challenge recipe: the optimizer becomes AdamW (betas 0.9/0.95, no weight
 # decay yet, the same cosine schedule). Adam's step size does not depend on the gradient's scale,
-# so its best learning rate is far from SGD's: we sweep five values with three seeds each.
+# so SGD's learning rate is no guide to its own: we sweep five values with three seeds each.
 
 # %%
 import subprocess
@@ -60,7 +60,12 @@ tables.step_table(step)
 
 # %%
 #| label: adamw-topk
-plots.topk_grid({"SGD (challenge)": step.recipe_runs[0], step.winner: step.groups[step.winner][0]})
+plots.topk_grid(
+    {
+        "SGD (challenge)": step.recipe_runs[0],
+        step.winner: step.groups[step.winner][0],
+    }
+)
 
 # %%
 #| label: adamw-samples

@@ -55,4 +55,6 @@ tables.step_table(step)
 # %%
 #| label: schedule-diagnostics
 # seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
-plots.gradient_norms(ladder.diagnostic_runs("schedule", [None, "warmup + cosine", "warmup + WSD"]))
+plots.gradient_norms(
+    ladder.diagnostic_runs("schedule", [None, "warmup + cosine", "warmup + WSD"])
+)

@@ -61,11 +61,13 @@ plots.topk_compare(first_seeds, context=1)
 
 # %%
 #| label: tokenizer-checks
-# every candidate's tokenizer made again from the data (seconds: the token cache keeps them)
+# every candidate's tokenizer, made again from the data (the cache keeps them)
 changes = {f"before: {step.recipe_label}": {}, **step.candidates}
 configs = {
     label: make_config(PROFILE, **{**step.recipe, **change, "data": DATA})
     for label, change in changes.items()
 }
 round_trips = {label: round_trip_share(cfg) for label, cfg in configs.items()}
-tables.tokenizer_checks(round_trips, legacy_coverages(configs[f"before: {step.recipe_label}"]))
+tables.tokenizer_checks(
+    round_trips, legacy_coverages(configs[f"before: {step.recipe_label}"])
+)

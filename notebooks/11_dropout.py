@@ -51,4 +51,6 @@ tables.step_table(step)
 # %%
 #| label: dropout-diagnostics
 # seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
-plots.overfitting(ladder.diagnostic_runs("dropout", [None, "no dropout", "dropout 0.2"]))
+plots.overfitting(
+    ladder.diagnostic_runs("dropout", [None, "no dropout", "dropout 0.2"])
+)

@@ -40,8 +40,17 @@ print(report.describe(PROFILE, data=DATA))
 ladder = Ladder(PROFILE, DATA)
 step = ladder.step("muon")
 before = f"before: {step.recipe_label}"
-muon = [r for runs in step.groups.values() for r in runs if r.config["optimizer"] == "muon"]
-retuned = [label for label, runs in step.groups.items() if runs and runs[0].config["optimizer"] != "muon"]
+muon = [
+    r
+    for runs in step.groups.values()
+    for r in runs
+    if r.config["optimizer"] == "muon"
+]
+retuned = [
+    label
+    for label, runs in step.groups.items()
+    if runs and runs[0].config["optimizer"] != "muon"
+]
 
 # %%
 #| label: muon-lr-sweep

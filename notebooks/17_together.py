@@ -40,7 +40,11 @@ ladder = Ladder(PROFILE, DATA)
 step = ladder.step("together")
 groups = tables.step_groups(step)
 # each change measured alone, at its own step earlier in the ladder
-alone = {r.winner: r for r in ladder.results(until="together") if r.winner in TOGETHER_CHANGES}
+alone = {
+    r.winner: r
+    for r in ladder.results(until="together")
+    if r.winner in TOGETHER_CHANGES
+}
 
 # %%
 #| label: together-gap
@@ -52,4 +56,6 @@ tables.step_table(step)
 
 # %%
 #| label: together-ablation
-tables.ablation(step, TOGETHER, {part: leave_one_out(part) for part in TOGETHER_CHANGES}, alone)
+tables.ablation(
+    step, TOGETHER, {part: leave_one_out(part) for part in TOGETHER_CHANGES}, alone
+)

@@ -67,7 +67,9 @@ tables.ladder_table(data)
 
 # %%
 #| label: rule-error
-simulated = json.loads(Path("../benchmarks/results.json").read_text()).get("rule_error")
+simulated = json.loads(Path("../benchmarks/results.json").read_text()).get(
+    "rule_error"
+)
 tables.rule_error(results, simulated)
 
 # %%
@@ -105,6 +107,6 @@ tables.final_table(data)
 #| label: profiles-table
 tables.profiles_table(
     extra={"WikiText-2": {p: wordlevel.budget(p) for p in ("cpu", "full")}},
-    note=f"The ladder's complete steps trained {runs_used(results)} runs at this profile; the WikiText-2 page "
-    "adds its own, which its table lists.",
+    note=f"The ladder's complete steps trained {runs_used(results)} runs at this "
+    "profile; the WikiText-2 page adds its own, which its table lists.",
 )
