@@ -99,11 +99,11 @@ def interrupted_run(monkeypatch, at_step: int, **run_kwargs) -> None:
     real_step = Trainer.train_step
     calls = {"n": 0}
 
-    def dies(self):
+    def dies(self, **kwargs):
         calls["n"] += 1
         if calls["n"] == at_step:
             raise KeyboardInterrupt
-        real_step(self)
+        real_step(self, **kwargs)
 
     with monkeypatch.context() as patch:
         patch.setattr(Trainer, "train_step", dies)
