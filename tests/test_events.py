@@ -24,7 +24,8 @@ def test_a_run_writes_the_scalars_tensorboard_shows(runs_dir):
     run = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY, note="watched live")
     found = read(run)
     assert set(events.SCALARS.values()) <= set(found.Tags()["scalars"])
-    assert set(events.diagnostic_scalars(run.evals()[-1])) <= set(found.Tags()["scalars"])  # the diagnostics too
+    tags = set(found.Tags()["scalars"])
+    assert set(events.diagnostic_scalars(run.evals()[-1])) <= tags  # the diagnostics too
     losses = found.Scalars(events.SCALARS["train_loss"])
     assert [e.step for e in losses] == [r["step"] for r in run.train_records()]
     assert losses[-1].value == pytest.approx(run.train_records()[-1]["train_loss"])
