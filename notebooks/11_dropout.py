@@ -14,7 +14,8 @@
 # [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/11_dropout.ipynb)
 #
 # Two epochs over the data leave little room for overfitting: dropout may cost more in capacity than it gives in regularization.
-# Three seeds per candidate, starting from the best recipe of the ladder so far.
+# Three seeds per candidate (five where three cannot decide), starting from the best recipe
+# of the ladder so far.
 
 # %%
 import subprocess

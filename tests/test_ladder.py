@@ -1,16 +1,18 @@
 import pytest
 
 import lmlab.ladder as ladder_module
-from conftest import HN_TITLES, TINY
+from conftest import HN_TITLES, ROOT, TINY
 from lmlab import tables
 from lmlab.config import PROFILES
 from lmlab.ladder import (
     BASELINE,
+    NOMINAL_LEVEL,
     STEPS,
     Ladder,
     Step,
     final_comparison,
     group_mean,
+    interval_level,
     ladder_groups,
     summary,
     verdict,
@@ -114,7 +116,13 @@ def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatc
     ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2, 3))
     ladder.step("baseline", progress=False)
     waiting = ladder.results()[-1]  # its three seeds are the recipe's own runs: the decision asks for more
-    assert waiting.step.name == "same" and waiting.paired == {"n": 3, "mean": 0.0, "low": 0.0, "high": 0.0}
+    assert waiting.step.name == "same" and waiting.paired == {
+        "n": 3,
+        "mean": 0.0,
+        "low": 0.0,
+        "high": 0.0,
+        "level": 0.95,
+    }
     assert {job.settings["seed"] for job in waiting.missing} == {4, 5} and not waiting.verdict
     _, same, later = ladder.train_all(progress=False, log=lambda m: None)  # deciding again after every run
     assert same.verdict == "not resolved" and not same.adopted and same.paired["n"] == 5
@@ -261,3 +269,28 @@ def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch
         and f"Every run of this step has {opt.groups['adamw'][0].meta['num_params'] / 1e6:.2f}M parameters."
         in table
     )
+
+
+def test_the_interval_widens_with_the_candidates_a_step_picks_from():
+    assert interval_level(1) == pytest.approx(0.95)
+    assert interval_level(2) == pytest.approx(0.975)
+    assert interval_level(5) == pytest.approx(0.99)
+    assert [interval_level(k) for k in range(1, 8)] == sorted(interval_level(k) for k in range(1, 8))
+
+
+def test_the_corrected_rule_adopts_a_null_change_at_most_five_percent_of_the_time():
+    """The simulation of benchmarks/rule_error.py, smaller: under no real effect the rule as it was
+    adopts more often the more candidates a step has; the corrected one stays under 5% for every k."""
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("rule_error", ROOT / "benchmarks" / "rule_error.py")
+    rule_error = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rule_error)
+    rng = np.random.default_rng(7)
+    trials = 40_000  # the rate's standard error is about 0.1 point
+    nominal = [rule_error.false_adoptions(k, trials, (NOMINAL_LEVEL,) * 2, rng) for k in (1, 3, 7)]
+    corrected = [rule_error.false_adoptions(k, trials, (interval_level(k),) * 2, rng) for k in (1, 3, 7)]
+    assert nominal == sorted(nominal) and nominal[-1] > 0.10
+    assert max(corrected) < 0.05

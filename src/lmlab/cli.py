@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-from lmlab.config import DEFAULT_PROFILE
+from lmlab.config import DEFAULT_PROFILE, PROFILES
 from lmlab.errors import LmlabError, NotEnoughMemory
 
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         "See `lmlab settings` for every key.",
     )
     t.add_argument(
-        "--profile", default=DEFAULT_PROFILE, help=f"tiny | smoke | cpu | full (default: {DEFAULT_PROFILE})"
+        "--profile", default=DEFAULT_PROFILE, help=f"{' | '.join(PROFILES)} (default: {DEFAULT_PROFILE})"
     )
     t.add_argument(
         "--dry-run",

@@ -2,9 +2,12 @@
 
 A step lists candidate changes (settings on top of the recipe so far). Every candidate is trained
 with the same seeds as the recipe, so the two are compared seed by seed: the best candidate by
-mean is adopted when the 95% interval of its paired difference to the recipe lies below zero.
-Where three seeds cannot decide, seeds 4 and 5 of both are trained and the step decides on five;
-where five cannot, the change is "not resolved" and the recipe stays the simpler one. Decisions
+mean is adopted when the interval of its paired difference to the recipe lies below zero. Where
+three seeds cannot decide, seeds 4 and 5 of both are trained and the step decides on five; where
+five cannot, the change is "not resolved" and the recipe stays the simpler one. Picking the best of
+k candidates and looking twice both inflate the error of one 95% interval, so each interval is
+widened (Bonferroni over the k candidates and the two looks, `interval_level`): a change that does
+nothing is adopted at most 5% of the time, whatever k (benchmarks/rule_error.py simulates it). Decisions
 are recomputed from the run store, so the notebooks, `lmlab ladder` and any number of processes
 sharing the work agree on them.
 """
@@ -32,6 +35,8 @@ PROFILE_SEEDS = {"tiny": (1,)}  # the tests' profile checks the mechanics, not t
 LEARNING_RATES = (5e-4, 1e-3, 2e-3, 4e-3, 8e-3)
 MUON_LEARNING_RATES = (0.005, 0.01, 0.02, 0.04)
 BASELINE = "SGD (challenge)"
+FALSE_ADOPTION = 0.05  # the most often a step may adopt a change that does nothing
+NOMINAL_LEVEL = 0.95  # the rule before the correction: one 95% interval at each look
 
 
 def seeds_for(profile: str) -> tuple[int, ...]:
@@ -264,6 +269,12 @@ def step_by_name(name: str) -> Step:
     raise LmlabError(f"no ladder step '{name}'; steps: {', '.join(s.name for s in STEPS)}")
 
 
+def interval_level(candidates: int) -> float:
+    """The two-sided level of each interval in a step with this many eligible candidates: the one-sided
+    error FALSE_ADOPTION is split over the candidates and the two looks (three seeds, then five)."""
+    return 1 - FALSE_ADOPTION / max(candidates, 1)
+
+
 def verdict(paired: dict | None, candidate_mean: float, recipe_mean: float, can_add_seeds: bool) -> str:
     """The paired rule: adopt when the interval lies below zero, reject when above, add seeds or
     call it not resolved when it holds zero. A candidate with a diverged seed is worse."""
@@ -300,6 +311,11 @@ class StepResult:
     @property
     def candidates(self) -> dict[str, dict]:
         return self.step.changes(self.recipe)
+
+    @property
+    def level(self) -> float:
+        """The level of the step's intervals under the corrected rule."""
+        return interval_level(sum(1 for label in self.groups if self.step.eligible(label)))
 
     def mean_std(self, label: str | None = None) -> tuple[float, float]:
         runs = self.recipe_runs if label is None else self.groups[label]
@@ -395,7 +411,7 @@ class Ladder:
         """The paired rule on three seeds, then on five where three cannot decide."""
         step, winner = result.step, result.winner
         candidate, recipe = result.groups[winner], result.recipe_runs
-        paired = paired_difference(candidate, recipe)
+        paired = paired_difference(candidate, recipe, level=result.level)
         # a step at another budget decides on its three seeds: each of its runs costs several of the ladder's
         can_add_seeds = bool(self.extra_seeds) and not step.budget
         verdict_now = verdict(paired, group_mean(candidate), group_mean(recipe), can_add_seeds)
@@ -406,7 +422,7 @@ class Ladder:
                 result.recipe, changes[winner], self.extra_seeds, winner, step, missing
             )
             if not missing:
-                paired = paired_difference(candidate, recipe)
+                paired = paired_difference(candidate, recipe, level=result.level)
                 verdict_now = verdict(paired, group_mean(candidate), group_mean(recipe), False)
         result.paired = paired
         if not result.missing:
@@ -473,31 +489,26 @@ class Ladder:
         return self.results()
 
 
-def corrected_verdict(result: StepResult) -> str:
-    """The step's verdict under a rule corrected for picking the best of k candidates and for looking
-    twice (Bonferroni over the step's eligible candidates, the error split between the two looks: each
-    interval at 1 - 0.05 / (2k)), from the runs the store has. "needs seeds 4-5" where the corrected rule
-    would ask for them and they were never trained. benchmarks/rule_error.py simulates both rules."""
+def nominal_verdict(result: StepResult) -> tuple[str, int]:
+    """The step's verdict under the rule before its correction (one 95% interval at each look), from
+    the runs the store has, and the seeds it decided on: what the site said before the ladder
+    corrected its rule. "needs seeds 4-5" where that rule would ask for seeds never trained."""
     if not result.recipe_runs or result.paired is None:
-        return result.verdict
-    k = sum(1 for label in result.groups if result.step.eligible(label))
-    level = 1 - 0.05 / (2 * k)
+        return result.verdict, result.paired["n"] if result.paired else len(result.recipe_runs)
     candidate, recipe = result.groups[result.winner], result.recipe_runs
     first = paired_difference(
         [r for r in candidate if r.config["seed"] in SEEDS],
         [r for r in recipe if r.config["seed"] in SEEDS],
-        level=level,
+        level=NOMINAL_LEVEL,
     )
-    if first["high"] < 0:
-        return "adopted"
-    if first["low"] > 0:
-        return "worse"
+    if first["high"] < 0 or first["low"] > 0:
+        return ("adopted" if first["high"] < 0 else "worse"), first["n"]
     if result.step.budget:  # a step at another budget decides on its three seeds
-        return "not resolved"
-    five = paired_difference(candidate, recipe, level=level)
+        return "not resolved", first["n"]
+    five = paired_difference(candidate, recipe, level=NOMINAL_LEVEL)
     if five is None or five["n"] < len(SEEDS) + len(EXTRA_SEEDS):
-        return "needs seeds 4-5"
-    return "adopted" if five["high"] < 0 else "worse" if five["low"] > 0 else "not resolved"
+        return "needs seeds 4-5", first["n"]
+    return ("adopted" if five["high"] < 0 else "worse" if five["low"] > 0 else "not resolved"), five["n"]
 
 
 def _group(runs: list[Run], settings: dict | None = None) -> dict:
@@ -532,7 +543,8 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
         for label, runs in r.groups.items():
             candidates[label] = {
                 **_group(runs, r.candidates[label]),
-                "paired_difference": paired_difference(runs, r.recipe_runs),
+                "paired_difference": paired_difference(runs, r.recipe_runs, level=r.level),
+                "level": r.level,
             }
             if not r.step.eligible(label):
                 candidates[label]["not_eligible"] = r.step.not_eligible[label]
@@ -557,8 +569,9 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
         "profile": profile,
         "data_fingerprint": data_fingerprint,
         "metric": "val_loss (nats/char, every validation token once)",
-        "rule": "paired over seeds: adopt when the 95% t interval of candidate minus recipe lies below zero; "
-        "3 seeds, 5 where 3 cannot decide, else not resolved",
+        "rule": "paired over seeds: adopt when the t interval of candidate minus recipe lies below zero, "
+        f"at 1 - {FALSE_ADOPTION:g}/k for a step of k eligible candidates (Bonferroni over the candidates and "
+        "the two looks); 3 seeds, 5 where 3 cannot decide, else not resolved",
         "complete": len(steps) == len(STEPS),
         "steps": steps,
     }

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lmlab.runs import Run, provenance
-from lmlab.stats import mean_std
+from lmlab.stats import level_text, mean_std
 from lmlab.tables import summary_rows
 
 Groups = dict[str, list[Run]]
@@ -314,7 +314,7 @@ def ladder(
     """The ladder a step a row, top to bottom. Left: the recipe's validation loss after each step (a
     path that moves only where a step was adopted) and each step's best candidate (filled where adopted,
     hollow where not: off the path). Right, with `intervals`: each step's paired difference to the recipe
-    it started from, with its 95% interval, against zero."""
+    it started from, with the interval it was decided by, against zero."""
     from matplotlib.lines import Line2D
 
     points = ladder_points(groups, intervals, metric)
@@ -383,7 +383,7 @@ def ladder(
         ax_paired.set_xscale("symlog", linthresh=0.02)
         ticks = [t for t in (-0.1, 0.0, 0.02) if ax_paired.get_xlim()[0] <= t <= ax_paired.get_xlim()[1]]
         ax_paired.set_xticks(ticks, [f"{t:g}" for t in ticks])  # symlog's own ticks crowd into each other
-        ax_paired.set_xlabel("paired difference to the recipe\n(95% CI; symlog beyond ±0.02)")
+        ax_paired.set_xlabel("paired difference to the recipe\n(the step's interval; symlog beyond ±0.02)")
         ax_paired.grid(alpha=0.3)
         ax_paired.tick_params(axis="y", left=False)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
@@ -545,7 +545,7 @@ def ladder_plotly(groups: Groups, metric: str = "val_loss", intervals: dict[str,
         + (
             ""
             if p["paired"] is None
-            else f"<br>paired difference {p['paired']['mean']:+.4f}, 95% CI "
+            else f"<br>paired difference {p['paired']['mean']:+.4f}, {level_text(p['paired']['level'])} interval "
             f"[{p['paired']['low']:+.4f}, {p['paired']['high']:+.4f}]"
         )
         + ("<br>adopted" if p["adopted"] else "<br>not adopted")
@@ -593,7 +593,7 @@ def ladder_plotly(groups: Groups, metric: str = "val_loss", intervals: dict[str,
                     arrayminus=[0 if f else q["mean"] - q["low"] for f, (_, q) in zip(far, shown)],
                 ),
                 hovertext=[
-                    f"{n}<br>paired difference {q['mean']:+.4f}, 95% CI [{q['low']:+.4f}, {q['high']:+.4f}]"
+                    f"{n}<br>paired difference {q['mean']:+.4f}, {level_text(q['level'])} interval [{q['low']:+.4f}, {q['high']:+.4f}]"
                     + (" (beyond the panel's edge)" if f else "")
                     for f, (n, q) in zip(far, shown)
                 ],
@@ -603,7 +603,9 @@ def ladder_plotly(groups: Groups, metric: str = "val_loss", intervals: dict[str,
             col=2,
         )
         fig.add_vline(x=0, line=dict(color="gray", width=1), row=1, col=2)
-        fig.update_xaxes(title_text="paired difference (95% CI)", range=[-edge, edge], row=1, col=2)
+        fig.update_xaxes(
+            title_text="paired difference (the step's interval)", range=[-edge, edge], row=1, col=2
+        )
     fig.update_xaxes(title_text=VAL_LABEL if metric == "val_loss" else metric, row=1, col=1)
     fig.update_yaxes(autorange="reversed", automargin=True, tickfont=dict(size=10))
     fig.update_layout(height=140 + 26 * len(points), showlegend=False)

@@ -40,7 +40,12 @@ def paired_difference(
         * statistics.stdev(diffs)
         / math.sqrt(len(diffs))
     )
-    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
+    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half, "level": level}
+
+
+def level_text(level: float) -> str:
+    """An interval's level as a reader writes it: 95%, 97.5%, 98.33%."""
+    return f"{level * 100:.4g}%"
 
 
 def final_values(runs: list[Run], metric: str = "val_loss") -> list[float]:

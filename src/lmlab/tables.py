@@ -11,10 +11,10 @@ import re
 
 from lmlab import wordlevel
 from lmlab.config import from_dict, make_config, settings
-from lmlab.ladder import BASELINE, budget_text, corrected_verdict
+from lmlab.ladder import BASELINE, FALSE_ADOPTION, budget_text, nominal_verdict
 from lmlab.optim import muon_settings
 from lmlab.runs import Run, provenance
-from lmlab.stats import final_values, mean_std, paired_difference
+from lmlab.stats import final_values, level_text, mean_std, paired_difference
 
 LADDER_NOTE = re.compile(r"^ladder \w+: ")
 
@@ -81,10 +81,18 @@ def step_groups(result) -> dict[str, list[Run]]:
 
 
 def paired_cell(paired: dict | None) -> str:
-    """A paired difference as one table cell: mean, 95% interval and the seeds it pairs."""
+    """A paired difference as one table cell: mean, interval (its level where it is not 95%) and the seeds it pairs."""
     if paired is None:
         return ""
-    return f"{paired['mean']:+.4f} [{paired['low']:+.4f}, {paired['high']:+.4f}], n={paired['n']}"
+    level = paired.get("level", 0.95)
+    at = "" if level == 0.95 else f" at {level_text(level)}"
+    return f"{paired['mean']:+.4f} [{paired['low']:+.4f}, {paired['high']:+.4f}]{at}, n={paired['n']}"
+
+
+def rule_level_words(result) -> str:
+    """Why a step's intervals have their level, in words."""
+    k = sum(1 for label in result.groups if result.step.eligible(label))
+    return f"1 − {FALSE_ADOPTION:g}/k for its k = {k} eligible candidate{'s' if k > 1 else ''}"
 
 
 def step_table(result):
@@ -102,7 +110,9 @@ def step_table(result):
         mean, std = mean_std(final_values(runs))
         shown = f"{mean:.4f} ± {std:.4f}" + (f" ({len(diverged)} diverged)" if diverged else "")
         name = label if not candidate or result.step.eligible(label) else f"{label} (not eligible)"
-        paired = paired_cell(paired_difference(runs, before)) if candidate and before else ""
+        paired = (
+            paired_cell(paired_difference(runs, before, level=result.level)) if candidate and before else ""
+        )
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
         rows.append([name, change, counts[label], str(len(runs)), shown, paired, f"{legacy:.4f}"])
     header = [
@@ -111,7 +121,7 @@ def step_table(result):
         "parameters",
         "seeds",
         "val_loss (nats/char)",
-        "paired difference [95% CI]",
+        "paired difference [interval]",
         "legacy metric",
     ]
     align = [":---", ":---", "---:", "---:", "---:", "---:", "---:"]
@@ -134,8 +144,9 @@ def step_table(result):
     if before:
         lines += [
             "",
-            "*Paired difference: the candidate minus the recipe, seed by seed, with a 95% t interval; an "
-            "interval that holds zero cannot tell the change from the seeds' noise.*",
+            f"*Paired difference: the candidate minus the recipe, seed by seed, with a t interval at "
+            f"{level_text(result.level)} ({rule_level_words(result)}); an interval that holds zero cannot tell the "
+            "change from the seeds' noise.*",
         ]
     run_notes = notes(
         [r for rs in result.groups.values() for r in rs]
@@ -152,7 +163,11 @@ def resolved_others(result) -> str:
     """The candidates other than the winner whose paired interval lies wholly above or below zero, in words."""
     found = []
     for label, runs in result.groups.items():
-        paired = paired_difference(runs, result.recipe_runs) if label != result.winner else None
+        paired = (
+            paired_difference(runs, result.recipe_runs, level=result.level)
+            if label != result.winner
+            else None
+        )
         if paired and (paired["low"] > 0 or paired["high"] < 0):
             side = "worse than" if paired["low"] > 0 else "better than"
             found.append(f"{label} is {side} the recipe ({paired_cell(paired)})")
@@ -188,7 +203,7 @@ def decision(result) -> str:
         if p is None
         else (
             f" Paired over {p['n']} seeds the change is {p['mean']:+.4f} nats/char, "
-            f"95% interval [{p['low']:+.4f}, {p['high']:+.4f}]."
+            f"{level_text(p['level'])} interval [{p['low']:+.4f}, {p['high']:+.4f}]."
         )
     )
     text = {
@@ -317,28 +332,34 @@ def tokenizer_checks(round_trips: dict[str, float], coverage: dict[str, float]):
 
 
 def rule_error(results, simulated: dict | None):
-    """The decision rule's simulated false-adoption rate per number of candidates, as it stands and
-    corrected, and each step's verdict under both (lmlab.ladder.corrected_verdict)."""
+    """The decision rule's simulated false-adoption rate per number of candidates, before and after its
+    correction, and each step's verdict under both (lmlab.ladder.nominal_verdict gives the one before)."""
     lines = []
     if simulated:
         rates = simulated["false_adoption"]
         lines += ["| candidates in a step | " + " | ".join(rates) + " |", "|:---|" + "---:|" * len(rates)]
-        for rule, name in (("rule", "the rule as it stands"), ("corrected", "corrected")):
+        for rule, name in (
+            ("rule", "before: a 95% interval at each look"),
+            ("corrected", "corrected (the ladder's rule)"),
+        ):
             lines.append(f"| {name} | " + " | ".join(f"{r[rule]:.1%}" for r in rates.values()) + " |")
         lines += ["", f"*Simulated under no real effect, {simulated['trials']:,} steps each "
                       f"(benchmarks/rule_error.py, {simulated['date']}). Corrected: {simulated['corrected']}.*", ""]  # fmt: skip
-    lines += ["| step | candidates | verdict | under the corrected rule |", "|:---|---:|:---|:---|"]
+    lines += ["| step | eligible candidates | interval | verdict | before the correction |",
+              "|:---|---:|---:|:---|:---|"]  # fmt: skip
     changed = []
     for r in results:
         if not r.complete or not r.recipe_runs or not r.step.follows:
             continue
         k = sum(1 for label in r.groups if r.step.eligible(label))
-        corrected = corrected_verdict(r)
-        lines.append(f"| {r.step.title} | {k} | {r.verdict} | {corrected} |")
-        if corrected != r.verdict:
-            changed.append(f"{r.step.title} ({r.verdict} → {corrected})")
-    lines += ["", f"**Verdicts the correction would change:** {'; '.join(changed)}." if changed
-              else "**The correction changes no verdict.**"]  # fmt: skip
+        before, seeds_before = nominal_verdict(r)
+        seeds = r.paired["n"] if r.paired else seeds_before
+        lines.append(f"| {r.step.title} | {k} | {level_text(r.level)} | {r.verdict} on {seeds} seeds "
+                     f"| {before} on {seeds_before} seeds |")  # fmt: skip
+        if (before, seeds_before) != (r.verdict, seeds):
+            changed.append(f"{r.step.title} ({before} on {seeds_before} seeds → {r.verdict} on {seeds})")
+    lines += ["", f"**Verdicts the correction changed:** {'; '.join(changed)}." if changed
+              else "**The correction changed no verdict.**"]  # fmt: skip
     return markdown("\n".join(lines))
 
 
@@ -346,7 +367,7 @@ def ladder_table(summary: dict):
     """The ladder summary (lmlab.ladder.summary) as a Markdown table: each step's best candidate,
     its paired difference to the recipe the step started from, the verdict; then the final ratio."""
     lines = [
-        "| step | best candidate | val_loss (nats/char) | paired difference [95% CI] | decision |",
+        "| step | best candidate | val_loss (nats/char) | paired difference [interval] | decision |",
         "|:---|:---|---:|---:|:---|",
     ]
     for step in summary["steps"]:
@@ -380,8 +401,9 @@ def ladder_table(summary: dict):
     lines += [
         "",
         f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · paired difference: "
-        f"the best candidate minus the recipe the step started from, seed by seed, with a 95% t interval; "
-        f"adopted when the interval lies below zero (3 seeds, 5 where 3 cannot decide).*",
+        f"the best candidate minus the recipe the step started from, seed by seed, with a t interval at "
+        f"1 − {FALSE_ADOPTION:g}/k for a step of k candidates (95% where no level is given); adopted when the "
+        f"interval lies below zero (3 seeds, 5 where 3 cannot decide).*",
     ]
     return markdown("\n".join(lines))
 
@@ -483,7 +505,7 @@ def regime_table(summary: dict):
         budget = budget_text(step["budget"])
         reference = step["candidates"].get(BASELINE)
         lines = [
-            f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [95% CI] | of the baseline |",
+            f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [interval] | of the baseline |",
             "|:---|---:|:---|---:|---:|---:|",
         ]
         rows = [(f"recipe as of {step['starts_from']}", step["recipe"], None)]
@@ -654,11 +676,11 @@ def winner_against(result, labels: list[str]):
 
 
 def paired_words(paired: dict | None) -> str:
-    """A paired difference in words: its mean, the seeds it pairs and its 95% interval."""
+    """A paired difference in words: its mean, the seeds it pairs and its interval."""
     if paired is None:
         return "not comparable seed by seed (fewer than two shared seeds)"
     return (
-        f"{paired['mean']:+.4f} nats/char, paired over {paired['n']} seeds (95% interval "
+        f"{paired['mean']:+.4f} nats/char, paired over {paired['n']} seeds ({level_text(paired.get('level', 0.95))} interval "
         f"[{paired['low']:+.4f}, {paired['high']:+.4f}])"
     )
 
@@ -781,7 +803,7 @@ def wordlevel_comparison(groups: dict[str, list[Run]], recipe: str, baseline: st
         )
         paired = paired_difference(groups[recipe], groups[baseline], metric=metric)
         parts.append(f"{name} perplexity {ours[0]:,.1f} ± {ours[1]:,.1f} against {base[0]:,.1f} ± {base[1]:,.1f}"
-                     + ("" if paired is None else f" (paired difference {paired['mean']:+,.1f}, 95% interval "
+                     + ("" if paired is None else f" (paired difference {paired['mean']:+,.1f}, {level_text(paired['level'])} interval "
                         f"[{paired['low']:+,.1f}, {paired['high']:+,.1f}], n={paired['n']})"))  # fmt: skip
     better = (
         mean_std(final_values(groups[recipe], "val_ppl"))[0]
