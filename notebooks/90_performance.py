@@ -42,3 +42,7 @@ tables.profile_table(profiles, "cpu")
 # %%
 #| label: perf-memory
 tables.memory_table(results)
+
+# %%
+#| label: perf-executors
+tables.executors_table(results)

@@ -52,7 +52,7 @@ def test_bad_values_say_what_is_valid(overrides, message):
 
 
 def test_unknown_profile():
-    with pytest.raises(LmlabError, match="unknown profile 'gpu'; choose one of: full, cpu, smoke"):
+    with pytest.raises(LmlabError, match="unknown profile 'gpu'; choose one of: full, cpu, cpu-27m, smoke"):
         make_config("gpu")
 
 

@@ -15,7 +15,7 @@ LAYERS = (
     {"model", "data", "memory", "optim"},
     {"tokenize", "probes"},
     {"runs", "events", "diagnostics", "train"},  # training and the run store
-    {"stats", "schedule"},
+    {"stats", "schedule", "executors"},
     {"ladder", "wordlevel", "api"},  # the study and the Python API
     {"tables", "plots", "report", "notebooks", "check", "site"},  # presentation
     {"cli", "__init__", "__main__"},

@@ -21,14 +21,24 @@ def run(
 
 
 def sweep(
-    profile: str = DEFAULT_PROFILE, runs_dir: str | Path | None = None, progress: bool = True, **grid
+    profile: str = DEFAULT_PROFILE,
+    runs_dir: str | Path | None = None,
+    progress: bool = True,
+    executor="local",
+    **grid,
 ) -> list[Run]:
-    """Every combination of the listed values (a scalar is one value), each run cached on its own."""
+    """Every combination of the listed values (a scalar is one value), each run cached on its own.
+    `executor`: "local" trains them here one after another; "ray" (or an executor from
+    lmlab.executors.make_executor) trains them as Ray tasks, side by side."""
+    from lmlab.executors import train_configs
+
     keys = list(grid)
     values = [v if isinstance(v, (list, tuple)) else [v] for v in grid.values()]
-    return [
-        run(profile, runs_dir, progress, **dict(zip(keys, combo))) for combo in itertools.product(*values)
-    ]
+    configs = [make_config(profile, **dict(zip(keys, combo))) for combo in itertools.product(*values)]
+    runs = train_configs(configs, executor, runs_dir, progress)
+    for result in runs:
+        record_use(result)
+    return runs
 
 
 def load_run(run_id: str, runs_dir: str | Path | None = None) -> Run:

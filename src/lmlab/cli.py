@@ -23,6 +23,31 @@ def _add_runs_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", metavar="DIR", help="run store directory (default: $LMLAB_RUNS or ./runs)")
 
 
+def _add_executor_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("executor", "where the runs train (see README: More than one machine)")
+    g.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine's processes (default); ray: a Ray cluster, one task per run",
+    )
+    g.add_argument(
+        "--address",
+        help="ray: the cluster (HOST:PORT or auto; default: auto where RAY_ADDRESS is set, else a local "
+        "Ray on 127.0.0.1 started and stopped by lmlab)",
+    )
+    g.add_argument(
+        "--gpus-per-run", type=float, metavar="G", help="ray: GPUs a run takes (0.25 packs four on one GPU)"
+    )
+    g.add_argument("--cpus-per-run", type=float, metavar="C", help="ray: CPUs a run takes (default: 1)")
+
+
+def _executor(args):
+    from lmlab.executors import make_executor
+
+    return make_executor(args.executor, args.address, args.gpus_per_run, args.cpus_per_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lmlab", description="Train small GPT-style language models change by change."
@@ -45,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_runs_option(t)
+    _add_executor_options(t)
     t.add_argument("settings", nargs="*", metavar="key=value")
 
     s = sub.add_parser("settings", help="list every setting with its default, choices and meaning")
@@ -121,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this long: every worker checkpoints its run and exits; the same command continues",
     )
     _add_runs_option(lad)
+    _add_executor_options(lad)
     lad.add_argument(
         "settings",
         nargs="*",
@@ -164,13 +191,20 @@ def cmd_train(args) -> int:
         if memory.surely_cpu(cfg.device):
             memory.check(cfg, "cpu")
     from lmlab.runs import RunStore, compare_table
-    from lmlab.train import train
 
-    runs = []
-    for i, cfg in enumerate(configs, 1):
-        if len(configs) > 1:
-            print(f"[{i}/{len(configs)}]", file=sys.stderr)
-        runs.append(train(cfg, runs_dir=args.runs, progress=not args.no_progress))
+    executor = _executor(args)
+    if executor.name == "local":
+        from lmlab.train import train
+
+        runs = []
+        for i, cfg in enumerate(configs, 1):
+            if len(configs) > 1:
+                print(f"[{i}/{len(configs)}]", file=sys.stderr)
+            runs.append(train(cfg, runs_dir=args.runs, progress=not args.no_progress))
+    else:
+        from lmlab.executors import train_configs
+
+        runs = train_configs(configs, executor, args.runs, log=lambda m: print(m, file=sys.stderr))
     store = RunStore(args.runs)
     print(f"run store: {store.root}", file=sys.stderr)
     print(compare_table(runs))
@@ -323,9 +357,15 @@ def cmd_ladder(args) -> int:
             f"lmlab ladder takes only data=...; the ladder defines the rest (got: {', '.join(sorted(unknown))})"
         )
     data = given.get("data") or parameters()[1]
-    ladder = Ladder(args.profile, data, runs_dir=args.runs)
     if args.workers < 1:
         raise LmlabError(f"--workers {args.workers}: give 1 or more")
+    executor = _executor(args)
+    if executor.name != "local" and (args.workers > 1 or args.budget):
+        raise LmlabError(
+            "--workers and --for share this machine among local processes; with --executor ray the cluster's "
+            "resources decide how many runs train at once (--cpus-per-run, --gpus-per-run)"
+        )
+    ladder = Ladder(args.profile, data, runs_dir=args.runs, executor=executor)
     if args.status:
         results = ladder.results()
     elif args.workers > 1 or args.budget:

@@ -22,15 +22,26 @@ from pathlib import Path
 from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError
+from lmlab.executors import make_executor
 from lmlab.runs import Run, RunStore, finished, record_use
-from lmlab.schedule import Job, train_jobs, train_until_done
-from lmlab.stats import mean_std, paired_difference
+from lmlab.schedule import Job
+from lmlab.stats import mean_std, paired_difference, paired_values, seeds_to_resolve
 
 SEEDS = (1, 2, 3)
 EXTRA_SEEDS = (4, 5)  # trained only where three seeds cannot decide
 DIAGNOSTIC_SEED = (
     11  # one run of each compared recipe for the figures of lmlab.diagnostics: a picture, not a statistic
 )
+MORE_SEEDS_AT_MOST = 10
+"""Beyond the rule: a change left not resolved whose observed spread says that at most this many seeds
+would resolve it is trained to that many, and its interval is reported beside its verdict. The verdict
+and the recipe stay as the rule decided: a third look at the data is outside the rule's error budget."""
+SIZE_KEYS = ("n_layer", "n_head", "d_model", "vocab_size")
+"""A profile's model and tokenizer size. The shape and tokenizer steps decide them at the ladder's
+own size; at another profile the recipe keeps that profile's size, and takes everything else."""
+AT_SIZE = {"cpu": "cpu-27m"}
+"""Per ladder profile, the profile with the challenge's model and tokenizer on the same data budget,
+where the baseline and the final recipe are trained again. `full` is the challenge's size itself."""
 PROFILE_SEEDS = {"tiny": (1,)}  # the tests' profile checks the mechanics, not the noise
 LEARNING_RATES = (5e-4, 1e-3, 2e-3, 4e-3, 8e-3)
 MUON_LEARNING_RATES = (0.005, 0.01, 0.02, 0.04)
@@ -322,11 +333,26 @@ class StepResult:
         return mean_std([r.final.get("val_loss") for r in runs])
 
 
+@dataclass
+class MoreSeeds:
+    """A step left not resolved, beyond the rule: the seeds that would resolve it and, once trained, the interval."""
+
+    result: StepResult
+    needed: int | None  # None: more than 200 seeds at the observed spread
+    paired: dict | None = None
+    missing: list[Job] = field(default_factory=list)
+
+
 class Ladder:
     """The ladder at one profile and data source, read from (and trained into) one run store."""
 
-    def __init__(self, profile: str, data: str, runs_dir: str | Path | None = None, seeds=None):
+    def __init__(
+        self, profile: str, data: str, runs_dir: str | Path | None = None, seeds=None, executor="local"
+    ):
+        """`executor`: "local" (this machine's processes), "ray", or an executor from
+        lmlab.executors.make_executor (a Ray cluster's address, GPUs and CPUs per run)."""
         self.profile, self.data = profile, data
+        self.executor = make_executor(executor)
         self.seeds = tuple(seeds) if seeds else seeds_for(profile)
         self.extra_seeds = EXTRA_SEEDS if len(self.seeds) >= 3 else ()
         self.store = RunStore(runs_dir)
@@ -444,7 +470,7 @@ class Ladder:
                 raise LmlabError(
                     f"ladder step '{result.step.name}' is not complete: {len(result.missing)} runs missing"
                 )
-            train_jobs(result.missing, self.store, self.fingerprint, progress=progress)
+            self.executor.train_jobs(result.missing, self.store, self.fingerprint, progress=progress)
 
     def final(self, train: bool = True, progress: bool = True) -> StepResult:
         """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
@@ -461,12 +487,78 @@ class Ladder:
             settings = {**self.settings(result.recipe, change, DIAGNOSTIC_SEED, shown, result.step),
                         "note": f"diagnostics {name}: {shown}"}  # fmt: skip
             jobs[shown] = self.job(shown, settings)
-        train_jobs([job for job in jobs.values() if not finished(self.store.run(job.run_id))], self.store,
-                   self.fingerprint, progress=progress)  # fmt: skip
+        self.executor.train_jobs([job for job in jobs.values() if not finished(self.store.run(job.run_id))],
+                                 self.store, self.fingerprint, progress=progress)  # fmt: skip
         runs = {shown: self.store.run(job.run_id) for shown, job in jobs.items()}
         for run in runs.values():
             record_use(run)
         return runs
+
+    @property
+    def size_profile(self) -> str | None:
+        return AT_SIZE.get(self.profile)
+
+    def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]]:
+        """The challenge baseline and the final recipe at AT_SIZE's profile (the challenge's model and
+        tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`.
+        The recipe keeps that profile's size (SIZE_KEYS): the shape and tokenizer verdicts are this
+        profile's."""
+        profile = self.size_profile
+        if profile is None:
+            raise LmlabError(f"the `{self.profile}` profile has no profile at the challenge's size (AT_SIZE)")
+        recipe = {k: v for k, v in self.results()[-1].recipe_after.items() if k not in SIZE_KEYS}
+        data_fingerprint = fingerprint(make_config(profile, data=self.data))
+        plans = {FINAL_BASELINE: {}, FINAL_RECIPE: recipe}
+        jobs = {
+            label: [
+                Job(f"{label} at {profile}", settings, cfg, run_id(cfg, data_fingerprint))
+                for seed in self.seeds
+                for settings in [
+                    {**change, "data": self.data, "seed": seed, "note": f"at {profile}: {label}"}
+                ]
+                for cfg in [make_config(profile, **settings)]
+            ]
+            for label, change in plans.items()
+        }
+        missing = [job for js in jobs.values() for job in js if not finished(self.store.run(job.run_id))]
+        if missing and train:
+            self.executor.train_jobs(missing, self.store, data_fingerprint, progress=progress)
+        groups = {label: [self.store.run(job.run_id) for job in js] for label, js in jobs.items()}
+        if not all(finished(run) for runs in groups.values() for run in runs):
+            raise LmlabError(f"the baseline and the final recipe at {profile} are not trained yet: call "
+                             "Ladder.at_size() with train=True, as the summary notebook does")  # fmt: skip
+        for run in [r for runs in groups.values() for r in runs]:
+            record_use(run)
+        return groups
+
+    def more_seeds(self, train: bool = True, progress: bool = False) -> list[MoreSeeds]:
+        """Every step the rule left not resolved, with the seeds its observed spread says would resolve
+        it; where that is at most MORE_SEEDS_AT_MOST, its best candidate and its recipe at that many
+        seeds (trained here when `train`), and their paired interval at the step's level."""
+        found = []
+        for r in self.results():
+            if r.verdict != "not resolved" or not r.step.follows:
+                continue
+            needed = seeds_to_resolve(paired_values(r.groups[r.winner], r.recipe_runs), r.level)
+            entry = MoreSeeds(r, needed)
+            if needed and needed <= MORE_SEEDS_AT_MOST:
+                seeds = tuple(range(1, needed + 1))
+                while True:
+                    missing: list[Job] = []
+                    recipe = self._collect(r.recipe, {}, seeds, r.recipe_label, r.step, missing)
+                    candidate = self._collect(
+                        r.recipe, r.candidates[r.winner], seeds, r.winner, r.step, missing
+                    )
+                    if not (missing and train):
+                        break
+                    self.executor.train_jobs(missing, self.store, self.fingerprint, progress=progress)
+                entry.missing = missing
+                if not missing:
+                    entry.paired = paired_difference(candidate, recipe, level=r.level)
+                    for run in recipe + candidate:
+                        record_use(run)
+            found.append(entry)
+        return found
 
     def missing_jobs(self, log=print) -> list[Job]:
         """Every run the ladder can train now, the steps its recipe follows first: they decide what the
@@ -483,7 +575,7 @@ class Ladder:
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
         """Train until every step is complete, one run at a time, deciding again after each: a
         decision that asks for seeds 4 and 5, or opens the next step, is acted on at once."""
-        train_until_done(
+        self.executor.train_until_done(
             lambda: self.missing_jobs(log), self.store, self.fingerprint, progress=progress, log=log
         )
         return self.results()
@@ -631,14 +723,17 @@ def runs_used(results: list[StepResult]) -> int:
     )
 
 
+FINAL_BASELINE, FINAL_RECIPE = "challenge baseline (SGD)", "final recipe"
+
+
 def final_comparison(results: list[StepResult]) -> dict[str, list[Run]]:
     """The challenge baseline's runs and the final recipe's (the last adopted candidate's), over the
     complete steps at the ladder's budget."""
     followed = _followed(results)
     adopted = [r for r in followed if r.adopted]
-    groups = {"challenge baseline (SGD)": followed[0].groups[followed[0].winner]} if followed else {}
+    groups = {FINAL_BASELINE: followed[0].groups[followed[0].winner]} if followed else {}
     if adopted:
-        groups["final recipe"] = adopted[-1].groups[adopted[-1].winner]
+        groups[FINAL_RECIPE] = adopted[-1].groups[adopted[-1].winner]
     return groups
 
 

@@ -336,14 +336,54 @@ class RunStore:
     def lock(self, run_id: str) -> RunLock:
         return RunLock(self.root / run_id / LOCK_NAME)
 
+    def add_records(self, run_id: str, files: dict[str, bytes]) -> Run:
+        """A run trained in another store (on another machine): its light records, as `records` gave
+        them, written into this store. Checked before anything is written: meta.json names this run
+        and every file matches the sha256 it recorded. Each file is written atomically, meta.json
+        last, so an interruption leaves a run that is simply not finished. A run that is finished
+        here already, or that a live process here is training, is left as it is."""
+        run, lock = self.run(run_id), self.lock(run_id)
+        holder = lock.holder()
+        if finished(run) or (holder and not lock.is_stale(holder)):
+            return run
+        try:
+            meta = json.loads(files["meta.json"])
+        except (KeyError, ValueError) as e:
+            raise LmlabError(
+                f"the records of run {run_id} have no readable meta.json ({e}); nothing was written"
+            ) from None
+        if meta.get("run_id") != run_id:
+            raise LmlabError(
+                f"records for run {run_id} hold the meta.json of run {meta.get('run_id')}; nothing was written"
+            )
+        recorded = (meta.get("checksums") or {}).get("sha256") or {}
+        for name, digest in recorded.items():
+            if name not in files or hashlib.sha256(files[name]).hexdigest() != digest:
+                raise LmlabError(
+                    f"the records of run {run_id}: {name} does not match the sha256 its run recorded (damaged "
+                    "on the way?); nothing was written"
+                )
+        run.dir.mkdir(parents=True, exist_ok=True)
+        for name in CHECKSUMMED:
+            if name in files:
+                write_atomic(run.dir / name, files[name])
+        (run.dir / CHECKPOINT).unlink(missing_ok=True)  # an earlier try's progress, not this run's
+        write_atomic(run.dir / "meta.json", files["meta.json"])
+        return self.run(run_id)
+
 
 def _pid_alive(pid: int) -> bool:
+    """Whether the process runs; a zombie (killed, never reaped: in a container whose first process
+    reaps nothing, it stays) is dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError, IndexError):
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
     return True
 
 
@@ -497,6 +537,11 @@ def finished(run: Run) -> bool:
 
 
 LIGHT_FILES = ("meta.json",) + CHECKSUMMED  # what a finished run commits
+
+
+def records(run: Run) -> dict[str, bytes]:
+    """A run's light records as bytes, to carry it to another store (RunStore.add_records)."""
+    return {name: (run.dir / name).read_bytes() for name in LIGHT_FILES if (run.dir / name).exists()}
 
 
 def pack(runs: list[Run], archive: Path) -> list[Run]:

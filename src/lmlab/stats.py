@@ -19,28 +19,44 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def paired_difference(
-    runs: list[Run], baseline: list[Run], metric: str = "val_loss", level: float = 0.95
-) -> dict | None:
-    """Candidate minus baseline seed by seed, over the seeds both have, with a t interval at `level`
-    (two-sided, n - 1 degrees of freedom): pairing cancels what a seed does to both. None under two pairs."""
-    from scipy import stats
-
+def paired_values(runs: list[Run], baseline: list[Run], metric: str = "val_loss") -> list[float]:
+    """Candidate minus baseline, seed by seed, over the seeds both have with a finite value."""
     base = {r.config.get("seed"): r.final.get(metric) for r in baseline}
     diffs = []
     for run in runs:  # each run's files read once
         value, partner = run.final.get(metric), base.get(run.config.get("seed"))
         if value is not None and partner is not None and math.isfinite(value) and math.isfinite(partner):
             diffs.append(value - partner)
+    return diffs
+
+
+def half_width(n: int, std: float, level: float) -> float:
+    """Half the two-sided `level` t interval of a mean of n values with this standard deviation."""
+    from scipy import stats
+
+    return float(stats.t.ppf(1 - (1 - level) / 2, n - 1)) * std / math.sqrt(n)
+
+
+def paired_difference(
+    runs: list[Run], baseline: list[Run], metric: str = "val_loss", level: float = 0.95
+) -> dict | None:
+    """Candidate minus baseline seed by seed, over the seeds both have, with a t interval at `level`
+    (two-sided, n - 1 degrees of freedom): pairing cancels what a seed does to both. None under two pairs."""
+    diffs = paired_values(runs, baseline, metric)
     if len(diffs) < 2:
         return None
     mean = statistics.fmean(diffs)
-    half = (
-        float(stats.t.ppf(1 - (1 - level) / 2, len(diffs) - 1))
-        * statistics.stdev(diffs)
-        / math.sqrt(len(diffs))
-    )
+    half = half_width(len(diffs), statistics.stdev(diffs), level)
     return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half, "level": level}
+
+
+def seeds_to_resolve(diffs: list[float], level: float, most: int = 200) -> int | None:
+    """The fewest seeds whose interval would exclude zero if the paired differences kept the mean and
+    spread observed so far: a power estimate, not a promise. None beyond `most`."""
+    if len(diffs) < 2:
+        return None
+    mean, std = statistics.fmean(diffs), statistics.stdev(diffs)
+    return next((n for n in range(2, most + 1) if half_width(n, std, level) < abs(mean)), None)
 
 
 def level_text(level: float) -> str:

@@ -11,7 +11,15 @@ import re
 
 from lmlab import wordlevel
 from lmlab.config import from_dict, make_config, settings
-from lmlab.ladder import BASELINE, FALSE_ADOPTION, budget_text, nominal_verdict
+from lmlab.ladder import (
+    BASELINE,
+    FALSE_ADOPTION,
+    FINAL_BASELINE,
+    FINAL_RECIPE,
+    MORE_SEEDS_AT_MOST,
+    budget_text,
+    nominal_verdict,
+)
 from lmlab.optim import muon_settings
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, level_text, mean_std, paired_difference
@@ -316,6 +324,26 @@ def memory_table(results: dict):
                 f"({d['evals']} evaluations over {d['steps']} steps; measured {d['date']})."
             )
     return markdown("\n".join(lines + [""] + [f"*{n}*" for n in notes]))
+
+
+def executors_table(results: dict):
+    """Runs per hour with lmlab's local workers and on a local Ray, per machine (benchmarks/bench_executors.py)."""
+    lines = [
+        "| machine | profile | runs at once | local workers (runs/hour) | Ray (runs/hour) | Ray / local | "
+        "Ray's start-up | records per run |",
+        "|:---|:---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, entry in results["machines"].items():
+        e = entry.get("executors")
+        if e:
+            lines.append(
+                f"| {name} | {e['profile']} | {e['at_once']} | {e['local_runs_per_hour']:,.0f} | "
+                f"{e['ray_runs_per_hour']:,.0f} | {e['ray_runs_per_hour'] / e['local_runs_per_hour']:.2f} | "
+                f"{e['ray_startup_s']:.1f} s | {e['record_bytes_per_run'] / 1e3:,.1f} KB |"
+            )
+    dates = "; ".join(f"{n}: {e['executors']['runs']} runs each way, measured {e['executors']['date']}"
+                      for n, e in results["machines"].items() if e.get("executors"))  # fmt: skip
+    return markdown("\n".join(lines + ["", f"*{dates}.*" if dates else ""]))
 
 
 def tokenizer_checks(round_trips: dict[str, float], coverage: dict[str, float]):
@@ -625,6 +653,84 @@ def final_table(summary: dict):
         f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · runs "
         + ", ".join(r[:8] for r in baseline["runs"] + best["runs"])
         + ".*",
+    ]
+    return markdown("\n".join(lines))
+
+
+def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
+    """The challenge baseline and the final recipe at each profile ({profile: {label: runs}}, the ladder's
+    profile first): the models, the mean ± std of each, the paired gain and the ratio, and a sentence
+    that says whether the sizes agree."""
+    lines = [
+        "| profile | model (baseline → recipe) | challenge baseline (SGD) | final recipe | recipe − baseline | "
+        "recipe / baseline |",
+        "|:---|:---|---:|---:|---:|---:|",
+    ]
+    ratios = {}
+    for profile, groups in sizes.items():
+        baseline, recipe = groups[FINAL_BASELINE], groups[FINAL_RECIPE]
+        (b_mean, b_std), (r_mean, r_std) = mean_std(final_values(baseline)), mean_std(final_values(recipe))
+        ratios[profile] = r_mean / b_mean
+        models = " → ".join(_model_words(runs[0]) for runs in (baseline, recipe))
+        lines.append(
+            f"| `{profile}` | {models} | {b_mean:.4f} ± {b_std:.4f} | {r_mean:.4f} ± {r_std:.4f} | "
+            f"{paired_cell(paired_difference(recipe, baseline))} | **{ratios[profile]:.3f}** |"
+        )
+    (first, ratio), *others = ratios.items()
+    words = []
+    for profile, other in others:
+        if abs(other - ratio) < 0.01:
+            words.append(
+                f"At `{profile}` the recipe keeps the ratio it has at `{first}` ({other:.3f} against {ratio:.3f})."
+            )
+        else:
+            side = "less" if other > ratio else "more"
+            words.append(
+                f"**The two sizes disagree:** at `{profile}` the recipe gains {side} over the baseline than at "
+                f"`{first}` ({other:.3f} of the baseline against {ratio:.3f}); a ratio holds for its own profile."
+            )
+    lines += ["", " ".join(words)] if words else []
+    lines += [
+        "",
+        f"*Seeds {', '.join(str(r.config['seed']) for r in sizes[first][FINAL_BASELINE])} of each, paired with a 95% "
+        f"interval. The recipe at another profile keeps that profile's model and vocabulary: the shape and "
+        f"tokenizer steps decided them at `{first}` size only. "
+        f"{provenance([r for groups in sizes.values() for runs in groups.values() for r in runs])}.*",
+    ]
+    return markdown("\n".join(lines))
+
+
+def _model_words(run: Run) -> str:
+    c = run.config
+    return f"{c['n_layer']} × {c['d_model']}, vocab {c['vocab_size']:,}, {run.meta.get('num_params', 0) / 1e6:.1f}M"
+
+
+def more_seeds_table(entries):
+    """The changes the rule left not resolved (lmlab.ladder.Ladder.more_seeds): the seeds their observed
+    spread says would resolve them, and the interval over that many where it was cheap to train them."""
+    lines = [
+        "| step | best candidate | paired over five seeds | seeds that would resolve it | over that many seeds |",
+        "|:---|:---|---:|---:|:---|",
+    ]
+    for e in entries:
+        r = e.result
+        if e.paired:
+            side = "below" if e.paired["high"] < 0 else "above" if e.paired["low"] > 0 else "still holding"
+            found = f"{paired_cell(e.paired)}: {side} zero"
+        elif e.needed is None or e.needed > MORE_SEEDS_AT_MOST:
+            found = "not trained: too many seeds"
+        else:
+            found = f"{len(e.missing)} runs still to train"
+        lines.append(
+            f"| {r.step.title} | {r.winner} | {paired_cell(r.paired)} | {e.needed if e.needed else 'more than 200'} | {found} |"
+        )
+    lines += [
+        "",
+        f"*Seeds that would resolve it: the fewest whose interval at the step's level excludes zero, if the "
+        f"paired differences kept the mean and spread of the first five (a power estimate). Where that is "
+        f"{MORE_SEEDS_AT_MOST} or fewer, the best candidate and its recipe were trained to that many seeds. This is a "
+        f"third look at the data, outside the rule's error budget: it changes no verdict and no recipe. "
+        f"{provenance([run for e in entries for run in e.result.recipe_runs + e.result.groups[e.result.winner]])}.*",
     ]
     return markdown("\n".join(lines))
 
