@@ -102,14 +102,15 @@ tables.final_table(data)
 
 # %% [markdown]
 # The same comparison at the challenge's model and vocabulary (6 x 512, 16,000 pieces), on this
-# profile's data budget: does the recipe hold at the challenge's size? (Trained here where the
-# store lacks the runs: about 20 minutes a run on a laptop.)
+# profile's data budget: does the recipe hold at the challenge's size? (`lmlab ladder` trains
+# these once the ladder is complete: minutes a run on a laptop.)
 
 # %%
-# the cpu profile's is cpu-27m; full is the challenge's size already
+# the cpu profile's is cpu-27m (`lmlab ladder` trains it); full is the challenge's size already
 sizes = {PROFILE: final_groups}
-if ladder.size_profile:
-    sizes[ladder.size_profile] = ladder.at_size()
+at_size = ladder.at_size(train=False) if ladder.size_profile else None
+if at_size:
+    sizes[ladder.size_profile] = at_size
 
 # %%
 #| label: size-comparison
@@ -124,7 +125,7 @@ plots.loss_curves(sizes[list(sizes)[-1]], reference="challenge baseline (SGD)")
 
 # %%
 #| label: more-seeds
-tables.more_seeds_table(ladder.more_seeds())
+tables.more_seeds_table(ladder.more_seeds(train=False))
 
 # %% [markdown]
 # What changes between the `cpu` profile of this report and the challenge's `full` profile.

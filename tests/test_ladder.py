@@ -294,3 +294,23 @@ def test_the_corrected_rule_adopts_a_null_change_at_most_five_percent_of_the_tim
     corrected = [rule_error.false_adoptions(k, trials, (interval_level(k),) * 2, rng) for k in (1, 3, 7)]
     assert nominal == sorted(nominal) and nominal[-1] > 0.10
     assert max(corrected) < 0.05
+
+
+def test_the_recipe_at_the_challenge_size_keeps_that_profile_size(monkeypatch, tmp_path):
+    """`at_size`: the baseline and the final recipe again at another profile, with that profile's model
+    and vocabulary; nothing until trained (the summary reads it), then one run per seed and label."""
+    small = {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
+    monkeypatch.setitem(PROFILES, "smoke", {**small, "n_layer": 2})
+    monkeypatch.setitem(ladder_module.AT_SIZE, "tiny", "smoke")
+    monkeypatch.setattr(ladder_module, "STEPS", STEPS[:1])
+    ladder = Ladder("tiny", str(HN_TITLES), runs_dir=tmp_path)
+    ladder.step("baseline", progress=False)
+    assert ladder.size_profile == "smoke" and ladder.at_size(train=False) is None
+    groups = ladder.at_size()
+    assert set(groups) == {"challenge baseline (SGD)", "final recipe"}
+    assert all(
+        run.config["profile"] == "smoke" and run.config["n_layer"] == 2
+        for runs in groups.values()
+        for run in runs
+    )
+    assert ladder.at_size(train=False).keys() == groups.keys()

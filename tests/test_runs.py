@@ -118,3 +118,24 @@ def test_pack_carries_the_finished_runs_light_records_and_restores_them(runs, tm
     assert [r.id for r in restored] == [done.id] and verify(
         restored[0]
     ) == []  # checksums hold after the trip
+
+
+def test_records_carried_to_another_store_verify_there_and_are_written_once(runs, tmp_path):
+    """What a Ray task returns to its driver: a run's light records, checked against the checksums
+    its meta.json recorded before anything is written; a finished run is never written over."""
+    from lmlab.runs import records
+
+    run = runs[0]
+    files = records(run)
+    other = RunStore(tmp_path / "other")
+    damaged = {**files, "metrics.jsonl": files["metrics.jsonl"] + b'{"step": 999}\n'}
+    with pytest.raises(LmlabError, match="metrics.jsonl does not match the sha256"):
+        other.add_records(run.id, damaged)
+    assert not (other.root / run.id).exists()  # nothing written
+    with pytest.raises(LmlabError, match="hold the meta.json of run"):
+        other.add_records("0" * 12, files)
+    carried = other.add_records(run.id, files)
+    assert carried.status == "done" and verify(carried) == [] and carried.final == run.final
+    before = (carried.dir / "meta.json").stat().st_mtime_ns
+    other.add_records(run.id, damaged)  # finished already: left as it is, not even checked
+    assert (carried.dir / "meta.json").stat().st_mtime_ns == before

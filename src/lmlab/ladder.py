@@ -498,9 +498,10 @@ class Ladder:
     def size_profile(self) -> str | None:
         return AT_SIZE.get(self.profile)
 
-    def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]]:
+    def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]] | None:
         """The challenge baseline and the final recipe at AT_SIZE's profile (the challenge's model and
-        tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`.
+        tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`,
+        else None until they are.
         The recipe keeps that profile's size (SIZE_KEYS): the shape and tokenizer verdicts are this
         profile's."""
         profile = self.size_profile
@@ -525,8 +526,7 @@ class Ladder:
             self.executor.train_jobs(missing, self.store, data_fingerprint, progress=progress)
         groups = {label: [self.store.run(job.run_id) for job in js] for label, js in jobs.items()}
         if not all(finished(run) for runs in groups.values() for run in runs):
-            raise LmlabError(f"the baseline and the final recipe at {profile} are not trained yet: call "
-                             "Ladder.at_size() with train=True, as the summary notebook does")  # fmt: skip
+            return None  # `lmlab ladder` trains them once the ladder is complete
         for run in [r for runs in groups.values() for r in runs]:
             record_use(run)
         return groups
@@ -574,11 +574,21 @@ class Ladder:
 
     def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
         """Train until every step is complete, one run at a time, deciding again after each: a
-        decision that asks for seeds 4 and 5, or opens the next step, is acted on at once."""
+        decision that asks for seeds 4 and 5, or opens the next step, is acted on at once. Then the
+        baseline and the final recipe at the challenge's size, and the more seeds (`at_size`,
+        `more_seeds`)."""
         self.executor.train_until_done(
             lambda: self.missing_jobs(log), self.store, self.fingerprint, progress=progress, log=log
         )
-        return self.results()
+        results = self.results()
+        if results[-1].complete and results[-1].step is STEPS[-1]:
+            # what the summary reads beside the ladder: the recipe at the challenge's size, and more
+            # seeds for the changes left not resolved where few would resolve them
+            if self.size_profile:
+                log(f"ladder: the baseline and the final recipe at {self.size_profile}")
+                self.at_size(progress=progress)
+            self.more_seeds(progress=progress)
+        return results
 
 
 def nominal_verdict(result: StepResult) -> tuple[str, int]:

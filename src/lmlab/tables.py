@@ -720,7 +720,7 @@ def more_seeds_table(entries):
         elif e.needed is None or e.needed > MORE_SEEDS_AT_MOST:
             found = "not trained: too many seeds"
         else:
-            found = f"{len(e.missing)} runs still to train"
+            found = f"{len(e.missing)} runs not trained yet (`lmlab ladder` trains them)"
         lines.append(
             f"| {r.step.title} | {r.winner} | {paired_cell(r.paired)} | {e.needed if e.needed else 'more than 200'} | {found} |"
         )
