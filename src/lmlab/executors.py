@@ -178,13 +178,8 @@ class Driver:
     """The loop on the driver: submit what can train, wait for the first task to end, record it, ask again."""
 
     def __init__(self, ray, executor: RayExecutor, store: RunStore, data_fingerprint: str, log):
-        self.ray, self.executor, self.store, self.fingerprint, self.log = (
-            ray,
-            executor,
-            store,
-            data_fingerprint,
-            log,
-        )
+        self.ray, self.executor, self.store = ray, executor, store
+        self.fingerprint, self.log = data_fingerprint, log
         self.task = ray.remote(train_on_node).options(
             num_cpus=executor.cpus_per_run, num_gpus=executor.gpus_per_run, max_retries=executor.max_retries
         )
@@ -211,9 +206,8 @@ class Driver:
                     self.record(ready[0])
                 else:
                     self.show_running()
-        except (
-            BaseException
-        ):  # Ctrl-C or an error: no task outlives the driver; the store holds only whole runs
+        except BaseException:
+            # Ctrl-C or an error: no task outlives the driver, and the store holds only whole runs
             for ref in self.in_flight:
                 self.ray.cancel(ref, force=True)
             raise
