@@ -106,7 +106,7 @@ tables.final_table(data)
 # these once the ladder is complete: minutes a run on a laptop.)
 
 # %%
-# the cpu profile's is cpu-27m (`lmlab ladder` trains it); full is the challenge's size already
+# cpu's is cpu-27m (`lmlab ladder` trains it); full is the challenge's size
 sizes = {PROFILE: final_groups}
 at_size = ladder.at_size(train=False) if ladder.size_profile else None
 if at_size:
