@@ -26,7 +26,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-LOG = (lambda m: print(f"{time.perf_counter():.1f} {m[:100]}", flush=True)) if os.environ.get("BENCH_LOG") else (lambda m: None)
+LOG = (
+    (lambda m: print(f"{time.perf_counter():.1f} {m[:100]}", flush=True))
+    if os.environ.get("BENCH_LOG")
+    else (lambda m: None)
+)
 
 
 def configs(profile: str, data: str, seeds: list[int]):
