@@ -2,6 +2,7 @@
 
     python benchmarks/bench_executors.py                 # 8 smoke runs each way, 2 at a time
     python benchmarks/bench_executors.py --runs 4 --profile tiny
+    BENCH_LOG=1 python benchmarks/bench_executors.py    # the Ray driver's lines, timed
 
 Both executors train the same runs (new seeds, each way into its own empty store) two at a time
 with one thread each: the local executor as two processes sharing the run locks (what `lmlab

@@ -49,7 +49,9 @@ class Config:
     tokenizer: str = _setting(
         "bpe", "sentencepiece bpe or unigram, or whitespace words", choices=("bpe", "unigram", "word")
     )
-    vocab_size: int = _setting(16_000, "vocabulary size (word: 0 = every training word)", low=0)
+    vocab_size: int = _setting(
+        16_000, "vocabulary size (word: 0 = every training word)", low=0, high=1_000_000
+    )
     tokenizer_fit: str = _setting(
         "train",
         "texts the tokenizer learns from; train+valid is the challenge's (leaky) choice",
