@@ -247,6 +247,7 @@ overrides = (
 # sizes no machine holds: once they allocated until the allocator refused, or the kernel killed the suite
 @example(words={"dropout": "0.05", "init": "scaled", "d_model": "13150096.0"})
 @example(words={"d_model": "567184.0"})
+@example(words={"n_layer": "1", "vocab_size": "2147483659.0"})  # sentencepiece parses an int32
 def test_any_override_starts_a_run_or_raises_a_clear_error(tmp_path, words):
     base = dict(TINY, num_titles=300)
     try:
