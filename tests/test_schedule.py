@@ -29,7 +29,7 @@ def test_workers_stop_at_the_budget_and_leave_every_run_resumable(tmp_path):
         "--workers",
         "2",
         "--for",
-        "8",
+        "5",
         "--runs",
         str(tmp_path),
         f"data={HN_TITLES}",
@@ -37,7 +37,7 @@ def test_workers_stop_at_the_budget_and_leave_every_run_resumable(tmp_path):
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert (
-        "stopped 2 worker(s) after 8s" in out.stderr and "missing" in out.stdout
+        "stopped 2 worker(s) after 5s" in out.stderr and "missing" in out.stdout
     )  # the table says how far it came
     store = RunStore(tmp_path)
     assert all(run.status in ("done", "interrupted") for run in store.all())  # however far it came
