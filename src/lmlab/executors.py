@@ -224,9 +224,7 @@ class Driver:
         for job in jobs:
             if job.run_id in flying or job.run_id in self.failed or finished(self.store.run(job.run_id)):
                 continue
-            lock = self.store.lock(job.run_id)
-            holder = lock.holder()
-            if holder and not lock.is_stale(holder):
+            if self.store.lock(job.run_id).held():
                 held.append(job)
                 continue
             ref = self.task.remote(job.config, self.fingerprint, self.data_files(job.config), self.board)

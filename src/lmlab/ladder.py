@@ -598,19 +598,20 @@ def nominal_verdict(result: StepResult) -> tuple[str, int]:
     if not result.recipe_runs or result.paired is None:
         return result.verdict, result.paired["n"] if result.paired else len(result.recipe_runs)
     candidate, recipe = result.groups[result.winner], result.recipe_runs
+    means = group_mean(candidate), group_mean(recipe)
     first = paired_difference(
         [r for r in candidate if r.config["seed"] in SEEDS],
         [r for r in recipe if r.config["seed"] in SEEDS],
         level=NOMINAL_LEVEL,
     )
-    if first["high"] < 0 or first["low"] > 0:
-        return ("adopted" if first["high"] < 0 else "worse"), first["n"]
-    if result.step.budget:  # a step at another budget decides on its three seeds
-        return "not resolved", first["n"]
+    # a step at another budget decides on its three seeds
+    now = verdict(first, *means, can_add_seeds=not result.step.budget)
+    if now != "undecided":
+        return now, first["n"]
     five = paired_difference(candidate, recipe, level=NOMINAL_LEVEL)
     if five is None or five["n"] < len(SEEDS) + len(EXTRA_SEEDS):
         return "needs seeds 4-5", first["n"]
-    return ("adopted" if five["high"] < 0 else "worse" if five["low"] > 0 else "not resolved"), five["n"]
+    return verdict(five, *means, can_add_seeds=False), five["n"]
 
 
 def _group(runs: list[Run], settings: dict | None = None) -> dict:

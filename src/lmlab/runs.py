@@ -342,9 +342,8 @@ class RunStore:
         and every file matches the sha256 it recorded. Each file is written atomically, meta.json
         last, so an interruption leaves a run that is simply not finished. A run that is finished
         here already, or that a live process here is training, is left as it is."""
-        run, lock = self.run(run_id), self.lock(run_id)
-        holder = lock.holder()
-        if finished(run) or (holder and not lock.is_stale(holder)):
+        run = self.run(run_id)
+        if finished(run) or self.lock(run_id).held():
             return run
         try:
             meta = json.loads(files["meta.json"])
@@ -399,6 +398,11 @@ class RunLock:
             return json.loads(self.path.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+
+    def held(self) -> bool:
+        """Whether a live process holds the lock (a lock left by a dead one is not held)."""
+        info = self.holder()
+        return info is not None and not self.is_stale(info)
 
     def is_stale(self, info: dict | None) -> bool:
         if info is None:  # unreadable: written by a process killed mid-write
