@@ -18,16 +18,24 @@ from lmlab.model import GPT, ModelConfig
 
 
 @pytest.mark.parametrize(
-    ("pos", "norm", "mlp", "tie", "bias"),
-    list(
-        itertools.product(
-            ("learned", "rope"), ("layer", "rms"), ("gelu", "swiglu", "relu2"), (True, False), (True, False)
+    ("pos", "norm", "mlp", "tie", "bias", "gate"),
+    [
+        (*combo, i % 2 == 0)  # the heads' gates on every other combination
+        for i, combo in enumerate(
+            itertools.product(
+                ("learned", "rope"),
+                ("layer", "rms"),
+                ("gelu", "swiglu", "relu2"),
+                (True, False),
+                (True, False),
+            )
         )
-    ),
+    ],
 )
-def test_the_parameter_count_is_the_models_own(pos, norm, mlp, tie, bias):
+def test_the_parameter_count_is_the_models_own(pos, norm, mlp, tie, bias, gate):
     cfg = make_config(
         "smoke",
+        attn_gate=gate,
         pos=pos,
         norm=norm,
         mlp=mlp,
@@ -53,6 +61,10 @@ def test_the_estimate_grows_with_each_setting_that_drives_it():
     assert memory.estimate(make_config("cpu", optimizer="adamw")).optimizer == 2 * base.weights  # two moments
     assert memory.estimate(make_config("cpu", batch_size=64)).activations == 2 * base.activations
     assert memory.estimate(make_config("cpu", eval_batch_size=128)).evaluation > base.evaluation
+    assert (
+        memory.estimate(make_config("cpu", average="ema")).weights == 2 * base.weights
+    )  # the average's copy
+    assert memory.estimate(make_config("cpu", rdrop=1.0)).activations == 2 * base.activations  # two passes
     assert (
         memory.estimate(make_config("cpu", precision="bf16"), device="cuda").activations
         == base.activations // 2

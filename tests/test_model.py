@@ -18,6 +18,7 @@ SWITCHES = {
     "bias": [True, False],
     "qk_norm": [False, True],
     "logit_softcap": [0.0, 15.0],
+    "attn_gate": [False, True],
 }
 
 
@@ -84,6 +85,19 @@ def test_untied_head_adds_a_matrix_and_scaled_init_shrinks_residual_projections(
     assert scaled.blocks[0].attn.proj.weight.std() < 0.6 * 0.02
 
 
+def test_attention_gates_start_at_one_half_of_each_heads_output():
+    torch.manual_seed(0)
+    gated = GPT(tiny(attn_gate=True)).eval()
+    plain = GPT(tiny()).eval()
+    plain.load_state_dict(gated.state_dict(), strict=False)  # the same weights, less the gates
+    x = torch.randn(2, 16, 32)
+    attention = gated.blocks[0].attn
+    gated_out, plain_out = attention(x, None), plain.blocks[0].attn(x, None)
+    bias = attention.proj.bias
+    assert torch.allclose(gated_out - bias, 0.5 * (plain_out - bias), atol=1e-6)
+    assert gated.num_params() == plain.num_params() + tiny().n_layer * tiny().n_head * 32
+
+
 def test_a_setting_added_later_keeps_every_earlier_run_id():
     from lmlab.config import run_id
 
@@ -93,6 +107,11 @@ def test_a_setting_added_later_keeps_every_earlier_run_id():
     )
     assert run_id(make_config("full", precision="fp32"), "0" * 16) == "483413cd4b02"
     assert run_id(make_config("full", precision="fp32", qk_norm=True), "0" * 16) != "483413cd4b02"
+    # and so do the switches of the ladder's third part, at their defaults
+    same = dict(shuffle="none", average="none", ema_decay=0.95, rdrop=0.0, attn_gate=False)
+    assert run_id(make_config("full", precision="fp32", **same), "0" * 16) == "483413cd4b02"
+    for change in (dict(shuffle="titles"), dict(average="ema"), dict(rdrop=1.0), dict(attn_gate=True)):
+        assert run_id(make_config("full", precision="fp32", **change), "0" * 16) != "483413cd4b02"
     # bf16 arithmetic gives other numbers: the full profile's bf16 run is not the fp32 one
     assert make_config("full").precision == "bf16"
     assert run_id(make_config("full"), "0" * 16) != "483413cd4b02"

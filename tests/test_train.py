@@ -8,7 +8,7 @@ from conftest import TINY, WIKITEXT, cli, interrupted_run
 from lmlab.config import make_config
 from lmlab.model import GPT, ModelConfig
 from lmlab.runs import RunStore
-from lmlab.train import Trainer, World, evaluate, evaluate_legacy
+from lmlab.train import Trainer, World, evaluate, evaluate_legacy, symmetric_kl
 
 
 def test_a_run_writes_its_records_and_a_second_call_is_a_cache_hit(runs_dir, capsys):
@@ -109,8 +109,13 @@ def test_word_level_on_wikitext_reports_test_perplexity(runs_dir):
 
 @pytest.mark.parametrize(
     "optimizer",
-    [dict(optimizer="adamw", lr=2e-3), dict(optimizer="muon", lr=2e-3, muon_lr=0.02)],
-    ids=["adamw", "muon"],
+    [
+        dict(optimizer="adamw", lr=2e-3),
+        dict(optimizer="muon", lr=2e-3, muon_lr=0.02),
+        # the epoch's order, the average and R-Drop's two passes all continue where they stopped
+        dict(optimizer="adamw", lr=2e-3, shuffle="titles", average="ema", ema_decay=0.9, rdrop=0.5),
+    ],
+    ids=["adamw", "muon", "shuffled-averaged-rdrop"],
 )
 def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(
     runs_dir, tmp_path, monkeypatch, optimizer
@@ -154,3 +159,56 @@ def test_max_steps_stops_the_run_and_fits_the_schedule_to_it(runs_dir):
     assert (
         run.metrics[-1]["lr"] < 0.1 * run.config["lr"]
     )  # the cosine has nearly reached its floor at step 5 of 5
+
+
+def epoch_rows(trainer: Trainer, epoch: int) -> torch.Tensor:
+    """Every input row the trainer reads in one epoch, in order."""
+    steps = trainer.steps_per_epoch
+    return torch.cat([trainer.batch(epoch * steps + i, 0)[0] for i in range(steps)])
+
+
+def titles(stream: torch.Tensor, eos: int) -> list[tuple]:
+    return sorted(tuple(t) for t in torch.tensor_split(stream, (stream == eos).nonzero().flatten() + 1)[:-1])
+
+
+@pytest.mark.parametrize("shuffle", ["titles", "windows"])
+def test_a_shuffled_epoch_reads_the_same_text_in_a_new_order(runs_dir, shuffle):
+    def trainer(**change):
+        return Trainer(
+            make_config("smoke", **{**TINY, "epochs": 2, **change}), RunStore(runs_dir).run("x"), World()
+        )
+
+    fixed, shuffled = trainer(), trainer(shuffle=shuffle)
+    assert torch.equal(epoch_rows(fixed, 0), epoch_rows(fixed, 1))  # the challenge's order repeats
+    first, second = epoch_rows(shuffled, 0), epoch_rows(shuffled, 1)
+    assert not torch.equal(first, second) and not torch.equal(first, epoch_rows(fixed, 0))
+    x, y = shuffled.batch(3, 0)
+    assert torch.equal(x[:, 1:], y[:, :-1])  # targets are the inputs shifted by one
+    if shuffle == "windows":  # the same windows, dealt out in another order
+        for rows in (first, second):
+            assert sorted(map(tuple, rows.tolist())) == sorted(map(tuple, epoch_rows(fixed, 0).tolist()))
+    else:  # the same titles, whole, in another order
+        eos = shuffled.tok.eos_id
+        for epoch in (0, 1):
+            assert titles(shuffled.order(epoch), eos) == titles(shuffled.ids["train"], eos)
+    assert torch.equal(trainer(shuffle=shuffle).batch(7, 0)[0], shuffled.batch(7, 0)[0])  # the seed decides
+
+
+def test_swa_averages_the_decay_phase_and_evaluations_use_the_average(runs_dir):
+    cfg = make_config("smoke", **{**TINY, "average": "swa", "schedule": "wsd", "decay_frac": 0.5})
+    trainer = Trainer(cfg, RunStore(runs_dir).run("x"), World(), progress=False)
+    trainer.fit()
+    assert int(trainer.average.n_averaged) == trainer.total_steps - round(trainer.total_steps * 0.5)
+    averaged = trainer.evaluate_all()["val_loss"]
+    assert trainer.records[-1]["val_loss"] == averaged  # the run's own last evaluation is the average's
+    trainer.average = None
+    assert trainer.evaluate_all()["val_loss"] != averaged
+
+
+def test_rdrop_penalizes_disagreement_symmetrically_and_needs_dropout():
+    a, b = torch.randn(2, 5, 11), torch.randn(2, 5, 11)
+    assert symmetric_kl(a, a).item() == pytest.approx(0, abs=1e-6)
+    assert symmetric_kl(a, b).item() > 0
+    assert symmetric_kl(a, b).item() == pytest.approx(symmetric_kl(b, a).item())
+    with pytest.raises(lmlab.LmlabError, match="dropout=0"):
+        make_config("smoke", rdrop=1.0, dropout=0.0)

@@ -80,6 +80,9 @@ class Config:
     logit_softcap: float = _setting(
         0.0, "squash the output logits into (-c, c) as c*tanh(x/c) (0 = off)", low=0.0
     )
+    attn_gate: bool = _setting(
+        False, "scale each head's attention output by a sigmoid gate computed from the block's input"
+    )
     # optimization
     optimizer: str = _setting(
         "sgd",
@@ -105,7 +108,11 @@ class Config:
         0.05, "fraction of steps warming up (warmup_cosine, wsd)", low=0.0, high=1.0
     )
     decay_frac: float = _setting(
-        0.2, "fraction of steps in the final decay (wsd)", low=0.0, high=1.0, low_open=True
+        0.2,
+        "fraction of steps in the final decay (wsd), and the steps average=swa averages",
+        low=0.0,
+        high=1.0,
+        low_open=True,
     )
     min_lr_frac: float = _setting(0.0, "final learning rate as a fraction of lr", low=0.0, high=1.0)
     grad_clip: float = _setting(1.0, "clip the global gradient norm (0 = off)", low=0.0)
@@ -117,6 +124,27 @@ class Config:
         choices=("fp32", "bf16"),
     )
     epochs: int = _setting(7, "passes over the training tokens", low=1)
+    shuffle: str = _setting(
+        "none",
+        "order of the training stream each epoch: none (the challenge's fixed order), titles (the titles "
+        "in a new order every epoch), windows (the batches' context windows in a new order every epoch)",
+        choices=("none", "titles", "windows"),
+    )
+    average: str = _setting(
+        "none",
+        "evaluate a running average of the weights: ema (exponential, ema_decay per step), swa (uniform, "
+        "over the last decay_frac of the steps)",
+        choices=("none", "ema", "swa"),
+    )
+    ema_decay: float = _setting(
+        0.95, "weight of the old average at each step (average=ema)", low=0.0, high=1.0, low_open=True
+    )
+    rdrop: float = _setting(
+        0.0,
+        "R-Drop: each batch passes twice with different dropout masks, adding this weight times the "
+        "symmetric KL divergence of the two predictions to the loss (0 = off; needs dropout > 0)",
+        low=0.0,
+    )
     max_steps: int = _setting(
         0, "stop after this many optimizer steps, the schedule fitted to them (0 = every epoch)", low=0
     )
@@ -212,7 +240,19 @@ def default_profile(gpu: bool = False) -> str:
 
 
 ADDED_LATER = frozenset(
-    {"qk_norm", "logit_softcap", "muon_lr", "muon_weight_decay", "max_steps", "precision"}
+    {
+        "qk_norm",
+        "logit_softcap",
+        "muon_lr",
+        "muon_weight_decay",
+        "max_steps",
+        "precision",
+        "attn_gate",
+        "shuffle",
+        "average",
+        "ema_decay",
+        "rdrop",
+    }
 )
 """Settings added after runs were recorded: at their default they stay out of the run id, so that
 every run recorded before them keeps its id (and is found, not trained again)."""
@@ -289,6 +329,12 @@ def validate(cfg: Config) -> Config:
         raise LmlabError(
             f"vocab_size={cfg.vocab_size} is too small for tokenizer={cfg.tokenizer}; use at least 64"
         )
+    if cfg.rdrop and not cfg.dropout:
+        raise LmlabError(
+            f"rdrop={cfg.rdrop:g} compares two dropout masks, and dropout=0 draws none; set dropout above 0"
+        )
+    if cfg.ema_decay == 1 and cfg.average == "ema":
+        raise LmlabError("ema_decay=1 never moves the average from the initial weights; use a value below 1")
     if cfg.schedule == "wsd" and cfg.warmup_frac + cfg.decay_frac > 1:
         raise LmlabError(
             f"warmup_frac + decay_frac = {cfg.warmup_frac + cfg.decay_frac:g} exceeds 1 for schedule=wsd"

@@ -39,9 +39,9 @@ def mlp_hidden(cfg: Config) -> int:
 
 
 def block_parameters(cfg: Config) -> int:
-    """One transformer block: two norms, attention (qkv, proj), the MLP (with SwiGLU's gate)."""
+    """One transformer block: two norms, attention (qkv, proj, the heads' gates), the MLP (with SwiGLU's gate)."""
     d, hidden, bias = cfg.d_model, mlp_hidden(cfg), int(cfg.bias)
-    attention = d * 3 * d + 3 * d * bias + d * d + d * bias
+    attention = d * 3 * d + 3 * d * bias + d * d + d * bias + d * cfg.n_head * int(cfg.attn_gate)
     mlp_in = (2 if cfg.mlp == "swiglu" else 1) * (d * hidden + hidden * bias)
     return 2 * norm_parameters(cfg) + attention + mlp_in + hidden * d + d * bias
 
@@ -131,10 +131,15 @@ def estimate(cfg: Config, vocab_size: int | None = None, processes: int = 1, dev
     size = f"d_model={cfg.d_model}, n_layer={cfg.n_layer}, vocab_size={vocab}"
     return Estimate(
         parameters=params,
-        weights=4 * params,  # fp32 weights at every precision: autocast only lowers the products
+        # fp32 weights at every precision (autocast only lowers the products), and their average's copy
+        weights=4 * params * (1 if cfg.average == "none" else 2),
         gradients=4 * params,
         optimizer=4 * optimizer_floats(cfg, params),
-        activations=activation_bytes * micro_tokens * activation_floats_per_token(cfg, vocab),
+        # R-Drop keeps both passes of the batch for the backward pass
+        activations=activation_bytes
+        * micro_tokens
+        * activation_floats_per_token(cfg, vocab)
+        * (2 if cfg.rdrop else 1),
         evaluation=4 * eval_tokens * (3 * vocab + 4 * cfg.d_model),
         snapshot=4 * params if cfg.diagnostics else 0,
         runtime=CPU_RUNTIME if device == "cpu" else 0,

@@ -30,6 +30,7 @@ class ModelConfig:
     title_mask: bool = False
     qk_norm: bool = False
     logit_softcap: float = 0.0  # 0 = off
+    attn_gate: bool = False
     eos_id: int = 1
 
     @classmethod
@@ -72,6 +73,9 @@ class CausalSelfAttention(nn.Module):
         self.resid_drop = nn.Dropout(cfg.dropout)
         self.rotary = Rotary(self.head_dim, cfg.block_size) if cfg.pos == "rope" else None
         self.qk_norm = cfg.qk_norm
+        # one gate per head from the block's input (the speedrun's attention gate); zero weights start every
+        # head at half its output, and the gate learns which heads to silence for which tokens
+        self.gate = nn.Linear(cfg.d_model, cfg.n_head, bias=False) if cfg.attn_gate else None
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         B, T, C = x.size()
@@ -88,6 +92,8 @@ class CausalSelfAttention(nn.Module):
             is_causal=mask is None,
             dropout_p=self.dropout if self.training else 0.0,
         )
+        if self.gate is not None:
+            y = y * torch.sigmoid(self.gate(x)).transpose(1, 2).unsqueeze(-1)  # (B, H, T, 1)
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(B, T, C)))
 
 
@@ -146,6 +152,9 @@ class GPT(nn.Module):
             for name, p in self.named_parameters():
                 if name.endswith(("attn.proj.weight", "mlp.down.weight")):
                     nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+        for block in self.blocks:
+            if block.attn.gate is not None:
+                nn.init.zeros_(block.attn.gate.weight)
         if cfg.tie_embeddings:
             self.head.weight = self.token_emb.weight
 

@@ -68,11 +68,15 @@ class OptimizerChain:
 
 
 def muon_matrices(model: torch.nn.Module) -> list[torch.nn.Parameter]:
-    """The weight matrices inside the transformer blocks (attention and MLP), which Muon updates."""
+    """The weight matrices inside the transformer blocks (attention and MLP), which Muon updates. The
+    heads' gates stay with AdamW: a few rows that each gate one head, not a map between two spaces."""
     return [
         p
         for name, p in model.named_parameters()
-        if p.requires_grad and p.dim() == 2 and name.startswith("blocks.")
+        if p.requires_grad
+        and p.dim() == 2
+        and name.startswith("blocks.")
+        and not name.endswith("attn.gate.weight")
     ]
 
 

@@ -175,6 +175,14 @@ def encode(tok: Tokenizer, texts: list[str]) -> np.ndarray:
     return out
 
 
+def reorder_texts(stream: np.ndarray, eos_id: int, rng: np.random.Generator) -> np.ndarray:
+    """The same stream (each text followed by `<eos>`) with its texts in a random order."""
+    ends = np.flatnonzero(stream == eos_id) + 1
+    starts = np.concatenate(([0], ends[:-1]))
+    order = rng.permutation(len(ends))
+    return np.concatenate([stream[starts[i] : ends[i]] for i in order] + [stream[ends[-1] :]])
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("LMLAB_CACHE", Path.home() / ".cache" / "lmlab"))
 

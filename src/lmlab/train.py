@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from lmlab import diagnostics, events, memory
 from lmlab import runs as runstore
@@ -31,7 +33,7 @@ from lmlab.errors import LmlabError, RunDiverged
 from lmlab.model import GPT, ModelConfig
 from lmlab.optim import lr_factor, make_optimizer, set_lr
 from lmlab.probes import compute_probes
-from lmlab.tokenize import prepare
+from lmlab.tokenize import prepare, reorder_texts
 
 LN2 = math.log(2)
 
@@ -186,6 +188,19 @@ class Diverged(Exception):
     pass
 
 
+def symmetric_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
+    """R-Drop's penalty: (KL(a||b) + KL(b||a)) / 2 between two predictions, averaged over positions."""
+    log_a, log_b = F.log_softmax(logits_a.float(), dim=-1), F.log_softmax(logits_b.float(), dim=-1)
+    return 0.5 * ((log_a.exp() - log_b.exp()) * (log_a - log_b)).sum(-1).mean()
+
+
+def make_average(cfg: Config, model: torch.nn.Module) -> AveragedModel | None:
+    """The running average of the weights that evaluations use (average=ema or swa), or None."""
+    if cfg.average == "ema":
+        return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay))
+    return AveragedModel(model) if cfg.average == "swa" else None
+
+
 class Trainer:
     def __init__(
         self,
@@ -230,10 +245,14 @@ class Trainer:
             self.total_steps = min(self.total_steps, cfg.max_steps)
         self.eval_every = max(1, min(self.steps_per_epoch, self.total_steps) // cfg.evals_per_epoch)
         self.micro_rows = B // (world.size * cfg.grad_accum)
+        self.epoch_order: tuple[int, torch.Tensor] | None = None  # (epoch, its stream or window order)
 
         torch.manual_seed(cfg.seed)
         self.model = GPT(ModelConfig.from_settings(cfg, self.tok.vocab_size, self.tok.eos_id)).to(self.device)
         self.optimizer = make_optimizer(cfg, self.model, self.device)
+        self.average = make_average(cfg, self.model)
+        # swa averages the final decay (wsd's); ema follows every step
+        self.average_from = round(self.total_steps * (1 - cfg.decay_frac)) if cfg.average == "swa" else 0
         self.forward = self.model
         if cfg.compile:
             self.forward = torch.compile(self.model)
@@ -256,14 +275,40 @@ class Trainer:
 
     # -------------------------------------------------------- data
 
+    def order(self, epoch: int) -> torch.Tensor:
+        """This epoch's training stream (shuffle=titles) or order of context windows (shuffle=windows),
+        drawn from the run's seed and the epoch alone, so that a resumed run reads what it would have."""
+        if self.epoch_order is None or self.epoch_order[0] != epoch:
+            rng = np.random.default_rng((self.cfg.seed, epoch))
+            if self.cfg.shuffle == "titles":
+                order = torch.from_numpy(
+                    reorder_texts(self.train_ids_np, self.tok.eos_id, rng).astype(np.int64)
+                )
+            else:
+                order = torch.from_numpy(rng.permutation(self.steps_per_epoch * self.cfg.batch_size))
+            self.epoch_order = (epoch, order.to(self.device))
+        return self.epoch_order[1]
+
     def batch(self, step: int, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
         """This process's `micro`-th slice of the rows of global batch `step`."""
         B, T = self.cfg.batch_size, self.cfg.block_size
-        start = (step % self.steps_per_epoch) * B * T
-        chunk = self.ids["train"][start : start + B * T + 1]
-        x, y = chunk[:-1].view(B, T), chunk[1:].view(B, T)
+        epoch, index = divmod(step, self.steps_per_epoch)
+        if self.cfg.shuffle == "windows":  # B windows of T+1 tokens, from anywhere in the stream
+            starts = self.order(epoch)[index * B : (index + 1) * B] * T
+            rows = self.ids["train"][starts[:, None] + torch.arange(T + 1, device=self.device)]
+            x, y = rows[:, :-1].contiguous(), rows[:, 1:].contiguous()
+        else:
+            stream = self.ids["train"] if self.cfg.shuffle == "none" else self.order(epoch)
+            chunk = stream[index * B * T : (index + 1) * B * T + 1]
+            x, y = chunk[:-1].view(B, T), chunk[1:].view(B, T)
         first = (self.world.rank * self.cfg.grad_accum + micro) * self.micro_rows
         return x[first : first + self.micro_rows], y[first : first + self.micro_rows]
+
+    def evaluated_model(self) -> torch.nn.Module:
+        """The averaged weights once there are any (average=ema or swa), else the trained ones."""
+        if self.average is not None and int(self.average.n_averaged) > 0:
+            return self.average.module
+        return self.model
 
     # -------------------------------------------------------- checkpoints
 
@@ -282,6 +327,8 @@ class Trainer:
             "pending_steps": self.pending_steps,
             "run_id": self.run.id,
         }
+        if self.average is not None:
+            state["average"] = self.average.state_dict()
         tmp = self.run.checkpoint.with_name(f"checkpoint.pt.tmp{os.getpid()}")
         torch.save(state, tmp)
         os.replace(tmp, self.run.checkpoint)
@@ -305,6 +352,8 @@ class Trainer:
                 raise ValueError(f"it belongs to run {state.get('run_id')}")
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
+            if self.average is not None:
+                self.average.load_state_dict(state["average"])
         except Exception as e:
             raise LmlabError(
                 f"checkpoint {path} cannot be loaded ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
@@ -343,7 +392,7 @@ class Trainer:
             if s in self.ids and not (s == "valid" and out)
         ]
         legacy = final and not self.splits.given_split  # a corpus with its own split has no legacy figure
-        model = self.model
+        model = self.evaluated_model()
         model.eval()
         try:
             for split in splits:
@@ -479,12 +528,19 @@ class Trainer:
             x, y = self.batch(self.step, micro)
             sync = micro == cfg.grad_accum - 1 or self.world.size == 1
             with nullcontext() if sync else self.forward.no_sync(), autocast(self.device, self.cfg.precision):
-                _, loss = self.forward(x, y)
-            (loss / cfg.grad_accum).backward()
-            step_loss += loss.detach() / cfg.grad_accum
+                if cfg.rdrop:  # the batch twice in one pass: each copy draws its own dropout masks
+                    logits, loss = self.forward(torch.cat((x, x)), torch.cat((y, y)))
+                    objective = loss + cfg.rdrop * symmetric_kl(*logits.chunk(2))
+                else:
+                    _, loss = self.forward(x, y)
+                    objective = loss
+            (objective / cfg.grad_accum).backward()
+            step_loss += loss.detach() / cfg.grad_accum  # the cross-entropy, comparable across runs
         # the norm before clipping; without clipping, an infinite threshold leaves every gradient as it is
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip or math.inf)
         self.optimizer.step()
+        if self.average is not None and self.step >= self.average_from:
+            self.average.update_parameters(self.model)
         if before is not None:
             self.last_update = diagnostics.weights(self.model, before)["update_ratio"]
         self.optimizer.zero_grad(set_to_none=True)
@@ -522,7 +578,7 @@ class Trainer:
         final["tok_per_s"] = float(np.median(tok_rates)) if tok_rates else None
         final["train_seconds"] = self.train_seconds
         probes = compute_probes(
-            self.cfg, self.model, self.tok, self.train_ids_np, self.splits.valid, self.device
+            self.cfg, self.evaluated_model(), self.tok, self.train_ids_np, self.splits.valid, self.device
         )
         self.run.write_probes(probes)
         self.write_checkpoint_file()  # the trained weights, for sampling or fine-tuning later
