@@ -106,6 +106,23 @@ def muon_or_adamw_retuned(recipe: dict) -> dict[str, dict]:
     }
 
 
+def batch_and_lr(recipe: dict) -> dict[str, dict]:
+    """Smaller batches (more steps over the same tokens), each learning rate of the recipe scaled with them."""
+    candidates = {}
+    for batch, scale in ((16, 0.7), (16, 1), (8, 0.5)):
+        change = {"batch_size": batch, "lr": recipe.get("lr", 6e-3) * scale}
+        if recipe.get("optimizer") == "muon":
+            change["muon_lr"] = recipe.get("muon_lr", 0.02) * scale
+        candidates[f"batch {batch}, lr x{scale:g}"] = change
+    return candidates
+
+
+def unigram_at_vocabulary(recipe: dict) -> dict[str, dict]:
+    """sentencepiece's unigram model at the recipe's vocabulary size, against its BPE."""
+    size = recipe.get("vocab_size")
+    return {f"unigram {size}" if size else "unigram": {"tokenizer": "unigram"}}
+
+
 TOGETHER_CHANGES = {"scaled init": {"init": "scaled"}, "RoPE": {"pos": "rope"}, "SwiGLU": {"mlp": "swiglu"}}
 TOGETHER = " + ".join(TOGETHER_CHANGES)
 
@@ -232,6 +249,16 @@ STEPS: tuple[Step, ...] = (
         follows=False,
     ),
     Step(
+        "rdrop",
+        "R-Drop at seven epochs",
+        {"R-Drop 1": {"rdrop": 1.0}},
+        "at seven epochs dropout 0.2 was adopted; R-Drop also asks the two predictions of each batch under "
+        "different dropout masks to agree (their symmetric KL divergence, weight 1, is added to the loss), as in "
+        "the best published mainrun result. It is measured beside dropout 0.2, from the same recipe",
+        budget={"epochs": 7, "dropout": 0.2},
+        follows=False,
+    ),
+    Step(
         "switches",
         "QK-norm, ReLU², soft-capped logits",
         {
@@ -256,6 +283,48 @@ STEPS: tuple[Step, ...] = (
             leave_one_out(dropped): "an ablation: the three together less one, to see which carries the gain"
             for dropped in TOGETHER_CHANGES
         },
+    ),
+    Step(
+        "shuffle",
+        "Shuffled batches every epoch",
+        {"titles shuffled": {"shuffle": "titles"}, "windows shuffled": {"shuffle": "windows"}},
+        "the challenge reads the same stream in the same order every epoch, so the second epoch repeats the "
+        "first batch for batch; a new order each epoch, of whole titles or of the context windows, makes every "
+        "batch a new mix",
+    ),
+    Step(
+        "averaging",
+        "Weight averaging",
+        {
+            "EMA 0.95": {"average": "ema", "ema_decay": 0.95},
+            "EMA 0.98": {"average": "ema", "ema_decay": 0.98},
+            "SWA over the decay": {"average": "swa"},
+        },
+        "an average of the last steps' weights sits nearer the middle of the valley the optimizer bounces "
+        "across; evaluated with the averaged weights (an exponential average over about 20 or 50 steps, or the "
+        "uniform average of the WSD decay phase)",
+    ),
+    Step(
+        "batch",
+        "Batch size and learning rate",
+        batch_and_lr,
+        "the same tokens in more, smaller steps: at this size more updates are often worth more than a cleaner "
+        "gradient; the learning rates scale with the batch (x0.7 is the square-root rule for half the batch)",
+    ),
+    Step(
+        "unigram",
+        "Unigram tokenizer",
+        unigram_at_vocabulary,
+        "sentencepiece's unigram model at the adopted vocabulary, against its BPE: the best published mainrun "
+        "result used unigram",
+    ),
+    Step(
+        "gates",
+        "Per-head attention gates",
+        {"attention gates": {"attn_gate": True}},
+        "a sigmoid gate per head and token, computed from the block's input, lets a head stay silent where it "
+        "has nothing to add. The speedrun's U-net skips pair early with late layers; the recipe has two layers, "
+        "so there is nothing to pair and they are left out",
     ),
 )
 

@@ -9,9 +9,9 @@
 # ---
 
 # %% [markdown]
-# # Notebook 20: WikiText-2 runs
+# # Notebook 30: WikiText-2 runs
 #
-# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/20_wikitext2.ipynb)
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/30_wikitext2.ipynb)
 #
 # The challenge baseline, AdamW at the learning rate the ladder chose for it, and the ladder's final
 # recipe, trained on WikiText-2 with the word-level tokenizer and its standard 33,278-word vocabulary,

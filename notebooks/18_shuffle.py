@@ -1,0 +1,49 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Notebook 18: Shuffled batches every epoch
+#
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/18_shuffle.ipynb)
+#
+# The challenge cuts its training stream into the same batches in the same order every epoch.
+# Two candidates draw a new order each epoch: of whole titles (the stream is rebuilt), or of the
+# context windows the batches are cut into.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
+
+# %% tags=["parameters"]
+from lmlab import plots, report, tables
+from lmlab.ladder import Ladder
+
+report.setup_notebook()
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
+
+# %%
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("shuffle")
+groups = tables.step_groups(step)
+
+# %%
+#| label: shuffle-loss
+plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
+
+# %%
+#| label: shuffle-results
+tables.step_table(step)
