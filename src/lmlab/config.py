@@ -50,7 +50,10 @@ class Config:
         "bpe", "sentencepiece bpe or unigram, or whitespace words", choices=("bpe", "unigram", "word")
     )
     vocab_size: int = _setting(
-        16_000, "vocabulary size (word: 0 = every training word)", low=0, high=1_000_000
+        16_000,
+        "vocabulary size (word: 0 = every training word; unigram: fewer where the data holds fewer)",
+        low=0,
+        high=1_000_000,
     )
     tokenizer_fit: str = _setting(
         "train",

@@ -429,7 +429,8 @@ def ladder_table(summary: dict):
         lines += [
             "",
             f"Every row is measured at {profile_budget(summary['profile'])}. "
-            f"{' and '.join(other)} measures at another budget, and has a table of its own.",
+            f"{' and '.join(other)} {'measures' if len(other) == 1 else 'measure'} at another budget, with "
+            f"{'a table of its own' if len(other) == 1 else 'tables of their own'}.",
         ]
     if summary.get("pending"):
         lines += ["", in_progress(summary)]
@@ -453,9 +454,9 @@ def profile_budget(profile: str) -> str:
     c = make_config(profile)
     titles = f"{c.num_titles:,} titles" if c.num_titles else "every title"
     return (
-        f"the `{profile}` profile ({titles}, {1 - c.val_frac:.0%} of them for training, {c.epochs} epochs, batch "
-        f"{c.batch_size}, context {c.block_size}; the ladder starts from a {c.n_layer} × {c.d_model} model with a "
-        f"{c.vocab_size:,}-piece vocabulary, which its steps change)"
+        f"the `{profile}` profile ({titles}, {1 - c.val_frac:.0%} of them for training, {c.epochs} epochs, context "
+        f"{c.block_size}; the ladder starts from batch {c.batch_size} and a {c.n_layer} × {c.d_model} model with a "
+        f"{c.vocab_size:,}-piece vocabulary, which its steps may change)"
     )
 
 
@@ -514,6 +515,8 @@ def findings(summary: dict):
                     f"{step.get('best', '?')}) is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
                 )
         missed = f"misses it by {ratio - TARGET_RATIO:.3f}" if ratio > TARGET_RATIO else "meets it"
+        if ratio > TARGET_RATIO:
+            missed += f". {closest_step(summary, baseline)}"
         lines += [
             "",
             f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the "
@@ -538,7 +541,15 @@ def regime_table(summary: dict):
         if step.get("follows", True):
             continue
         budget = budget_text(step["budget"])
-        reference = step["candidates"].get(BASELINE)
+        # the challenge baseline trained as long, by this step or another at the same number of epochs
+        reference = next(
+            (
+                s["candidates"][BASELINE]
+                for s in [step, *summary["steps"]]
+                if BASELINE in s["candidates"] and s["budget"].get("epochs") == step["budget"].get("epochs")
+            ),
+            None,
+        )
         lines = [
             f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [interval] | of the baseline |",
             "|:---|---:|:---|---:|---:|---:|",
@@ -627,6 +638,22 @@ def profile_table(profiles: dict, profile: str = "cpu", variants=("reference", "
         f"{m['cpu']}, {m['torch_threads']} torch threads; measured {any_record['date']}.*",
     ]
     return markdown("\n".join(lines))
+
+
+def closest_step(summary: dict, baseline: float) -> str:
+    """Which step's best eligible candidate came nearest the target, in words."""
+    ratio, step, label = min(
+        (c["mean"] / baseline, step, label)
+        for step in summary["steps"][1:]
+        if step.get("follows", True)
+        for label, c in step["candidates"].items()
+        if "not_eligible" not in c
+    )
+    verdict = step.get("verdict", "")
+    return (
+        f"The step that came closest is “{step['title']}”: its candidate {label} reaches "
+        f"{ratio:.3f} of the baseline ({verdict}), {ratio - TARGET_RATIO:.3f} short of the target"
+    )
 
 
 def final_table(summary: dict):

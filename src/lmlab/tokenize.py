@@ -66,6 +66,10 @@ class SentencePieceTokenizer:
                 normalization_rule_name="identity",
                 remove_extra_whitespaces=False,
                 max_sentence_length=1 << 16,
+                # a unigram model seeds its pieces from the data: on a small corpus it may find fewer than
+                # vocab_size, and then keeps what it found (the run records its real vocabulary). Where the
+                # data holds enough, the pieces are the same as with the hard limit
+                hard_vocab_limit=kind != "unigram",
                 num_threads=os.cpu_count() or 1,
                 minloglevel=2,
             )
