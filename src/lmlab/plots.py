@@ -627,7 +627,7 @@ def _plotly_frame(fig, runs: list[Run]) -> None:
             yanchor="top",
             font=dict(size=10, color="gray"),
         ),
-        margin=dict(l=60, r=20, t=80, b=40),
+        margin=dict(l=60, r=20, t=80, b=60),  # room for the x axes' titles below the ticks
     )
 
 

@@ -555,7 +555,11 @@ def regime_table(summary: dict):
             "|:---|---:|:---|---:|---:|---:|",
         ]
         rows = [(f"recipe as of {step['starts_from']}", step["recipe"], None)]
-        rows += [(label, c, c.get("paired_difference")) for label, c in step["candidates"].items()]
+        # a reference that cannot be adopted (the challenge baseline) is shown without a paired difference
+        rows += [
+            (label, c, None if "not_eligible" in c else c.get("paired_difference"))
+            for label, c in step["candidates"].items()
+        ]
         for label, c, paired in rows:
             ratio = f"{c['mean'] / reference['mean']:.3f}" if reference else ""
             values = ", ".join(f"{v:.4f}" for v in c["val_loss"])
