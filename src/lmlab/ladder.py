@@ -569,36 +569,44 @@ class Ladder:
 
     def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]] | None:
         """The challenge baseline and the final recipe at AT_SIZE's profile (the challenge's model and
-        tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`,
-        else None until they are.
+        tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`.
         The recipe keeps that profile's size (SIZE_KEYS): the shape and tokenizer verdicts are this
-        profile's."""
+        profile's. Without `train`, where the final recipe is not trained there yet, the newest earlier
+        recipe that is (labelled "recipe as of step '...'"), else None."""
         profile = self.size_profile
         if profile is None:
             raise LmlabError(f"the `{self.profile}` profile has no profile at the challenge's size (AT_SIZE)")
-        recipe = {k: v for k, v in self.results()[-1].recipe_after.items() if k not in SIZE_KEYS}
         data_fingerprint = fingerprint(make_config(profile, data=self.data))
-        plans = {FINAL_BASELINE: {}, FINAL_RECIPE: recipe}
-        jobs = {
-            label: [
-                Job(f"{label} at {profile}", settings, cfg, run_id(cfg, data_fingerprint))
-                for seed in self.seeds
-                for settings in [
-                    {**change, "data": self.data, "seed": seed, "note": f"at {profile}: {label}"}
-                ]
-                for cfg in [make_config(profile, **settings)]
+        results = self.results()
+        recipes = [(FINAL_RECIPE, results[-1].recipe_after)]
+        if not train:
+            recipes += [
+                (f"recipe as of step '{r.step.name}'", r.recipe_after)
+                for r in reversed(results[:-1])
+                if r.adopted and r.step.follows
             ]
-            for label, change in plans.items()
-        }
-        missing = [job for js in jobs.values() for job in js if not finished(self.store.run(job.run_id))]
-        if missing and train:
-            self.executor.train_jobs(missing, self.store, data_fingerprint, progress=progress)
-        groups = {label: [self.store.run(job.run_id) for job in js] for label, js in jobs.items()}
-        if not all(finished(run) for runs in groups.values() for run in runs):
-            return None  # `lmlab ladder` trains them once the ladder is complete
-        for run in [r for runs in groups.values() for r in runs]:
-            record_use(run)
-        return groups
+        for label, recipe in recipes:
+            plans = {FINAL_BASELINE: {}, label: {k: v for k, v in recipe.items() if k not in SIZE_KEYS}}
+            jobs = {
+                name: [
+                    Job(f"{name} at {profile}", settings, cfg, run_id(cfg, data_fingerprint))
+                    for seed in self.seeds
+                    for settings in [
+                        {**change, "data": self.data, "seed": seed, "note": f"at {profile}: {name}"}
+                    ]
+                    for cfg in [make_config(profile, **settings)]
+                ]
+                for name, change in plans.items()
+            }
+            missing = [job for js in jobs.values() for job in js if not finished(self.store.run(job.run_id))]
+            if missing and train:
+                self.executor.train_jobs(missing, self.store, data_fingerprint, progress=progress)
+            groups = {name: [self.store.run(job.run_id) for job in js] for name, js in jobs.items()}
+            if all(finished(run) for runs in groups.values() for run in runs):
+                for run in [r for runs in groups.values() for r in runs]:
+                    record_use(run)
+                return groups
+        return None  # `lmlab ladder` trains them once the ladder is complete
 
     def more_seeds(self, train: bool = True, progress: bool = False) -> list[MoreSeeds]:
         """Every step the rule left not resolved, with the seeds its observed spread says would resolve
