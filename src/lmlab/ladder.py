@@ -36,9 +36,10 @@ MORE_SEEDS_AT_MOST = 10
 """Beyond the rule: a change left not resolved whose observed spread says that at most this many seeds
 would resolve it is trained to that many, and its interval is reported beside its verdict. The verdict
 and the recipe stay as the rule decided: a third look at the data is outside the rule's error budget."""
-SIZE_KEYS = ("n_layer", "n_head", "d_model", "vocab_size")
-"""A profile's model and tokenizer size. The shape and tokenizer steps decide them at the ladder's
-own size; at another profile the recipe keeps that profile's size, and takes everything else."""
+SIZE_STEPS = ("tokenizer", "shape", "batch")
+"""The steps that decide the model's size, the vocabulary and the batch (with the learning rates scaled
+to it) at the ladder's own profile. At AT_SIZE's profile, which has the challenge's own, the recipe
+takes every adopted change but theirs."""
 AT_SIZE = {"cpu": "cpu-27m"}
 """Per ladder profile, the profile with the challenge's model and tokenizer on the same data budget,
 where the baseline and the final recipe are trained again. `full` is the challenge's size itself."""
@@ -570,23 +571,22 @@ class Ladder:
     def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]] | None:
         """The challenge baseline and the final recipe at AT_SIZE's profile (the challenge's model and
         tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`.
-        The recipe keeps that profile's size (SIZE_KEYS): the shape and tokenizer verdicts are this
-        profile's. Without `train`, where the final recipe is not trained there yet, the newest earlier
+        The recipe keeps that profile's size and batch (SIZE_STEPS): those verdicts are this profile's. Without `train`, where the final recipe is not trained there yet, the newest earlier
         recipe that is (labelled "recipe as of step '...'"), else None."""
         profile = self.size_profile
         if profile is None:
             raise LmlabError(f"the `{self.profile}` profile has no profile at the challenge's size (AT_SIZE)")
         data_fingerprint = fingerprint(make_config(profile, data=self.data))
         results = self.results()
-        recipes = [(FINAL_RECIPE, results[-1].recipe_after)]
+        recipes = [(FINAL_RECIPE, recipe_at_size(results))]
         if not train:
             recipes += [
-                (f"recipe as of step '{r.step.name}'", r.recipe_after)
-                for r in reversed(results[:-1])
+                (f"recipe as of step '{r.step.name}'", recipe_at_size(results[: i + 1]))
+                for i, r in reversed(list(enumerate(results[:-1])))
                 if r.adopted and r.step.follows
             ]
         for label, recipe in recipes:
-            plans = {FINAL_BASELINE: {}, label: {k: v for k, v in recipe.items() if k not in SIZE_KEYS}}
+            plans = {FINAL_BASELINE: {}, label: recipe}
             jobs = {
                 name: [
                     Job(f"{name} at {profile}", settings, cfg, run_id(cfg, data_fingerprint))
@@ -666,6 +666,15 @@ class Ladder:
                 self.at_size(progress=progress)
             self.more_seeds(progress=progress)
         return results
+
+
+def recipe_at_size(results: list[StepResult]) -> dict:
+    """The recipe these steps reach, less the changes of SIZE_STEPS: the recipe at the challenge's size."""
+    recipe: dict = {}
+    for r in results:
+        if r.adopted and r.step.follows and r.step.name not in SIZE_STEPS:
+            recipe |= r.candidates[r.winner]
+    return recipe
 
 
 def nominal_verdict(result: StepResult) -> tuple[str, int]:

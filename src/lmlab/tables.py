@@ -729,7 +729,7 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
         + ("about the same. " if abs(other - ratio) < 0.01 else
            f"**the recipe gains {'less' if other > ratio else 'more'} there.** ")
         + "The two profiles differ in more than the model (the context, the batch and so the number of "
-        "optimizer steps, and the recipe there leaves out the shape and tokenizer steps), so the difference "
+        "optimizer steps, and the recipe there leaves out the shape, tokenizer and batch steps), so the difference "
         "does not isolate model size; a ratio holds for its own profile."
         for profile, other in others
     ]  # fmt: skip
@@ -737,8 +737,8 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
     lines += [
         "",
         f"*Seeds {', '.join(str(r.config['seed']) for r in sizes[first][FINAL_BASELINE])} of each, paired with a 95% "
-        f"interval. The recipe at another profile keeps that profile's model and vocabulary: the shape and "
-        f"tokenizer steps decided them at `{first}` size only. "
+        f"interval. The recipe at another profile keeps that profile's model, vocabulary and batch: the shape, "
+        f"tokenizer and batch steps decided them at `{first}` size only. "
         f"{provenance([r for groups in sizes.values() for runs in groups.values() for r in runs])}.*",
     ]
     return markdown("\n".join(lines))
