@@ -742,13 +742,15 @@ def benchmark(results: dict) -> Figure:
             tps = [r["train_tok_per_s"][v] for v in variants]
             bars = ax.bar(range(len(variants)), tps, color=[COLORS[i] for i in range(len(variants))])
             for bar, v in zip(bars, variants):
-                ax.annotate(
-                    f"{r['mfu'][v]:.0%} MFU",
+                ax.annotate(  # inside the bar's top: above it, neighbours' labels and the title collide
+                    f"{r['mfu'][v]:.0%}\nMFU",
                     (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     textcoords="offset points",
-                    xytext=(0, 3),
+                    xytext=(0, -4),
                     ha="center",
-                    fontsize=8,
+                    va="top",
+                    fontsize=7,
+                    color="white",
                 )
             ax.set_xticks(range(len(variants)), variants, rotation=20, fontsize=8)
             ax.set_title(
