@@ -10,10 +10,12 @@ from lmlab.ladder import (
     STEPS,
     Ladder,
     Step,
+    StepResult,
     final_comparison,
     group_mean,
     interval_level,
     ladder_groups,
+    recipe_at_size,
     summary,
     verdict,
 )
@@ -314,3 +316,22 @@ def test_the_recipe_at_the_challenge_size_keeps_that_profile_size(monkeypatch, t
         for run in runs
     )
     assert ladder.at_size(train=False).keys() == groups.keys()
+
+
+def test_the_recipe_at_the_challenge_size_leaves_out_the_size_steps_changes():
+    """The shape, tokenizer and batch steps decide for the ladder's own size: at the challenge's size the
+    recipe replays every other adopted change, so a learning rate the batch step scaled stays behind."""
+
+    def decided(name, change, adopted=True, follows=True):
+        step = Step(name, name, {"it": change}, "test", follows=follows)
+        return StepResult(step, "", {}, [], {"it": []}, "it", adopted, {}, "")
+
+    results = [
+        decided("adamw", {"optimizer": "adamw", "lr": 1e-3}),
+        decided("shape", {"n_layer": 2, "d_model": 360}),
+        decided("dropout", {"dropout": 0.2}, follows=False),  # another budget's verdict
+        decided("batch", {"batch_size": 16, "lr": 7e-4}),
+        decided("rope", {"pos": "rope"}, adopted=False),
+        decided("gates", {"attn_gate": True}),
+    ]
+    assert recipe_at_size(results) == {"optimizer": "adamw", "lr": 1e-3, "attn_gate": True}
