@@ -421,6 +421,22 @@ class Trainer:
             model.train()
         return out
 
+    def trained_weights_loss(self) -> float:
+        """The validation loss of the trained weights (not their average), nats per character."""
+        self.model.eval()
+        try:
+            nll, n = evaluate(
+                self.model,
+                self.ids["valid"],
+                self.cfg.block_size,
+                self.cfg.eval_batch_size,
+                self.device,
+                self.cfg.precision,
+            )
+        finally:
+            self.model.train()
+        return split_metrics("val", nll, n, self.splits.chars("valid"))["val_loss"]
+
     def diagnose(self) -> dict:
         """What happens inside the model now (lmlab.diagnostics), or nothing with diagnostics=false."""
         if self.diagnostic_batch is None:
@@ -569,6 +585,8 @@ class Trainer:
     def finish(self) -> dict:
         """Final evaluation (full coverage, legacy, test split) and probes; returns the final metrics."""
         final = self.evaluate_all(final=True)
+        if self.average is not None:  # what averaging adds within the run: the trained weights' own score
+            final["val_loss_trained"] = self.trained_weights_loss()
         final["train_loss"] = next(
             (r["train_loss"] for r in reversed(self.records) if "train_loss" in r), None
         )
