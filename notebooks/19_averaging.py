@@ -46,3 +46,7 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 # %%
 #| label: averaging-results
 tables.step_table(step)
+
+# %%
+#| label: averaging-within
+tables.averaging_within_runs(step)

@@ -167,6 +167,33 @@ def step_table(result):
     return markdown("\n".join(lines))
 
 
+def averaging_within_runs(result):
+    """Per candidate of a weight-averaging step, its averaged weights against its own trained weights, run
+    by run (`val_loss_trained`): what the average adds, free of the seeds' noise between runs."""
+    lines = [
+        "| | seeds | averaged weights | trained weights | averaged − trained (mean ± std) |",
+        "|:---|---:|---:|---:|---:|",
+    ]
+    for label, runs in result.groups.items():
+        pairs = [
+            (r.final["val_loss"], r.final["val_loss_trained"]) for r in runs if "val_loss_trained" in r.final
+        ]
+        if not pairs:
+            continue
+        gain = mean_std([a - t for a, t in pairs])
+        lines.append(
+            f"| {label} | {len(pairs)} | {mean_std([a for a, _ in pairs])[0]:.4f} | "
+            f"{mean_std([t for _, t in pairs])[0]:.4f} | {gain[0]:+.4f} ± {gain[1]:.4f} |"
+        )
+    lines += [
+        "",
+        "*Validation nats/char of each run's averaged weights (what the run reports) and of the weights it trained, "
+        "evaluated at its end; the difference is taken run by run. "
+        f"{provenance([r for runs in result.groups.values() for r in runs])}.*",
+    ]
+    return markdown("\n".join(lines))
+
+
 def resolved_others(result) -> str:
     """The candidates other than the winner whose paired interval lies wholly above or below zero, in words."""
     found = []
