@@ -13,7 +13,7 @@
 #
 # [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/22_gates.ipynb)
 #
-# A sigmoid gate per head and token, computed from the block's input, scales each head's output.
+# A sigmoid gate per head and token, computed from the attention's input, scales each head's output.
 
 # %%
 import subprocess

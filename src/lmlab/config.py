@@ -84,7 +84,7 @@ class Config:
         0.0, "squash the output logits into (-c, c) as c*tanh(x/c) (0 = off)", low=0.0
     )
     attn_gate: bool = _setting(
-        False, "scale each head's attention output by a sigmoid gate computed from the block's input"
+        False, "scale each head's attention output by a sigmoid gate computed from the attention's input"
     )
     # optimization
     optimizer: str = _setting(

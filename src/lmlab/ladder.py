@@ -323,7 +323,7 @@ STEPS: tuple[Step, ...] = (
         "gates",
         "Per-head attention gates",
         {"attention gates": {"attn_gate": True}},
-        "a sigmoid gate per head and token, computed from the block's input, lets a head stay silent where it "
+        "a sigmoid gate per head and token, computed from the attention's input, lets a head stay silent where it "
         "has nothing to add. The speedrun's U-net skips pair early with late layers; the recipe has two layers, "
         "so there is nothing to pair and they are left out",
     ),

@@ -73,7 +73,7 @@ class CausalSelfAttention(nn.Module):
         self.resid_drop = nn.Dropout(cfg.dropout)
         self.rotary = Rotary(self.head_dim, cfg.block_size) if cfg.pos == "rope" else None
         self.qk_norm = cfg.qk_norm
-        # one gate per head from the block's input (the speedrun's attention gate); zero weights start every
+        # one gate per head from the attention's input (the speedrun's attention gate); zero weights start every
         # head at half its output, and the gate learns which heads to silence for which tokens
         self.gate = nn.Linear(cfg.d_model, cfg.n_head, bias=False) if cfg.attn_gate else None
 
