@@ -335,3 +335,11 @@ def test_the_recipe_at_the_challenge_size_leaves_out_the_size_steps_changes():
         decided("gates", {"attn_gate": True}),
     ]
     assert recipe_at_size(results) == {"optimizer": "adamw", "lr": 1e-3, "attn_gate": True}
+
+
+def test_a_skipped_step_is_left_untrained(small_ladder):
+    quiet = lambda m: None  # noqa: E731
+    assert {job.settings["note"] for job in small_ladder.missing_jobs(quiet)} == {
+        "ladder baseline: SGD (challenge)"
+    }
+    assert small_ladder.missing_jobs(quiet, skip=("baseline",)) == []

@@ -146,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop after this long: every worker checkpoints its run and exits; the same command continues",
     )
+    lad.add_argument(
+        "--skip",
+        default="",
+        metavar="STEP[,STEP]",
+        help="leave these steps' runs untrained for now (say, a long seven-epoch step while the recipe's "
+        "steps train); the same command without it trains them",
+    )
     _add_runs_option(lad)
     _add_executor_options(lad)
     lad.add_argument(
@@ -347,7 +354,7 @@ def cmd_notebooks(args) -> int:
 
 def cmd_ladder(args) -> int:
     from lmlab.config import parse_overrides
-    from lmlab.ladder import Ladder
+    from lmlab.ladder import Ladder, step_by_name
     from lmlab.report import parameters
 
     given = {k: v[0] for k, v in parse_overrides(args.settings).items()}
@@ -366,13 +373,16 @@ def cmd_ladder(args) -> int:
             "resources decide how many runs train at once (--cpus-per-run, --gpus-per-run)"
         )
     ladder = Ladder(args.profile, data, runs_dir=args.runs, executor=executor)
+    skip = [name for name in args.skip.split(",") if name]
+    for name in skip:
+        step_by_name(name)  # a misspelt step is an error, not a step silently trained
     if args.status:
         results = ladder.results()
     elif args.workers > 1 or args.budget:
         _ladder_workers(args, data)
         results = ladder.results()
     else:
-        results = ladder.train_all(log=lambda m: print(m, file=sys.stderr))
+        results = ladder.train_all(log=lambda m: print(m, file=sys.stderr), skip=skip)
     for r in results:
         state = (
             f"missing {len(r.missing)} runs"
@@ -399,6 +409,7 @@ def _ladder_workers(args, data: str) -> None:
         args.profile,
         f"data={data}",
         *(["--runs", str(args.runs)] if args.runs else []),
+        *(["--skip", args.skip] if args.skip else []),
     )
     codes = run_workers(command, args.workers, args.budget)
     if None in codes:

@@ -637,10 +637,14 @@ class Ladder:
             found.append(entry)
         return found
 
-    def missing_jobs(self, log=print) -> list[Job]:
+    def missing_jobs(self, log=print, skip=()) -> list[Job]:
         """Every run the ladder can train now, the steps its recipe follows first: they decide what the
-        steps after them train; a step it does not follow fills the time another worker would leave idle."""
-        incomplete = sorted((r for r in self.results() if not r.complete), key=lambda r: not r.step.follows)
+        steps after them train; a step it does not follow fills the time another worker would leave idle.
+        The steps named in `skip` are left untrained."""
+        incomplete = sorted(
+            (r for r in self.results() if not r.complete and r.step.name not in skip),
+            key=lambda r: not r.step.follows,
+        )
         for r in incomplete:
             if (r.step.name, len(r.missing)) not in self._announced:
                 self._announced.add((r.step.name, len(r.missing)))
@@ -649,13 +653,13 @@ class Ladder:
                 )
         return [job for r in incomplete for job in r.missing]
 
-    def train_all(self, progress: bool = False, log=print) -> list[StepResult]:
+    def train_all(self, progress: bool = False, log=print, skip=()) -> list[StepResult]:
         """Train until every step is complete, one run at a time, deciding again after each: a
         decision that asks for seeds 4 and 5, or opens the next step, is acted on at once. Then the
         baseline and the final recipe at the challenge's size, and the more seeds (`at_size`,
         `more_seeds`)."""
         self.executor.train_until_done(
-            lambda: self.missing_jobs(log), self.store, self.fingerprint, progress=progress, log=log
+            lambda: self.missing_jobs(log, skip), self.store, self.fingerprint, progress=progress, log=log
         )
         results = self.results()
         if results[-1].complete and results[-1].step is STEPS[-1]:
