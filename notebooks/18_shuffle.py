@@ -45,5 +45,9 @@ groups = tables.step_groups(step)
 plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
 
 # %%
+#| label: shuffle-gap
+plots.paired_gap(step.groups[step.winner], step.recipe_runs, step.winner)
+
+# %%
 #| label: shuffle-results
 tables.step_table(step)

@@ -43,5 +43,9 @@ groups = tables.step_groups(step)
 plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 
 # %%
+#| label: unigram-gap
+plots.paired_gap(step.groups[step.winner], step.recipe_runs, step.winner)
+
+# %%
 #| label: unigram-results
 tables.step_table(step)

@@ -185,6 +185,18 @@ def averaging_within_runs(result):
             f"| {label} | {len(pairs)} | {mean_std([a for a, _ in pairs])[0]:.4f} | "
             f"{mean_std([t for _, t in pairs])[0]:.4f} | {gain[0]:+.4f} ± {gain[1]:.4f} |"
         )
+    gains = [
+        r.final["val_loss"] - r.final["val_loss_trained"]
+        for runs in result.groups.values()
+        for r in runs
+        if "val_loss_trained" in r.final
+    ]
+    if gains and (all(g > 0 for g in gains) or all(g < 0 for g in gains)):
+        side = "above" if gains[0] > 0 else "below"
+        lines += [
+            "",
+            f"In every run ({len(gains)}), the averaged weights score {side} the weights they average.",
+        ]
     lines += [
         "",
         "*Validation nats/char of each run's averaged weights (what the run reports) and of the weights it trained, "
