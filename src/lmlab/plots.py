@@ -428,7 +428,7 @@ def paired_gap(candidate: list[Run], recipe: list[Run], label: str, metric: str 
     ax.set_ylim(*_gap_limits(mean, half))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.get_layout_engine().set(rect=(0, 0.06, 1, 1))
+    fig.get_layout_engine().set(rect=(0, 0.1, 1, 1))  # room for a footer of two lines
     _footer(fig, candidate + recipe)
     return fig
 
@@ -783,6 +783,6 @@ def lr_curves(groups: Groups) -> Figure:
     ax.set(xlabel="optimizer step", ylabel="learning rate")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.get_layout_engine().set(rect=(0, 0.06, 1, 1))
+    fig.get_layout_engine().set(rect=(0, 0.1, 1, 1))  # room for a footer of two lines
     _footer(fig, _runs(groups))
     return fig
