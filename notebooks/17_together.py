@@ -48,7 +48,9 @@ alone = {
 
 # %%
 #| label: together-gap
-plots.paired_gap(step.groups[TOGETHER], step.recipe_runs, TOGETHER)
+plots.paired_gap(
+    {TOGETHER: step.groups[TOGETHER]}, step.recipe_runs, level=step.level
+)
 
 # %%
 #| label: together-results

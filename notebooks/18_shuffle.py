@@ -46,7 +46,9 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
 
 # %%
 #| label: shuffle-gap
-plots.paired_gap(step.groups[step.winner], step.recipe_runs, step.winner)
+plots.paired_gap(
+    {step.winner: step.groups[step.winner]}, step.recipe_runs, level=step.level
+)
 
 # %%
 #| label: shuffle-results

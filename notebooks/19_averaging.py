@@ -41,7 +41,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: averaging-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+plots.paired_gap(step.groups, step.recipe_runs, level=step.level)
 
 # %%
 #| label: averaging-results

@@ -44,7 +44,9 @@ plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
 
 # %%
 #| label: gates-gap
-plots.paired_gap(step.groups[step.winner], step.recipe_runs, step.winner)
+plots.paired_gap(
+    {step.winner: step.groups[step.winner]}, step.recipe_runs, level=step.level
+)
 
 # %%
 #| label: gates-results

@@ -67,10 +67,19 @@ def colors_for(labels) -> dict[str, str]:
     out: dict[str, str] = {}
     for label in labels:
         color = known.get(label.removeprefix("before: "))
-        if color is None or color in out.values():
-            color = next((c for c in COLORS if c not in out.values()), COLORS[len(out) % len(COLORS)])
+        if color is None or any(_alike(color, used) for used in out.values()):
+            color = next(
+                (c for c in COLORS if not any(_alike(c, used) for used in out.values())),
+                COLORS[len(out) % len(COLORS)],
+            )
         out[label] = color
     return out
+
+
+def _alike(a: str, b: str) -> bool:
+    """Two colours a reader could confuse in one figure (the palette's later shades are close kin)."""
+    rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (a, b)]
+    return sum((x - y) ** 2 for x, y in zip(*rgb)) < 90**2
 
 
 def _is_number(text: str) -> bool:
@@ -391,45 +400,56 @@ def ladder(
     return fig
 
 
-def paired_gap(candidate: list[Run], recipe: list[Run], label: str, metric: str = "val_loss") -> Figure:
-    """The gap a small change makes, over training: at every evaluation, the candidate minus the recipe
-    seed by seed, its mean and 95% t interval. Two curves that overlap hide this; the gap shows it."""
+def paired_gap(groups: Groups, recipe: list[Run], level: float = 0.95, metric: str = "val_loss") -> Figure:
+    """The gap small changes make, over training: at every evaluation each candidate minus the recipe seed
+    by seed, its mean and t interval at `level` (the step's own, so the last point reads as the table's).
+    Two curves that overlap hide this; the gap shows it."""
     from scipy import stats
 
     by_seed = {r.config["seed"]: {e["step"]: e[metric] for e in r.evals()} for r in recipe}
-    series = []
-    for run in candidate:
-        base = by_seed.get(run.config["seed"])
-        if base:
-            series.append({e["step"]: e[metric] - base[e["step"]] for e in run.evals() if e["step"] in base})
-    steps = sorted(set.intersection(*(set(s) for s in series))) if series else []
-    diffs = np.array([[s[k] for k in steps] for s in series])
-    mean = diffs.mean(axis=0)
-    half = (
-        stats.t.ppf(0.975, len(series) - 1) * diffs.std(axis=0, ddof=1) / np.sqrt(len(series))
-        if len(series) > 1
-        else np.zeros(len(steps))
-    )
     fig = Figure(figsize=(5.6, 3.4), layout="constrained")
     ax = fig.subplots()
     ax.axhline(0, color="0.4", linewidth=1)
-    color = colors_for([label])[label]
-    ax.plot(
-        steps,
-        mean,
-        color=color,
-        marker="o" if len(steps) <= FEW_POINTS else None,
-        label=f"{label} minus the recipe (n={len(series)} seeds)",
+    colors = colors_for(groups)
+    limits = []
+    for label, candidate in groups.items():
+        series = []
+        for run in candidate:
+            base = by_seed.get(run.config["seed"])
+            if base:
+                series.append(
+                    {e["step"]: e[metric] - base[e["step"]] for e in run.evals() if e["step"] in base}
+                )
+        steps = sorted(set.intersection(*(set(s) for s in series))) if series else []
+        diffs = np.array([[s[k] for k in steps] for s in series])
+        mean = diffs.mean(axis=0)
+        half = (
+            stats.t.ppf(1 - (1 - level) / 2, len(series) - 1)
+            * diffs.std(axis=0, ddof=1)
+            / np.sqrt(len(series))
+            if len(series) > 1
+            else np.zeros(len(steps))
+        )
+        ax.plot(
+            steps,
+            mean,
+            color=colors[label],
+            marker="o" if len(steps) <= FEW_POINTS else None,
+            label=f"{label} minus the recipe (n={len(series)} seeds)",
+        )
+        ax.fill_between(steps, mean - half, mean + half, color=colors[label], alpha=0.2, linewidth=0)
+        limits.append(_gap_limits(mean, half))
+    ax.set(
+        xlabel="optimizer step",
+        ylabel="paired difference in\nvalidation loss (nats/char)",
+        title=f"shaded: the {level_text(level)} interval",
     )
-    ax.fill_between(
-        steps, mean - half, mean + half, color=color, alpha=0.2, linewidth=0, label="95% interval"
-    )
-    ax.set(xlabel="optimizer step", ylabel="paired difference in\nvalidation loss (nats/char)")
-    ax.set_ylim(*_gap_limits(mean, half))
+    ax.title.set_fontsize(9)
+    ax.set_ylim(min(low for low, _ in limits), max(high for _, high in limits))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.get_layout_engine().set(rect=(0, 0.1, 1, 1))  # room for a footer of two lines
-    _footer(fig, candidate + recipe)
+    _footer(fig, [r for runs in groups.values() for r in runs] + recipe)
     return fig
 
 

@@ -192,10 +192,29 @@ def averaging_within_runs(result):
         if "val_loss_trained" in r.final
     ]
     if gains and (all(g > 0 for g in gains) or all(g < 0 for g in gains)):
-        side = "above" if gains[0] > 0 else "below"
+        side = "a higher (worse)" if gains[0] > 0 else "a lower (better)"
         lines += [
             "",
-            f"In every run ({len(gains)}), the averaged weights score {side} the weights they average.",
+            f"In every run ({len(gains)}), the averaged weights have {side} loss than the weights they average.",
+        ]
+    recipe = {r.config["seed"]: r.final["val_loss"] for r in result.recipe_runs}
+    trained = [
+        (r.config["seed"], r.final["val_loss_trained"])
+        for runs in result.groups.values()
+        for r in runs
+        if "val_loss_trained" in r.final and r.config["seed"] in recipe
+    ]
+    if trained:
+        same = sum(abs(value - recipe[seed]) < 1e-9 for seed, value in trained)
+        lines += [
+            "",
+            f"Training unchanged: {same} of {len(trained)} runs' trained weights score what the recipe's run of the "
+            "same seed scores"
+            + (
+                ", to the last digit."
+                if same == len(trained)
+                else "; the others differ."
+            ),
         ]
     lines += [
         "",
