@@ -27,10 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 
 # %% tags=["parameters"]
 from lmlab import plots, report, tables
-from lmlab.config import make_config
 from lmlab.ladder import Ladder
-from lmlab.tokenize import round_trip_share
-from lmlab.train import legacy_coverages
 
 report.setup_notebook()
 # LMLAB_PROFILE and LMLAB_DATA override these
@@ -62,12 +59,4 @@ plots.topk_compare(first_seeds, context=1)
 # %%
 #| label: tokenizer-checks
 # every candidate's tokenizer, made again from the data (the cache keeps them)
-changes = {f"before: {step.recipe_label}": {}, **step.candidates}
-configs = {
-    label: make_config(PROFILE, **{**step.recipe, **change, "data": DATA})
-    for label, change in changes.items()
-}
-round_trips = {label: round_trip_share(cfg) for label, cfg in configs.items()}
-tables.tokenizer_checks(
-    round_trips, legacy_coverages(configs[f"before: {step.recipe_label}"])
-)
+tables.tokenizer_checks(step, PROFILE, DATA)

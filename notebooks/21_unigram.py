@@ -51,3 +51,8 @@ plots.paired_gap(
 # %%
 #| label: unigram-results
 tables.step_table(step)
+
+# %%
+#| label: unigram-checks
+# both tokenizers, made again from the data (the cache keeps them)
+tables.tokenizer_checks(step, PROFILE, DATA)

@@ -23,6 +23,8 @@ from lmlab.ladder import (
 from lmlab.optim import muon_settings
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, level_text, mean_std, paired_difference
+from lmlab.tokenize import round_trip_share
+from lmlab.train import legacy_coverages
 
 LADDER_NOTE = re.compile(r"^ladder \w+: ")
 
@@ -209,12 +211,7 @@ def averaging_within_runs(result):
         lines += [
             "",
             f"Training unchanged: {same} of {len(trained)} runs' trained weights score what the recipe's run of the "
-            "same seed scores"
-            + (
-                ", to the last digit."
-                if same == len(trained)
-                else "; the others differ."
-            ),
+            "same seed scores" + (", to the last digit." if same == len(trained) else "; the others differ."),
         ]
     lines += [
         "",
@@ -411,10 +408,18 @@ def _with_startup(e: dict) -> float:
     return e["runs"] / (e["runs"] / e["ray_runs_per_hour"] * 3600 + e["ray_startup_s"]) * 3600
 
 
-def tokenizer_checks(round_trips: dict[str, float], coverage: dict[str, float]):
-    """Two credibility checks of a tokenizer comparison: the share of validation titles each tokenizer
-    gives back exactly, and the share of the validation stream the challenge's evaluate() scores at each
-    profile's batch and context (it drops the tail)."""
+def tokenizer_checks(result, profile: str, data: str):
+    """Two credibility checks of a ladder step that compares tokenizers: the share of validation titles
+    each tokenizer (the recipe's and every candidate's, made again from the data) gives back exactly, and
+    the share of the validation stream the challenge's evaluate() scores at each profile's batch and
+    context with the recipe's tokenizer (it drops the tail)."""
+    changes = {f"before: {result.recipe_label}": {}, **result.candidates}
+    configs = {
+        label: make_config(profile, **{**result.recipe, **change, "data": data})
+        for label, change in changes.items()
+    }
+    round_trips = {label: round_trip_share(cfg) for label, cfg in configs.items()}
+    coverage = legacy_coverages(configs[f"before: {result.recipe_label}"])
     lines = ["| tokenizer | validation titles given back exactly |", "|:---|---:|"]
     lines += [f"| {label} | {share:.2%} |" for label, share in round_trips.items()]
     lines += ["", "| batch × context | validation targets the challenge's evaluate() scores |", "|:---|---:|"]
