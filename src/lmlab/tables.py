@@ -241,7 +241,9 @@ def change_text(change: dict) -> str:
     """A candidate's settings as a table cell; a change that sets every key back (None) is the profile itself."""
     if change and all(v is None for v in change.values()):
         return "the profile's own settings"
-    return f"`{', '.join(f'{k}={v}' for k, v in change.items())}`" if change else ""
+    # 6 significant digits: a rate scaled by 0.7 prints as 0.014, not 0.013999999999999999
+    shown = (f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in change.items())
+    return f"`{', '.join(shown)}`" if change else ""
 
 
 def notes(runs: list[Run]) -> str:
