@@ -787,9 +787,9 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
         "final recipe | recipe − baseline | recipe / baseline |",
         "|:---|:---|---:|---:|---:|---:|---:|---:|",
     ]
-    ratios, older = {}, []
+    ratios, older, labels = {}, [], {}
     for profile, groups in sizes.items():
-        label = next(name for name in groups if name != FINAL_BASELINE)
+        label = labels[profile] = next(name for name in groups if name != FINAL_BASELINE)
         if label != FINAL_RECIPE:  # Ladder.at_size: the final recipe is not trained at this profile yet
             older.append(
                 f"At `{profile}` the recipe column is the {label}: the steps after it changed the recipe, and "
@@ -808,7 +808,7 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
         )
     (first, ratio), *others = ratios.items()
     words = [
-        f"At `{profile}` the final recipe is {other:.3f} of the baseline, against {ratio:.3f} at `{first}`: "
+        f"At `{profile}` the {labels[profile]} is {other:.3f} of the baseline, against {ratio:.3f} at `{first}`: "
         + ("about the same. " if abs(other - ratio) < 0.01 else
            f"**the recipe gains {'less' if other > ratio else 'more'} there.** ")
         + "The two profiles differ in more than the model (the context, the batch and so the number of "
