@@ -112,6 +112,9 @@ def step_table(result):
     before = result.recipe_runs
     runs_of = {**({f"before: {result.recipe_label}": before} if before else {}), **result.groups}
     counts = {label: parameter_counts(runs) for label, runs in runs_of.items()}
+    exact = {label: parameter_counts(runs, exact=True) for label, runs in runs_of.items()}
+    if len(set(exact.values())) > len(set(counts.values())):  # a few thousand parameters apart: show them all
+        counts = exact
     rows = []
     for label, runs in runs_of.items():
         candidate = label in result.groups
@@ -263,9 +266,9 @@ def notes(runs: list[Run]) -> str:
     return "; ".join(sorted({r.note for r in runs if r.note and not LADDER_NOTE.match(r.note)}))
 
 
-def parameter_counts(runs: list[Run]) -> str:
+def parameter_counts(runs: list[Run], exact: bool = False) -> str:
     counts = sorted({r.meta.get("num_params") for r in runs if r.meta.get("num_params")})
-    return " / ".join(f"{n / 1e6:.2f}M" for n in counts)
+    return " / ".join(f"{n:,}" if exact else f"{n / 1e6:.2f}M" for n in counts)
 
 
 def decision(result) -> str:
