@@ -177,6 +177,8 @@ def build_content(root: Path) -> str:
     """`myst build --site`: the pages as JSON in root/_build/site, which `lmlab check` reads."""
     myst = myst_command()
     ensure_content_theme(root)
+    # myst writes a page's JSON and never removes it: a page taken out of the site would stay checked
+    shutil.rmtree(root / "_build" / "site" / "content", ignore_errors=True)
     out = subprocess.run(
         [myst, "build", "--site"], cwd=root, capture_output=True, text=True, env=node_environment()
     )
