@@ -28,7 +28,7 @@ def test_executed_notebooks_record_what_they_used(project):
             "code_hashes"
         ]
         # one data set a notebook; the word-level page also names the ladder's runs its recipes come from
-        assert len(record["data_fingerprints"]) == (2 if name == "20_wikitext2" else 1), name
+        assert len(record["data_fingerprints"]) == (2 if name == "30_wikitext2" else 1), name
     status = lmlab("notebooks", "status", cwd=project)
     assert status.returncode == 0 and "STALE" not in status.stdout
 

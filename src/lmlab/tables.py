@@ -787,7 +787,7 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
     gain and the ratio, and a sentence on how the ratios compare and what differs besides the model."""
     lines = [
         "| profile | model (baseline → recipe) | context × batch | optimizer steps | challenge baseline (SGD) | "
-        "final recipe | recipe − baseline | recipe / baseline |",
+        "recipe | recipe − baseline | recipe / baseline |",
         "|:---|:---|---:|---:|---:|---:|---:|---:|",
     ]
     ratios, older, labels = {}, [], {}
@@ -819,6 +819,12 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
         "does not isolate model size; a ratio holds for its own profile."
         for profile, other in others
     ]  # fmt: skip
+    if older:  # the rows hold different recipes: their ratios do not compare
+        words = [
+            f"The rows hold different recipes (at `{profile}`, the {labels[profile]}), so their ratios do not "
+            "compare; the final recipe trained at both would."
+            for profile, _ in others
+        ]
     lines += ["", " ".join(words + older)] if words or older else []
     lines += [
         "",
