@@ -396,17 +396,7 @@ class Trainer:
         model.eval()
         try:
             for split in splits:
-                nll, n = evaluate(
-                    model,
-                    self.ids[split],
-                    self.cfg.block_size,
-                    self.cfg.eval_batch_size,
-                    self.device,
-                    self.cfg.precision,
-                )
-                out.update(
-                    split_metrics("val" if split == "valid" else "test", nll, n, self.splits.chars(split))
-                )
+                out.update(self.score(model, split))
             if legacy:
                 out["val_loss_legacy"] = evaluate_legacy(
                     model,
@@ -421,21 +411,25 @@ class Trainer:
             model.train()
         return out
 
+    def score(self, model: torch.nn.Module, split: str) -> dict:
+        """A split's metrics for these weights (val_* for the validation split, test_* for the test split)."""
+        nll, n = evaluate(
+            model,
+            self.ids[split],
+            self.cfg.block_size,
+            self.cfg.eval_batch_size,
+            self.device,
+            self.cfg.precision,
+        )
+        return split_metrics("val" if split == "valid" else "test", nll, n, self.splits.chars(split))
+
     def trained_weights_loss(self) -> float:
         """The validation loss of the trained weights (not their average), nats per character."""
         self.model.eval()
         try:
-            nll, n = evaluate(
-                self.model,
-                self.ids["valid"],
-                self.cfg.block_size,
-                self.cfg.eval_batch_size,
-                self.device,
-                self.cfg.precision,
-            )
+            return self.score(self.model, "valid")["val_loss"]
         finally:
             self.model.train()
-        return split_metrics("val", nll, n, self.splits.chars("valid"))["val_loss"]
 
     def diagnose(self) -> dict:
         """What happens inside the model now (lmlab.diagnostics), or nothing with diagnostics=false."""
