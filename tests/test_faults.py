@@ -16,7 +16,7 @@ import lmlab
 from conftest import TINY, interrupted_run
 from lmlab.config import make_config
 from lmlab.config import settings as all_settings
-from lmlab.errors import LmlabError
+from lmlab.errors import LmlabError, RunLocked
 from lmlab.runs import RunLock, RunStore
 from lmlab.train import Trainer, World
 
@@ -141,6 +141,53 @@ def test_a_stale_lock_from_a_dead_process_is_taken_over(tmp_path):
         assert json.loads(lock_path.read_text())["pid"] == os.getpid()
         assert lock.stale_taken_over["pid"] == dead.pid
     assert not lock_path.exists()
+
+
+def _contend(lock_path, start, done, results):
+    lock = RunLock(lock_path)
+    start.wait()
+    try:
+        lock.acquire()
+    except RunLocked:
+        results.put("locked")
+        done.wait()
+        return
+    results.put("won")
+    done.wait()  # held until every contender has tried
+    lock.release()
+
+
+@pytest.mark.parametrize("left_by_a_dead_process", [False, True])
+def test_of_processes_taking_one_lock_at_once_exactly_one_wins(tmp_path, left_by_a_dead_process):
+    """Eight processes race for one run's lock, five times over; when a dead process left the lock,
+    they race to take it over. Before the lock was decided under an flock, two could both win (one
+    read the other's lock before its content was written, or removed the lock the other had just
+    taken over) and train the same run."""
+    import multiprocessing
+    import socket
+
+    context, contenders = multiprocessing.get_context("fork"), 8
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for attempt in range(5):
+        lock_path = tmp_path / f"run{attempt}" / "run.lock"
+        if left_by_a_dead_process:
+            lock_path.parent.mkdir()
+            lock_path.write_text(
+                json.dumps({"pid": dead.pid, "host": socket.gethostname(), "since": "earlier"})
+            )
+        start, done, results = context.Barrier(contenders), context.Barrier(contenders), context.Queue()
+        processes = [
+            context.Process(target=_contend, args=(lock_path, start, done, results))
+            for _ in range(contenders)
+        ]
+        for process in processes:
+            process.start()
+        outcomes = sorted(results.get(timeout=60) for _ in processes)
+        for process in processes:
+            process.join(timeout=60)
+        assert outcomes == ["locked"] * (contenders - 1) + ["won"], f"attempt {attempt}: {outcomes}"
+        assert not lock_path.exists()
 
 
 def test_a_half_written_lock_is_stale_too(tmp_path):

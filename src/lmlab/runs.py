@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -405,30 +406,32 @@ class RunLock:
         return info is not None and not self.is_stale(info)
 
     def is_stale(self, info: dict | None) -> bool:
-        if info is None:  # unreadable: written by a process killed mid-write
+        if info is None:  # unreadable (lock files are written whole): damaged, held by no one
             return True
         return info.get("host") == socket.gethostname() and not _pid_alive(int(info.get("pid", -1)))
 
     def acquire(self) -> None:
+        """Take the lock, or raise RunLocked. Processes on one machine decide one at a time (an
+        flock on the run's directory, which the kernel drops when a process dies): without it two
+        could each find a dead process's lock, each remove it, and both train. The lock file is
+        written whole under its name, so no reader sees it empty."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now()})
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(directory, fcntl.LOCK_EX)
+            if self.path.exists():
                 info = self.holder()
-                if self.is_stale(info):
-                    self.stale_taken_over = info or {}
-                    self.path.unlink(missing_ok=True)
-                    continue
-                raise RunLocked(
-                    f"run {self.path.parent.name} is being trained by process {info['pid']} on {info['host']} "
-                    f"since {info['since']}; wait for it to finish (the result will be cached) or stop that process"
-                ) from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(payload)
-            return
-        raise LmlabError(f"could not take the lock {self.path}; remove it if no process is training this run")
+                if not self.is_stale(info):
+                    raise RunLocked(
+                        f"run {self.path.parent.name} is being trained by process {info['pid']} on "
+                        f"{info['host']} since {info['since']}; wait for it to finish (the result will be "
+                        "cached) or stop that process"
+                    )
+                self.stale_taken_over = info or {}
+            write_atomic(self.path, payload)
+        finally:
+            os.close(directory)  # closing drops the flock
 
     def release(self) -> None:
         info = self.holder()
