@@ -54,7 +54,5 @@ tables.step_table(step)
 
 # %%
 #| label: schedule-diagnostics
-# seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
-plots.gradient_norms(
-    ladder.diagnostic_runs("schedule", [None, "warmup + cosine", "warmup + WSD"])
-)
+# seed 11 of each, recorded with lmlab.diagnostics (`lmlab ladder` trains them, as does this cell where the store lacks them)
+plots.gradient_norms(ladder.diagnostic_runs("schedule"))

@@ -50,5 +50,5 @@ tables.step_table(step)
 
 # %%
 #| label: title-mask-diagnostics
-# seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
-plots.attention_use(ladder.diagnostic_runs("title_mask", [None, "title mask"]))
+# seed 11 of each, recorded with lmlab.diagnostics (`lmlab ladder` trains them, as does this cell where the store lacks them)
+plots.attention_use(ladder.diagnostic_runs("title_mask"))

@@ -51,7 +51,5 @@ tables.step_table(step)
 
 # %%
 #| label: dropout-diagnostics
-# seed 11 of each, recorded with lmlab.diagnostics (trained if the store lacks it)
-plots.overfitting(
-    ladder.diagnostic_runs("dropout", [None, "no dropout", "dropout 0.2"])
-)
+# seed 11 of each, recorded with lmlab.diagnostics (`lmlab ladder` trains them, as does this cell where the store lacks them)
+plots.overfitting(ladder.diagnostic_runs("dropout"))

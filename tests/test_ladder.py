@@ -19,6 +19,7 @@ from lmlab.ladder import (
     summary,
     verdict,
 )
+from lmlab.runs import finished
 
 
 @pytest.fixture
@@ -37,7 +38,9 @@ def small_ladder(monkeypatch, tmp_path):
                 {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "explodes": {"lr": 1e6, "grad_clip": 0}},
                 "test",
             ),
-            Step("worse", "A change that hurts", {"tiny lr": {"lr": 1e-7}}, "test"),
+            Step(
+                "worse", "A change that hurts", {"tiny lr": {"lr": 1e-7}}, "test", diagnose=(None, "tiny lr")
+            ),
             Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
         ),
     )
@@ -58,6 +61,11 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
         r.config["optimizer"] == "adamw" and r.config["init"] == "scaled" for r in init.groups["scaled"]
     )
     assert all(r.note.startswith("ladder ") for rs in opt.groups.values() for r in rs)
+    # the ladder trained the step's diagnostic runs too: its notebook only reads them
+    diagnostic = small_ladder.diagnostic_jobs(worse)
+    assert list(diagnostic) == ["before: adamw", "tiny lr"]
+    assert all(finished(small_ladder.store.run(job.run_id)) for job in diagnostic.values())
+    assert {job.settings["seed"] for job in diagnostic.values()} == {ladder_module.DIAGNOSTIC_SEED}
 
     data = summary(results, "smoke", small_ladder.fingerprint)
     last = init if init.adopted else opt

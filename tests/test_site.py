@@ -129,6 +129,10 @@ markdown("| " + " | ".join(f"a rather long column heading {i}" for i in range(12
 Markdown("| a | b |\\n|---|---|\\n| 1 | 2 |")
 """
 GONE = "# %% [markdown]\n# # Notebook: its page goes missing\n\n# %%\n#| label: gone-text\nprint('a cell')\n"
+DRIFTS = (  # a long page, so that a window at its end does not show its first cell
+    "# %% [markdown]\n# # Notebook: its page scrolls away from the cell\n\n# %%\n#| label: drift-text\n"
+    "print('a cell')\n\n# %% [markdown]\n" + "# A paragraph of a long page.\n#\n" * 120
+)
 PAGES = {
     "clean": ":::{figure} #plant-figure\n:label: fig-plant\nA figure. [The cell that drew it](#plant-figure).\n:::\n\n"
     "```{embed} #plant-html-table\n:remove-input: true\n```\n",
@@ -142,6 +146,8 @@ PAGES = {
     "oversized": ":::{figure} #plant-figure-oversized\n:label: fig-oversized\nDrawn far wider than the column.\n:::\n",
     "cell": ":::{figure} #plant-figure-to-keep\n:label: fig-cell\nIts link to the cell points at no cell. "
     "[The cell that drew it](#plant-figure-to-keep).\n:::\n",
+    "drift": ":::{figure} #plant-figure\n:label: fig-drift\nIts cell's page scrolls away from the cell. "
+    "[The cell](#drift-text).\n:::\n",
 }
 
 
@@ -151,7 +157,7 @@ def planted(tools, tmp_path_factory):
     in one browser session: (the pages, the problems found)."""
     root = tmp_path_factory.mktemp("plants")
     (root / "notebooks").mkdir()
-    for name, text in (("plants", PLANTS), ("gone", GONE)):
+    for name, text in (("plants", PLANTS), ("gone", GONE), ("drifts", DRIFTS)):
         (root / "notebooks" / f"{name}.py").write_text(text)
         notebooks.execute(root / "notebooks" / f"{name}.py")
     for name, body in PAGES.items():
@@ -159,14 +165,14 @@ def planted(tools, tmp_path_factory):
     toc = "".join(f"    - file: {name}.md\n" for name in PAGES)
     (root / "myst.yml").write_text(
         f"version: 1\nproject:\n  title: plants\n  toc:\n{toc}"
-        "    - file: notebooks/plants.ipynb\n    - file: notebooks/gone.ipynb\n"
+        "    - file: notebooks/plants.ipynb\n    - file: notebooks/gone.ipynb\n    - file: notebooks/drifts.ipynb\n"
         "site:\n  template: book-theme\n"
     )
     site.theme_folder(root).parent.mkdir(parents=True)
     os.symlink(site.theme_folder(ROOT), site.theme_folder(root))
     html = site.build_html(root)
     pages = site.site_pages(html)
-    assert pages[:10] == [
+    assert pages[:11] == [
         "",
         "table",
         "image",
@@ -177,6 +183,7 @@ def planted(tools, tmp_path_factory):
         "wide",
         "oversized",
         "cell",
+        "drift",
     ]
 
     lost = re.search(r'src="/(build/[0-9a-f]+\.png)"', (html / "image" / "index.html").read_text()).group(1)
@@ -193,8 +200,16 @@ def planted(tools, tmp_path_factory):
     )
     cell = html / "cell" / "index.html"
     cell.write_text(cell.read_text().replace("#plant-figure-to-keep", "#no-such-cell"))
+    drifts = html / "drifts" / "index.html"  # it keeps the window at the page's end, whatever the theme does
+    drifts.write_text(
+        drifts.read_text().replace(
+            "</head>",
+            "<script>setInterval(() => scrollTo(0, document.body.scrollHeight), 10)</script></head>",
+        )
+    )
     with site.serve(html) as url:
-        return pages, site.browser_problems(url, pages[:10]), lost
+        # the notebook page it links is visited too (arriving at the cell); the one 'cell' links is not
+        return pages, site.browser_problems(url, [*pages[:11], "drifts"]), lost
 
 
 def test_the_clean_page_shows_nothing_broken(planted):
@@ -250,12 +265,16 @@ def test_a_figure_drawn_far_wider_than_shown_fails(planted):
 
 def test_a_link_to_a_missing_cell_fails_and_a_good_one_lands_on_its_cell(planted):
     _, problems, _ = planted
+    assert "/cell: link to /plants#no-such-cell: no such element on that page" in problems
+    assert not any(p.startswith("/: link to /plants") or p.startswith("/: the link to") for p in problems)
+
+
+def test_a_link_whose_page_scrolls_away_from_its_cell_fails(planted):
+    _, problems, _ = planted
     assert any(
-        p.startswith("/cell: the link to /plants") and "lands on no element of that id" in p for p in problems
+        p.startswith("/drift: the link to /drifts#drift-text leaves the element out of view")
+        for p in problems
     )
-    assert not any(
-        p.startswith("/: the link to") for p in problems
-    )  # the clean page's link lands on its cell
 
 
 def test_nothing_else_is_reported(planted):
@@ -270,8 +289,8 @@ def test_nothing_else_is_reported(planted):
         "/alt: image with an object's repr",
         "/wide: table wider",
         "/oversized: image drawn",
-        "/cell: the link to",
-        "/cell: link to /plants",
+        "/cell: link to /plants#no-such-cell",
+        "/drift: the link to /drifts#drift-text leaves",
     )
     assert [p for p in problems if not any(e in p for e in expected)] == []
 

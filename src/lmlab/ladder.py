@@ -70,6 +70,9 @@ class Step:
         default_factory=dict
     )  # settings the step measures at, other than the ladder's (recipe included)
     follows: bool = True  # False: the step's verdict is reported but the ladder's recipe (at its own budget) does not take it
+    diagnose: tuple[str | None, ...] = ()
+    """Candidates (None: the step's recipe) trained once more, at DIAGNOSTIC_SEED, for the step's picture of what
+    happens inside the model (lmlab.diagnostics); `lmlab ladder` trains them once the step is complete."""
 
     def eligible(self, label: str) -> bool:
         return label not in self.not_eligible
@@ -152,6 +155,7 @@ STEPS: tuple[Step, ...] = (
             "warmup + WSD": {"schedule": "wsd", "warmup_frac": 0.05, "decay_frac": 0.2},
         },
         "a short warmup protects Adam's first steps, when its moment estimates are still poor",
+        diagnose=(None, "warmup + cosine", "warmup + WSD"),
     ),
     Step(
         "init",
@@ -182,6 +186,7 @@ STEPS: tuple[Step, ...] = (
         "Per-title attention",
         {"title mask": {"title_mask": True}},
         "titles are independent: attending across the <eos> into an unrelated title is noise",
+        diagnose=(None, "title mask"),
     ),
     Step(
         "tokenizer",
@@ -209,6 +214,7 @@ STEPS: tuple[Step, ...] = (
         "Dropout",
         {"no dropout": {"dropout": 0.0}, "dropout 0.2": {"dropout": 0.2}},
         "with two epochs over the data, regularization may matter less than capacity",
+        diagnose=(None, "no dropout", "dropout 0.2"),
     ),
     Step(
         "shape",
@@ -227,6 +233,7 @@ STEPS: tuple[Step, ...] = (
         "AdamW keeps the embeddings, the gains and the biases at the recipe's learning rate. The incumbent AdamW, "
         "tuned once eleven steps earlier on another model, is re-tuned beside it, so a gain is Muon's and not a stale "
         "AdamW's",
+        diagnose=(None, "Muon lr 0.02"),
     ),
     Step(
         "retune",
@@ -546,19 +553,24 @@ class Ladder:
         """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
         return self.step(STEPS[-1].name, train=train, progress=progress)
 
-    def diagnostic_runs(self, name: str, labels: list[str | None], progress: bool = True) -> dict[str, Run]:
-        """One run each of a step's recipe (None) and some of its candidates, at DIAGNOSTIC_SEED, for a
-        picture of what happens inside them (lmlab.diagnostics); trained where the store lacks them."""
-        result = self.step(name, train=False)
+    def diagnostic_jobs(self, result: StepResult) -> dict[str, Job]:
+        """The runs of the step's `diagnose`, by the label its figures show."""
         jobs = {}
-        for label in labels:
+        for label in result.step.diagnose:
             shown = label or f"before: {result.recipe_label}"
             change = {} if label is None else result.candidates[label]
             settings = {**self.settings(result.recipe, change, DIAGNOSTIC_SEED, shown, result.step),
-                        "note": f"diagnostics {name}: {shown}"}  # fmt: skip
+                        "note": f"diagnostics {result.step.name}: {shown}"}  # fmt: skip
             jobs[shown] = self.job(shown, settings)
-        self.executor.train_jobs([job for job in jobs.values() if not finished(self.store.run(job.run_id))],
-                                 self.store, self.fingerprint, progress=progress)  # fmt: skip
+        return jobs
+
+    def diagnostic_runs(self, name: str, progress: bool = True) -> dict[str, Run]:
+        """The runs of the step's `diagnose` (one each of its recipe and some of its candidates, at
+        DIAGNOSTIC_SEED, for a picture of what happens inside them); trained where the store lacks them."""
+        jobs = self.diagnostic_jobs(self.step(name, train=False))
+        missing = [job for job in jobs.values() if not finished(self.store.run(job.run_id))]
+        if missing:
+            self.executor.train_jobs(missing, self.store, self.fingerprint, progress=progress)
         runs = {shown: self.store.run(job.run_id) for shown, job in jobs.items()}
         for run in runs.values():
             record_use(run)
@@ -641,17 +653,20 @@ class Ladder:
         """Every run the ladder can train now, the steps its recipe follows first: they decide what the
         steps after them train; a step it does not follow fills the time another worker would leave idle.
         The steps named in `skip` are left untrained."""
-        incomplete = sorted(
-            (r for r in self.results() if not r.complete and r.step.name not in skip),
-            key=lambda r: not r.step.follows,
-        )
+        results = [r for r in self.results() if r.step.name not in skip]
+        incomplete = sorted((r for r in results if not r.complete), key=lambda r: not r.step.follows)
         for r in incomplete:
             if (r.step.name, len(r.missing)) not in self._announced:
                 self._announced.add((r.step.name, len(r.missing)))
                 log(
                     f"ladder: step '{r.step.name}' from recipe '{r.recipe_label}': {len(r.missing)} runs to train"
                 )
-        return [job for r in incomplete for job in r.missing]
+        diagnostic = []  # they decide nothing: taken when no step has a run to give
+        for r in results:
+            if r.complete and r.step.diagnose:
+                jobs = self.diagnostic_jobs(r).values()
+                diagnostic += [job for job in jobs if not finished(self.store.run(job.run_id))]
+        return [job for r in incomplete for job in r.missing] + diagnostic
 
     def train_all(self, progress: bool = False, log=print, skip=()) -> list[StepResult]:
         """Train until every step is complete, one run at a time, deciding again after each: a

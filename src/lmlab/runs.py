@@ -191,7 +191,8 @@ class Run:
     dir: Path
     _parsed: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def _read(self, name: str, parse):
+    def _parsed_file(self, name: str, parse):
+        """The file parsed, as the cache holds it: not to be changed (`_read` gives a copy)."""
         path = self.dir / name
         try:
             st = path.stat()
@@ -207,7 +208,10 @@ class Run:
             self._parsed[name] = cached
         if cached[2] is not None:
             raise cached[2]
-        return copy.deepcopy(cached[1])  # the caller may change its copy; the cache stays as the file is
+        return cached[1]
+
+    def _read(self, name: str, parse):
+        return copy.deepcopy(self._parsed_file(name, parse))  # the caller may change its copy
 
     @property
     def id(self) -> str:
@@ -262,7 +266,8 @@ class Run:
     def damage(self) -> str | None:
         """Why the run cannot be read, or None: meta, config and metrics must parse."""
         try:
-            self.meta, self.config, self.metrics  # noqa: B018  (each property parses its file)
+            for name, parse in ((META, _read_object), (CONFIG, _read_object), (METRICS, read_jsonl)):
+                self._parsed_file(name, parse)  # parsed once, and not copied: only whether it parses
         except RunDamaged as e:
             return str(e)
         return None

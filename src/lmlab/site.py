@@ -335,8 +335,9 @@ def browser_problems(
         import playwright.async_api  # noqa: F401
     except ImportError:
         raise LmlabError("the browser checks need Playwright: pip install playwright") from None
-    states = asyncio.run(_visit_all(site_url, pages, screenshots or {}, concurrency))
-    problems, anchors, links, cell_links = [], {}, [], []
+    arrivals = _cell_link_arrivals(site_url, pages)
+    states = asyncio.run(_visit_all(site_url, pages, screenshots or {}, concurrency, arrivals))
+    problems, anchors, links, cell_links, landed = [], {}, [], [], {}
     for path, state in zip(pages, states):
         where = f"/{path}"
         if "status" in state:
@@ -375,10 +376,25 @@ def browser_problems(
             if i["ok"] and i["shown"] and i["natural"] > MAX_SHRINK * i["shown"]
         ]
         anchors[urljoin(site_url, path)] = set(state["ids"])
+        if "landed" in state:
+            landed[f"{urljoin(site_url, path)}#{arrivals[path]}"] = state["landed"]
         links += [(where, link) for link in state["links"]]
         cell_links += [(where, link) for link in state["cellLinks"]]
-    problems += _link_problems(site_url, links, anchors)
-    landed = asyncio.run(_land_all([link for _, link in dict.fromkeys(cell_links)], concurrency))
+    link_problems, broken = _link_problems(site_url, links, anchors)
+    problems += link_problems
+    # That every fragment names an element of its page is checked above, for every link. Whether the
+    # theme then scrolls to the element on arrival is the target page's behaviour (late images and
+    # figures push it down): one landing per page. The visit arrived at a cell of each page that the
+    # served HTML links from a figure; a page the rendered links reach otherwise is landed on here.
+    rendered = {link for _, link in cell_links}
+    landed = {link: outcome for link, outcome in landed.items() if link in rendered and link not in broken}
+    first_per_page = {link.split("#")[0]: link for link in landed}
+    for _, link in cell_links:
+        if link not in broken:
+            first_per_page.setdefault(link.split("#")[0], link)
+    landed |= asyncio.run(
+        _land_all([link for link in first_per_page.values() if link not in landed], concurrency)
+    )
     return problems + [
         f"{where}: the link to {urlparse(link).path}#{urlparse(link).fragment} {landed[link]}"
         for where, link in dict.fromkeys(cell_links)
@@ -386,7 +402,27 @@ def browser_problems(
     ]
 
 
-async def _visit_all(site_url: str, pages: list[str], screenshots: dict, concurrency: int) -> list[dict]:
+def _cell_link_arrivals(site_url: str, pages: list[str]) -> dict[str, str]:
+    """{page: fragment}: for each page among `pages` that a figure's link names with a fragment in the
+    served HTML (the link to the cell that made it), the first such fragment."""
+    by_url = {urljoin(site_url, path).rstrip("/"): path for path in pages}
+    arrivals = {}
+    for path in pages:
+        url = urljoin(site_url, path)
+        status, html = _fetch(url)
+        if status != 200:
+            continue
+        for figure in re.findall(r"<figure\b.*?</figure>", html, re.S):
+            for href in re.findall(r'href="([^"]*#[^"]+)"', figure):
+                target, _, fragment = urljoin(url, href).partition("#")
+                if target.rstrip("/") != url.rstrip("/") and target.rstrip("/") in by_url:
+                    arrivals.setdefault(by_url[target.rstrip("/")], fragment)
+    return arrivals
+
+
+async def _visit_all(
+    site_url: str, pages: list[str], screenshots: dict, concurrency: int, arrivals: dict[str, str]
+) -> list[dict]:
     from playwright.async_api import Error, async_playwright
 
     async with async_playwright() as p:
@@ -402,7 +438,9 @@ async def _visit_all(site_url: str, pages: list[str], screenshots: dict, concurr
 
         async def visit(path: str) -> dict:
             async with slots:
-                return await _visit(context, urljoin(site_url, path), screenshots.get(path))
+                return await _visit(
+                    context, urljoin(site_url, path), screenshots.get(path), arrivals.get(path)
+                )
 
         try:
             return await asyncio.gather(*(visit(path) for path in pages))
@@ -410,8 +448,10 @@ async def _visit_all(site_url: str, pages: list[str], screenshots: dict, concurr
             await chromium.close()
 
 
-async def _visit(context, url: str, screenshot: Path | None) -> dict:
-    """What one page shows once loaded and scrolled through (figures below the fold draw late)."""
+async def _visit(context, url: str, screenshot: Path | None, arrival: str | None = None) -> dict:
+    """What one page shows once loaded and scrolled through (figures below the fold draw late).
+    With an `arrival` fragment the page is opened at it, as a reader following a figure's link to
+    its cell does, and "landed" says what is wrong where it lands (None: nothing)."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     site_host = urlparse(url).hostname
@@ -436,9 +476,10 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
 
     await page.route("**/*", route)
     try:
-        response = await page.goto(url, wait_until="load")
+        response = await page.goto(f"{url}#{arrival}" if arrival else url, wait_until="load")
         if response is None or response.status >= 400:
             return {"status": response.status if response else "no response"}
+        arrived = {"landed": await page.evaluate(_LANDED, arrival)} if arrival else {}
         await page.evaluate(
             "async () => { for (let y = 0; y < document.body.scrollHeight; y += 800) "
             "{ window.scrollTo(0, y); await new Promise(r => requestAnimationFrame(r)); } }"
@@ -458,6 +499,7 @@ async def _visit(context, url: str, screenshot: Path | None) -> dict:
         await page.close()
     return {
         **state,
+        **arrived,
         "errors": errors,
         "stalled": stalled,
         "outside": list(dict.fromkeys(outside)),
@@ -508,15 +550,19 @@ _LANDED = r"""async (id) => {
 }"""
 
 
-def _link_problems(site_url: str, links: list[tuple[str, str]], anchors: dict[str, set[str]]) -> list[str]:
-    """Every link into the site must reach a page, and a fragment must name an element of it."""
-    problems, fetched = [], {}
+def _link_problems(
+    site_url: str, links: list[tuple[str, str]], anchors: dict[str, set[str]]
+) -> tuple[list[str], set[str]]:
+    """Every link into the site must reach a page, and a fragment must name an element of it:
+    (the problems, the links that do not)."""
+    problems, fetched, broken = [], {}, set()
     site = urlparse(site_url)
     for where, link in dict.fromkeys(links):
         target = urlparse(link)
         if target.hostname != site.hostname or target.port != site.port:
             continue
         page_url = link.split("#")[0]
+        broken.add(link)
         if not target.path.startswith(site.path):
             problems.append(f"{where}: link {target.path} leaves the site's base URL {site.path}")
             continue
@@ -525,13 +571,13 @@ def _link_problems(site_url: str, links: list[tuple[str, str]], anchors: dict[st
         status, html = fetched[page_url]
         if status != 200:
             problems.append(f"{where}: link to {target.path} answers HTTP {status}")
-        elif target.fragment:
-            ids = anchors.get(page_url) or set(re.findall(r'\sid="([^"]+)"', html))
-            if target.fragment not in ids:
-                problems.append(
-                    f"{where}: link to {target.path}#{target.fragment}: no such element on that page"
-                )
-    return problems
+        elif target.fragment and target.fragment not in (
+            anchors.get(page_url) or set(re.findall(r'\sid="([^"]+)"', html))
+        ):
+            problems.append(f"{where}: link to {target.path}#{target.fragment}: no such element on that page")
+        else:
+            broken.discard(link)
+    return problems, broken
 
 
 def _fetch(url: str) -> tuple[int, str]:
