@@ -54,5 +54,5 @@ tables.step_table(step)
 
 # %%
 #| label: schedule-diagnostics
-# seed 11 of each, recorded with lmlab.diagnostics (`lmlab ladder` trains them, as does this cell where the store lacks them)
+# seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
 plots.gradient_norms(ladder.diagnostic_runs("schedule"))

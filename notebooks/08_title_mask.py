@@ -50,5 +50,5 @@ tables.step_table(step)
 
 # %%
 #| label: title-mask-diagnostics
-# seed 11 of each, recorded with lmlab.diagnostics (`lmlab ladder` trains them, as does this cell where the store lacks them)
+# seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
 plots.attention_use(ladder.diagnostic_runs("title_mask"))

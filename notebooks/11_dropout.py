@@ -51,5 +51,5 @@ tables.step_table(step)
 
 # %%
 #| label: dropout-diagnostics
-# seed 11 of each, recorded with lmlab.diagnostics (`lmlab ladder` trains them, as does this cell where the store lacks them)
+# seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
 plots.overfitting(ladder.diagnostic_runs("dropout"))

@@ -75,5 +75,5 @@ tables.optimizer_settings(step.groups[step.winner][0])
 
 # %%
 #| label: muon-diagnostics
-# seed 11 of each, recorded with lmlab.diagnostics (`lmlab ladder` trains them, as does this cell where the store lacks them)
+# seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
 plots.update_ratios(ladder.diagnostic_runs("muon"))
