@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmlab.config import make_config, run_id
+from lmlab.config import Config, make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError
 from lmlab.executors import make_executor
@@ -81,6 +81,14 @@ class Step:
         return self.candidates(recipe) if callable(self.candidates) else self.candidates
 
 
+def scaled_rates(recipe: dict, scale: float) -> dict:
+    """Every learning rate of the recipe times `scale`."""
+    rates = {"lr": recipe.get("lr", Config.lr) * scale}
+    if recipe.get("optimizer") == "muon":
+        rates["muon_lr"] = recipe.get("muon_lr", Config.muon_lr) * scale
+    return rates
+
+
 def retune(recipe: dict) -> dict[str, dict]:
     """Every learning rate of the recipe scaled together, with and without weight decay."""
     candidates = {}
@@ -88,24 +96,23 @@ def retune(recipe: dict) -> dict[str, dict]:
         for decay in (0.0, 0.1):
             if scale == 1 and decay == 0:
                 continue  # the recipe itself
-            change = {"lr": recipe.get("lr", 6e-3) * scale, "weight_decay": decay}
+            change = scaled_rates(recipe, scale) | {"weight_decay": decay}
             if recipe.get("optimizer") == "muon":
-                change |= {"muon_lr": recipe.get("muon_lr", 0.02) * scale, "muon_weight_decay": decay}
+                change["muon_weight_decay"] = decay
             candidates[f"lr x{scale:g}, wd {decay:g}"] = change
     return candidates
 
 
 def muon_or_adamw_retuned(recipe: dict) -> dict[str, dict]:
     """Muon at each of its learning rates, and the incumbent AdamW at half and twice its rate and with weight decay."""
-    lr = recipe.get("lr", 6e-3)
     return {
         **{
             f"Muon lr {muon_lr:g}": {"optimizer": "muon", "muon_lr": muon_lr}
             for muon_lr in MUON_LEARNING_RATES
         },
         # labels that do not depend on the recipe, so each names one candidate (and colour) across the site
-        "AdamW lr x0.5": {"lr": lr / 2},
-        "AdamW lr x2": {"lr": lr * 2},
+        "AdamW lr x0.5": scaled_rates(recipe, 0.5),
+        "AdamW lr x2": scaled_rates(recipe, 2),
         "AdamW wd 0.1": {"weight_decay": 0.1},
     }
 
@@ -114,10 +121,7 @@ def batch_and_lr(recipe: dict) -> dict[str, dict]:
     """Smaller batches (more steps over the same tokens), each learning rate of the recipe scaled with them."""
     candidates = {}
     for batch, scale in ((16, 0.7), (16, 1), (8, 0.5)):
-        change = {"batch_size": batch, "lr": recipe.get("lr", 6e-3) * scale}
-        if recipe.get("optimizer") == "muon":
-            change["muon_lr"] = recipe.get("muon_lr", 0.02) * scale
-        candidates[f"batch {batch}, lr x{scale:g}"] = change
+        candidates[f"batch {batch}, lr x{scale:g}"] = {"batch_size": batch} | scaled_rates(recipe, scale)
     return candidates
 
 
