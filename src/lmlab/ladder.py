@@ -450,14 +450,15 @@ class Ladder:
             "note": f"ladder {step.name}: {label}",
         }
 
-    def job(self, label: str, settings: dict) -> Job:
-        cfg = make_config(self.profile, **settings)
-        return Job(settings["note"], settings, cfg, run_id(cfg, self.fingerprint))
+    def job(self, settings: dict, profile: str | None = None, data_fingerprint: str | None = None) -> Job:
+        """The run of `settings` over the ladder's profile (or `profile`, whose data has `data_fingerprint`)."""
+        cfg = make_config(profile or self.profile, **settings)
+        return Job(settings["note"], settings, cfg, run_id(cfg, data_fingerprint or self.fingerprint))
 
     def _collect(self, recipe: dict, change: dict, seeds, label: str, step: Step, missing: list) -> list[Run]:
         runs = []
         for seed in seeds:
-            job = self.job(label, self.settings(recipe, change, seed, label, step))
+            job = self.job(self.settings(recipe, change, seed, label, step))
             run = self.store.run(job.run_id)
             if finished(run):
                 runs.append(run)
@@ -565,7 +566,7 @@ class Ladder:
             change = {} if label is None else result.candidates[label]
             settings = {**self.settings(result.recipe, change, DIAGNOSTIC_SEED, shown, result.step),
                         "note": f"diagnostics {result.step.name}: {shown}"}  # fmt: skip
-            jobs[shown] = self.job(shown, settings)
+            jobs[shown] = self.job(settings)
         return jobs
 
     def diagnostic_runs(self, name: str, progress: bool = True) -> dict[str, Run]:
@@ -587,8 +588,9 @@ class Ladder:
     def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]] | None:
         """The challenge baseline and the final recipe at AT_SIZE's profile (the challenge's model and
         tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`.
-        The recipe keeps that profile's size and batch (SIZE_STEPS): those verdicts are this profile's. Without `train`, where the final recipe is not trained there yet, the newest earlier
-        recipe that is (labelled "recipe as of step '...'"), else None."""
+        The recipe keeps that profile's size and batch (SIZE_STEPS): those verdicts are this profile's.
+        Without `train`, where the final recipe is not trained there yet, the newest earlier recipe
+        that is (labelled "recipe as of step '...'"), else None."""
         profile = self.size_profile
         if profile is None:
             raise LmlabError(f"the `{self.profile}` profile has no profile at the challenge's size (AT_SIZE)")
@@ -605,12 +607,12 @@ class Ladder:
             plans = {FINAL_BASELINE: {}, label: recipe}
             jobs = {
                 name: [
-                    Job(f"{name} at {profile}", settings, cfg, run_id(cfg, data_fingerprint))
+                    self.job(
+                        {**change, "data": self.data, "seed": seed, "note": f"at {profile}: {name}"},
+                        profile,
+                        data_fingerprint,
+                    )
                     for seed in self.seeds
-                    for settings in [
-                        {**change, "data": self.data, "seed": seed, "note": f"at {profile}: {name}"}
-                    ]
-                    for cfg in [make_config(profile, **settings)]
                 ]
                 for name, change in plans.items()
             }
