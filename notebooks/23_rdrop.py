@@ -1,0 +1,54 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Notebook 23: R-Drop at seven epochs
+#
+# [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/23_rdrop.ipynb)
+#
+# At the challenge's seven epochs, dropout 0.2 with R-Drop (the symmetric KL divergence of two
+# dropout passes, weight 1) against dropout 0.2 alone.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab: install the toolkit first
+    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, LMLAB], check=True)
+
+# %% tags=["parameters"]
+from lmlab import plots, report, tables
+from lmlab.ladder import Ladder
+
+report.setup_notebook()
+# LMLAB_PROFILE and LMLAB_DATA override these
+PROFILE, DATA = report.parameters()
+print(report.describe(PROFILE, data=DATA))
+
+# %%
+# trains only the runs the store lacks
+step = Ladder(PROFILE, DATA).step("rdrop")
+groups = tables.step_groups(step)
+
+# %%
+#| label: rdrop-loss
+plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
+
+# %%
+#| label: rdrop-gap
+plots.paired_gap(
+    {step.winner: step.groups[step.winner]}, step.recipe_runs, level=step.level
+)
+
+# %%
+#| label: rdrop-results
+tables.step_table(step)
