@@ -39,7 +39,7 @@ print(report.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 step = Ladder(PROFILE, DATA).step("adamw")
 adamw = [r for runs in step.groups.values() for r in runs]
-before = f"before: {step.recipe_label}"
+before = step.reference
 best = {before: step.recipe_runs, step.winner: step.groups[step.winner]}
 
 # %%

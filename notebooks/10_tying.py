@@ -41,7 +41,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: tying-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+plots.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: tying-results

@@ -43,7 +43,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: dropout-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+plots.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: dropout-results

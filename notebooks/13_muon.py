@@ -39,7 +39,7 @@ print(report.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 ladder = Ladder(PROFILE, DATA)
 step = ladder.step("muon")
-before = f"before: {step.recipe_label}"
+before = step.reference
 muon = [
     r
     for runs in step.groups.values()

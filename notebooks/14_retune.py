@@ -42,7 +42,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: retune-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+plots.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: retune-results

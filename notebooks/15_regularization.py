@@ -46,7 +46,7 @@ groups = {k: v for k, v in tables.step_groups(step).items() if k != BASELINE}
 
 # %%
 #| label: regularization-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
+plots.loss_curves(groups, reference=step.reference, x="epoch")
 
 # %%
 #| label: regularization-results

@@ -42,7 +42,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: shuffle-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
+plots.loss_curves(groups, reference=step.reference, x="epoch")
 
 # %%
 #| label: shuffle-gap

@@ -41,7 +41,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: batch-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}", x="epoch")
+plots.loss_curves(groups, reference=step.reference, x="epoch")
 
 # %%
 #| label: batch-results

@@ -40,7 +40,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: unigram-loss
-plots.loss_curves(groups, reference=f"before: {step.recipe_label}")
+plots.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: unigram-gap

@@ -401,6 +401,13 @@ class StepResult:
         return not self.missing
 
     @property
+    def reference(self) -> str:
+        """The label of the runs the candidates are paired with: the recipe, with what the step's budget
+        adds beyond its length (R-Drop's reference is the recipe with dropout 0.2)."""
+        added = {key: value for key, value in self.step.budget.items() if key != "epochs"}
+        return f"before: {self.recipe_label}" + (f", {budget_text(added)}" if added else "")
+
+    @property
     def candidates(self) -> dict[str, dict]:
         return self.step.changes(self.recipe)
 
@@ -820,8 +827,18 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
                 "step": s["step"],
                 "val_loss": (s["candidates"][s["best"]] if s["adopted"] else s["recipe"])["mean"],
             }
-            if BASELINE in s["candidates"]:
-                at["ratio_to_baseline"] = at["val_loss"] / s["candidates"][BASELINE]["mean"]
+            # the challenge baseline trained as long: by this step, or by another at the same number of epochs
+            baseline_as_long = next(
+                (
+                    other["candidates"][BASELINE]["mean"]
+                    for other in [s, *steps]
+                    if BASELINE in other["candidates"]
+                    and other["budget"].get("epochs") == s["budget"].get("epochs")
+                ),
+                None,
+            )
+            if baseline_as_long:
+                at["ratio_to_baseline"] = at["val_loss"] / baseline_as_long
             out["final_recipe"].setdefault("at_other_budgets", {})[budget] = at
     return out
 

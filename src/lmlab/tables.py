@@ -86,7 +86,7 @@ def samples(run: Run):
 
 def step_groups(result) -> dict[str, list[Run]]:
     """A ladder step's groups for plotting: the recipe it starts from, then its candidates."""
-    before = {f"before: {result.recipe_label}": result.recipe_runs} if result.recipe_runs else {}
+    before = {result.reference: result.recipe_runs} if result.recipe_runs else {}
     return {**before, **result.groups}
 
 
@@ -110,7 +110,7 @@ def step_table(result):
     recipe it starts from with its 95% interval) and the decision, all computed from the runs.
     Columns that would say the same on every row become one sentence below the table."""
     before = result.recipe_runs
-    runs_of = {**({f"before: {result.recipe_label}": before} if before else {}), **result.groups}
+    runs_of = {**({result.reference: before} if before else {}), **result.groups}
     counts = {label: parameter_counts(runs) for label, runs in runs_of.items()}
     exact = {label: parameter_counts(runs, exact=True) for label, runs in runs_of.items()}
     if len(set(exact.values())) > len(set(counts.values())):  # a few thousand parameters apart: show them all
@@ -580,7 +580,7 @@ def findings(summary: dict):
     lines += [
         "",
         "*In parentheses: the paired difference to the recipe the step started from, in nats/char; the "
-        "table gives its interval.*",
+        "ladder table gives its interval (a step at another budget, its own table in the conclusion).*",
     ]
     final = summary.get("final_recipe")
     if final:
@@ -597,8 +597,8 @@ def findings(summary: dict):
             if "ratio_to_baseline" in at:
                 step = _step(summary, at["step"]) or {}
                 calibration.append(
-                    f"the {budget} step's recipe (the recipe as of {step.get('starts_from', '?')}, with "
-                    f"{step.get('best', '?')}) is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
+                    f"at {budget}, the recipe as of {step.get('starts_from', '?')} with {step.get('best', '?')} "
+                    f"(step “{step.get('title', '?')}”) is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
                 )
         missed = f"misses it by {ratio - TARGET_RATIO:.3f}" if ratio > TARGET_RATIO else "meets it"
         if ratio > TARGET_RATIO:
@@ -640,7 +640,9 @@ def regime_table(summary: dict):
             f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [interval] | of the baseline |",
             "|:---|---:|:---|---:|---:|---:|",
         ]
-        rows = [(f"recipe as of {step['starts_from']}", step["recipe"], None)]
+        added = {key: value for key, value in step["budget"].items() if key != "epochs"}
+        recipe_row = f"recipe as of {step['starts_from']}" + (f", {budget_text(added)}" if added else "")
+        rows = [(recipe_row, step["recipe"], None)]
         # a reference that cannot be adopted (the challenge baseline) is shown without a paired difference
         rows += [
             (label, c, None if "not_eligible" in c else c.get("paired_difference"))
@@ -673,9 +675,9 @@ def regime_table(summary: dict):
             lines += [
                 "",
                 f"The same recipe trained at the profile's own length reaches {two:.4f}. With {step['best']}, the runs "
-                f"at {budget} end {abs(gap):.4f} nats/char {'below' if gap > 0 else 'above'} that, for the longer "
-                f"training; without it they end {abs(step['recipe']['mean'] - two):.4f} "
-                f"{'above' if step['recipe']['mean'] > two else 'below'} it.",
+                f"at {budget} end {abs(gap):.4f} nats/char {'below' if gap > 0 else 'above'} that; without it they "
+                f"end {abs(step['recipe']['mean'] - two):.4f} {'above' if step['recipe']['mean'] > two else 'below'} "
+                "it (across budgets, so not paired: the longer training and the step's settings act together).",
             ]
         blocks.append("\n".join(lines))
     return markdown("\n\n".join(blocks) or "*No step measures at another budget.*")
@@ -740,6 +742,9 @@ def closest_step(summary: dict, baseline: float) -> str:
         if "not_eligible" not in c
     )
     verdict = step.get("verdict", "")
+    final = summary.get("final_recipe", {})
+    if step.get("adopted") and final.get("settings") == step.get("recipe_after"):
+        return f"The step that came closest is the last one adopted, “{step['title']}”: its candidate {label} is the final recipe"
     return (
         f"The step that came closest is “{step['title']}”: its candidate {label} reaches "
         f"{ratio:.3f} of the baseline ({verdict}), {ratio - TARGET_RATIO:.3f} short of the target"
@@ -790,7 +795,7 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
         "recipe | recipe − baseline | recipe / baseline |",
         "|:---|:---|---:|---:|---:|---:|---:|---:|",
     ]
-    ratios, older, labels = {}, [], {}
+    ratios, older, labels, means = {}, [], {}, {}
     for profile, groups in sizes.items():
         label = labels[profile] = next(name for name in groups if name != FINAL_BASELINE)
         if label != FINAL_RECIPE:  # Ladder.at_size: the final recipe is not trained at this profile yet
@@ -800,7 +805,7 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
             )
         baseline, recipe = groups[FINAL_BASELINE], groups[label]
         (b_mean, b_std), (r_mean, r_std) = mean_std(final_values(baseline)), mean_std(final_values(recipe))
-        ratios[profile] = r_mean / b_mean
+        ratios[profile], means[profile] = r_mean / b_mean, (b_mean, r_mean)
         models = " → ".join(_model_words(runs[0]) for runs in (baseline, recipe))
         steps = " → ".join(dict.fromkeys(str(runs[0].meta.get("total_steps")) for runs in (baseline, recipe)))
         c = baseline[0].config
@@ -814,9 +819,11 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
         f"At `{profile}` the {labels[profile]} is {other:.3f} of the baseline, against {ratio:.3f} at `{first}`: "
         + ("about the same. " if abs(other - ratio) < 0.01 else
            f"**the recipe gains {'less' if other > ratio else 'more'} there.** ")
-        + "The two profiles differ in more than the model (the context, the batch and so the number of "
-        "optimizer steps, and the recipe there leaves out the shape, tokenizer and batch steps), so the difference "
-        "does not isolate model size; a ratio holds for its own profile."
+        + f"In nats/char the baseline ends at {means[profile][0]:.4f} there against {means[first][0]:.4f}, and the "
+        f"recipe at {means[profile][1]:.4f} against {means[first][1]:.4f}. The two profiles differ in more than the "
+        "model (the context, the batch and so the number of optimizer steps, and the recipe there keeps that "
+        "profile's shape, vocabulary size and batch), so the difference does not isolate model size; a ratio "
+        "holds for its own profile."
         for profile, other in others
     ]  # fmt: skip
     if older:  # the rows hold different recipes: their ratios do not compare
@@ -829,16 +836,20 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
     lines += [
         "",
         f"*Seeds {', '.join(str(r.config['seed']) for r in sizes[first][FINAL_BASELINE])} of each, paired with a 95% "
-        f"interval. The recipe at another profile keeps that profile's model, vocabulary and batch: the shape, "
-        f"tokenizer and batch steps decided them at `{first}` size only. "
+        f"interval. The recipe at another profile keeps that profile's model, vocabulary size and batch: the "
+        f"shape step, the tokenizer step's vocabulary size and the batch step decided them at `{first}` size only. "
         f"{provenance([r for groups in sizes.values() for runs in groups.values() for r in runs])}.*",
     ]
     return markdown("\n".join(lines))
 
 
+TOKENIZER_WORDS = {"bpe": "BPE", "unigram": "unigram", "word": "words"}
+
+
 def _model_words(run: Run) -> str:
     c = run.config
-    return f"{c['n_layer']} × {c['d_model']}, vocab {c['vocab_size']:,}, {run.meta.get('num_params', 0) / 1e6:.1f}M"
+    vocabulary = f"{TOKENIZER_WORDS.get(c['tokenizer'], c['tokenizer'])} {c['vocab_size']:,}"
+    return f"{c['n_layer']} × {c['d_model']}, {vocabulary}, {run.meta.get('num_params', 0) / 1e6:.1f}M"
 
 
 def more_seeds_table(entries):
