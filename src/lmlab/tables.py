@@ -329,8 +329,9 @@ def regimes(short, long, key: str = "dropout"):
         recipe, _ = mean_std(final_values(recipe_runs))
         baseline, _ = mean_std(final_values(long.groups[BASELINE]))
         text += (
-            f" At {budget_text(long.step.budget)} that recipe reaches {recipe:.4f} nats/char against the challenge "
-            f"baseline's {baseline:.4f} at the same length: **{recipe / baseline:.3f}** of the baseline."
+            f" At {budget_text(long.step.budget)} the recipe with {value_after(long)} reaches {recipe:.4f} nats/char "
+            f"against the challenge baseline's {baseline:.4f} at the same length: **{recipe / baseline:.3f}** of the "
+            "baseline (a later step at that length may go further)."
         )
     return markdown(text)
 
@@ -609,7 +610,7 @@ def findings(summary: dict):
             f"baseline's validation loss at {profile_budget(summary['profile'])}. A ratio belongs to its "
             f"profile: at the same profile {'; '.join(calibration) or 'no other ratio is measured yet'}. "
             f"The study's target, {TARGET_RATIO}, is a goal for this profile (set a little below "
-            f"the best credible published ratio at full scale); the recipe {missed}. Neither number says how the "
+            f"the best credible published ratio at full scale); the recipe {missed}. None of these ratios says how the "
             "recipe would fare on the full-scale leaderboard: ratios do not transfer between profiles (AdamW alone, "
             "for one, is about 0.75 of the baseline in published full-scale results), and no run of this study "
             "exists at full scale.",
