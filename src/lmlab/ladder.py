@@ -345,6 +345,25 @@ def budget_text(budget: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in budget.items())
 
 
+def beyond_length(budget: dict) -> dict:
+    """A step's budget less its length: settings the recipe it starts from takes (R-Drop's dropout 0.2)."""
+    return {key: value for key, value in budget.items() if key != "epochs"}
+
+
+def baseline_trained_as_long(step: dict, steps: list[dict]) -> dict | None:
+    """The challenge baseline's entry in a summary at the step's number of epochs: the step's own, or
+    another step's at the same length."""
+    return next(
+        (
+            other["candidates"][BASELINE]
+            for other in [step, *steps]
+            if BASELINE in other["candidates"]
+            and other["budget"].get("epochs") == step["budget"].get("epochs")
+        ),
+        None,
+    )
+
+
 def final_loss(run: Run) -> float:
     return run.final.get("val_loss", float("inf")) if run.status == "done" else float("inf")
 
@@ -404,7 +423,7 @@ class StepResult:
     def reference(self) -> str:
         """The label of the runs the candidates are paired with: the recipe, with what the step's budget
         adds beyond its length (R-Drop's reference is the recipe with dropout 0.2)."""
-        added = {key: value for key, value in self.step.budget.items() if key != "epochs"}
+        added = beyond_length(self.step.budget)
         return f"before: {self.recipe_label}" + (f", {budget_text(added)}" if added else "")
 
     @property
@@ -827,18 +846,9 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
                 "step": s["step"],
                 "val_loss": (s["candidates"][s["best"]] if s["adopted"] else s["recipe"])["mean"],
             }
-            # the challenge baseline trained as long: by this step, or by another at the same number of epochs
-            baseline_as_long = next(
-                (
-                    other["candidates"][BASELINE]["mean"]
-                    for other in [s, *steps]
-                    if BASELINE in other["candidates"]
-                    and other["budget"].get("epochs") == s["budget"].get("epochs")
-                ),
-                None,
-            )
-            if baseline_as_long:
-                at["ratio_to_baseline"] = at["val_loss"] / baseline_as_long
+            as_long = baseline_trained_as_long(s, steps)
+            if as_long:
+                at["ratio_to_baseline"] = at["val_loss"] / as_long["mean"]
             out["final_recipe"].setdefault("at_other_budgets", {})[budget] = at
     return out
 

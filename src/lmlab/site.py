@@ -415,8 +415,9 @@ def _cell_link_arrivals(site_url: str, pages: list[str]) -> dict[str, str]:
         for figure in re.findall(r"<figure\b.*?</figure>", html, re.S):
             for href in re.findall(r'href="([^"]*#[^"]+)"', figure):
                 target, _, fragment = urljoin(url, href).partition("#")
-                if target.rstrip("/") != url.rstrip("/") and target.rstrip("/") in by_url:
-                    arrivals.setdefault(by_url[target.rstrip("/")], fragment)
+                target = target.rstrip("/")
+                if target != url.rstrip("/") and target in by_url:
+                    arrivals.setdefault(by_url[target], fragment)
     return arrivals
 
 

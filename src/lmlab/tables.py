@@ -17,6 +17,8 @@ from lmlab.ladder import (
     FINAL_BASELINE,
     FINAL_RECIPE,
     MORE_SEEDS_AT_MOST,
+    baseline_trained_as_long,
+    beyond_length,
     budget_text,
     nominal_verdict,
 )
@@ -628,20 +630,12 @@ def regime_table(summary: dict):
         if step.get("follows", True):
             continue
         budget = budget_text(step["budget"])
-        # the challenge baseline trained as long, by this step or another at the same number of epochs
-        reference = next(
-            (
-                s["candidates"][BASELINE]
-                for s in [step, *summary["steps"]]
-                if BASELINE in s["candidates"] and s["budget"].get("epochs") == step["budget"].get("epochs")
-            ),
-            None,
-        )
+        reference = baseline_trained_as_long(step, summary["steps"])
         lines = [
             f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [interval] | of the baseline |",
             "|:---|---:|:---|---:|---:|---:|",
         ]
-        added = {key: value for key, value in step["budget"].items() if key != "epochs"}
+        added = beyond_length(step["budget"])
         recipe_row = f"recipe as of {step['starts_from']}" + (f", {budget_text(added)}" if added else "")
         rows = [(recipe_row, step["recipe"], None)]
         # a reference that cannot be adopted (the challenge baseline) is shown without a paired difference
