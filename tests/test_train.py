@@ -5,6 +5,7 @@ import torch
 
 import lmlab
 from conftest import TINY, WIKITEXT, cli, interrupted_run
+from lmlab import devices
 from lmlab.config import make_config
 from lmlab.model import GPT, ModelConfig
 from lmlab.runs import RunStore
@@ -138,7 +139,8 @@ def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="bf16 trains where CUDA is")
-def test_bf16_off_cuda_is_refused_before_anything_is_written(runs_dir, capsys):
+def test_bf16_on_a_cpu_without_native_bf16_is_refused_with_the_reason(runs_dir, capsys, monkeypatch):
+    monkeypatch.setattr(devices, "cpu_bf16_units", lambda: [])  # the processor reports no bf16 units
     code, _, err = cli(
         capsys,
         "train",
@@ -149,8 +151,19 @@ def test_bf16_off_cuda_is_refused_before_anything_is_written(runs_dir, capsys):
         "precision=bf16",
         *[f"{k}={v}" for k, v in TINY.items()],
     )
-    assert code == 2 and "precision=bf16 runs on CUDA only" in err and "precision=fp32" in err
+    assert code == 2 and "no native bf16" in err and "AVX512-BF16" in err and "precision=fp32" in err
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="bf16 trains where CUDA is")
+def test_bf16_trains_on_a_cpu_with_native_bf16_as_a_run_of_its_own(runs_dir, monkeypatch):
+    monkeypatch.setattr(devices, "cpu_bf16_units", lambda: ["AMX"])
+    settings = {**TINY, "max_steps": 2}
+    bf16 = lmlab.run(profile="smoke", runs_dir=runs_dir, progress=False, precision="bf16", **settings)
+    fp32 = lmlab.run(profile="smoke", runs_dir=runs_dir, progress=False, **settings)
+    assert bf16.status == "done" and bf16.meta["device"] == "cpu" and "AMX" in bf16.meta["device_name"]
+    assert bf16.id != fp32.id
+    assert bf16.final["val_loss"] != fp32.final["val_loss"]  # the products are rounded to bfloat16
 
 
 def test_max_steps_stops_the_run_and_fits_the_schedule_to_it(runs_dir):

@@ -123,7 +123,7 @@ class Config:
     grad_accum: int = _setting(1, "micro-batches per optimizer step (per process)", low=1)
     precision: str = _setting(
         "fp32",
-        "arithmetic of forward passes: bf16 autocasts matrix products to bfloat16 (CUDA only)",
+        "arithmetic of forward passes: bf16 autocasts matrix products to bfloat16 (CUDA, or a CPU with native bf16: AVX512-BF16 or AMX)",
         choices=("fp32", "bf16"),
     )
     epochs: int = _setting(7, "passes over the training tokens", low=1)

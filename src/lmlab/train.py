@@ -29,6 +29,7 @@ from lmlab import diagnostics, events, memory
 from lmlab import runs as runstore
 from lmlab.config import Config, make_config, run_id, to_dict, validate
 from lmlab.data import fingerprint
+from lmlab.devices import autocast, describe, pick_device, training_device
 from lmlab.errors import LmlabError, RunDiverged
 from lmlab.model import GPT, ModelConfig
 from lmlab.optim import lr_factor, make_optimizer, set_lr
@@ -36,35 +37,6 @@ from lmlab.probes import compute_probes
 from lmlab.tokenize import prepare, reorder_texts
 
 LN2 = math.log(2)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise LmlabError("device=cuda but no CUDA device is available; use device=auto or device=cpu")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise LmlabError("device=mps but MPS is not available; use device=auto or device=cpu")
-    return torch.device(name)
-
-
-def training_device(cfg: Config) -> torch.device:
-    device = pick_device(cfg.device)
-    if cfg.precision == "bf16" and device.type != "cuda":
-        # a bf16 matrix product on CPU is far slower than fp32, and on MPS it is not the run a GPU makes
-        raise LmlabError(
-            f"precision=bf16 runs on CUDA only, and this run would train on {device.type}; "
-            f"add precision=fp32 to train here (a run of its own, with its own id)"
-        )
-    return device
-
-
-def autocast(device: torch.device, precision: str):
-    return torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
 
 
 @dataclass
@@ -212,7 +184,7 @@ class Trainer:
         device: torch.device | None = None,
     ):
         self.cfg, self.run, self.world, self.progress = cfg, run, world, progress
-        self.device = device or training_device(cfg)
+        self.device = device or training_device(cfg.precision, cfg.device)
         if world.size > 1 and self.device.type == "cuda":
             torch.cuda.set_device(self.device)
 
@@ -615,6 +587,7 @@ def new_meta(cfg: Config, rid: str, trainer: Trainer) -> dict:
         "code_hash": runstore.code_hash(),
         "versions": runstore.versions(),
         "device": str(trainer.device),
+        "device_name": describe(trainer.device),
         "world_size": trainer.world.size,
         "num_params": trainer.model.num_params(),
         "data": {
@@ -671,7 +644,9 @@ def train(
                 file=sys.stderr,
             )
         return run
-    device = training_device(cfg)  # refused before the run's folder (and its lock) is made
+    device = training_device(
+        cfg.precision, cfg.device
+    )  # refused before the run's folder (and its lock) is made
     lock = store.lock(rid) if world.main else nullcontext()
     with lock:
         if run.status == "done":  # finished by another process while we waited
