@@ -23,9 +23,12 @@ from lmlab.errors import LmlabError
 from lmlab.executors import (
     LOOPBACK_ONLY,
     WORKER_RUNS_ENV,
+    Board,
     LocalExecutor,
     RayExecutor,
+    board_text,
     make_executor,
+    progress,
     ray_session,
     train_configs,
 )
@@ -33,6 +36,59 @@ from lmlab.ladder import Ladder
 from lmlab.runs import RunStore, verify
 
 ray = pytest.importorskip("ray", reason="the Ray executor's tests need Ray: pip install 'lmlab[ray]'")
+
+
+def test_the_board_shows_a_running_tasks_step_and_last_val_loss(tmp_path, monkeypatch):
+    """What a Ray task reports of the run it trains, read as the run trains (before its 11th step,
+    in this process: no Ray needed), put on the board and shown as the driver shows it. By then its
+    records hold two evaluations and the logs after them; meta.json's step is the last checkpoint's.
+    The report used to read `run.evals` without calling it, and a bare `except Exception` swallowed
+    the TypeError: no running task ever reached the board."""
+    from lmlab.train import Trainer, train
+
+    board, checkpoint_steps = Board(), []
+    train_step = Trainer.train_step
+
+    def report_then_step(self, **kwargs):
+        if self.step == 10:
+            checkpoint_steps.append(self.run.meta["step"])
+            board.update(self.run.id, progress(self.run, "node-a"))
+            raise KeyboardInterrupt  # seen enough: the run is left interrupted
+        train_step(self, **kwargs)
+
+    monkeypatch.setattr(Trainer, "train_step", report_then_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(make_config("smoke", **TINY), runs_dir=tmp_path, progress=False)
+    (run,) = RunStore(tmp_path).all()
+    records, evals = run.metrics, run.evals()
+    assert records[-1]["step"] == 10 and len(evals) == 2 and evals[-1]["step"] < 10
+    assert checkpoint_steps[0] < 10  # what meta.json said: the board shows the records' step
+    total, val_loss = run.meta["total_steps"], evals[-1]["val_loss"]
+    assert board.snapshot() == {run.id: {"node": "node-a", "step": 10, "total": total, "val_loss": val_loss}}
+    assert board_text(board.snapshot(), waiting=1).splitlines() == [
+        "ray: 1 running, 1 waiting for resources",
+        f"  {run.id}  node-a  step 10/{total}  val_loss {val_loss:.4f}",
+    ]
+
+
+def test_a_report_before_the_first_evaluation_and_one_of_unreadable_records(tmp_path):
+    """A run not started yet, and one not evaluated yet, are reported without a val_loss; records
+    that do not parse (a line cut short: a worker store on a filesystem without atomic renames)
+    skip the report instead of ending the reporter, and the next report reads them again."""
+    run = RunStore(tmp_path).run("0123abcd")
+    assert progress(run, "n") == {"node": "n", "step": 0, "total": "?", "val_loss": None}
+    run.write_config({"profile": "tiny"})
+    run.write_meta({"status": "running", "step": 0, "total_steps": 20})
+    run.write_metrics([{"step": 2, "train_loss": 5.0}])
+    assert progress(run, "n") == {"node": "n", "step": 2, "total": 20, "val_loss": None}
+    (run.dir / "metrics.jsonl").write_text('{"step": 2, "train_loss": 5.0}\n{"step": 4, "val_lo')
+    assert progress(run, "n") is None
+    run.write_metrics([{"step": 2, "train_loss": 5.0}, {"step": 4, "train_loss": 4.0, "val_loss": 4.25}])
+    assert progress(run, "n") == {"node": "n", "step": 4, "total": 20, "val_loss": 4.25}
+    assert board_text({run.id: progress(run, "n")}, waiting=0).splitlines() == [
+        "ray: 1 running, 0 waiting for resources",
+        "  0123abcd  n  step 4/20  val_loss 4.2500",
+    ]
 
 
 def test_an_executor_is_named_and_its_resources_checked():

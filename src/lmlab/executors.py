@@ -29,7 +29,7 @@ from pathlib import Path
 from lmlab import schedule
 from lmlab.config import Config
 from lmlab.data import fingerprint, source_kind
-from lmlab.errors import LmlabError, RunDiverged, RunLocked
+from lmlab.errors import LmlabError, RunDamaged, RunDiverged, RunLocked
 from lmlab.runs import Run, RunStore, finished, records, write_atomic
 from lmlab.schedule import Job
 from lmlab.tokenize import cache_root
@@ -268,13 +268,7 @@ class Driver:
             running = self.ray.get(self.board.snapshot.remote(), timeout=1.0)
         except self.ray.exceptions.RayError:  # the board's node died: shown again once it is back
             return
-        lines = [
-            f"  {rid}  {info['node']}  step {info['step']}/{info['total']}"
-            + (f"  val_loss {info['val_loss']:.4f}" if info.get("val_loss") is not None else "")
-            for rid, info in sorted(running.items())
-        ]
-        queued = len(self.in_flight) - len(running)
-        text = "\n".join([f"ray: {len(running)} running, {queued} waiting for resources"] + lines)
+        text = board_text(running, waiting=len(self.in_flight) - len(running))
         if text != self.shown:
             self.shown = text
             self.log(text)
@@ -294,6 +288,17 @@ class Board:
 
     def snapshot(self) -> dict[str, dict]:
         return dict(self.running)
+
+
+def board_text(running: dict[str, dict], waiting: int) -> str:
+    """What the driver shows of the board: a count, then one line per running task (run, node,
+    step/total, the last val_loss once it has one), in run id order."""
+    lines = [
+        f"  {rid}  {info['node']}  step {info['step']}/{info['total']}"
+        + (f"  val_loss {info['val_loss']:.4f}" if info.get("val_loss") is not None else "")
+        for rid, info in sorted(running.items())
+    ]
+    return "\n".join([f"ray: {len(running)} running, {waiting} waiting for resources"] + lines)
 
 
 def read_corpus(path: Path) -> dict:
@@ -373,14 +378,32 @@ def _train_when_free(cfg: Config, store: RunStore, data_fingerprint: str, patien
             time.sleep(1.0)
 
 
+def progress(run: Run, node: str) -> dict | None:
+    """What a task reports to the board about the run it trains: its node, the step it reached
+    (its records' last step: meta.json's moves only at checkpoints), the total, and the last
+    val_loss (None before the first evaluation). None when the run's files cannot be read just now."""
+    try:
+        meta, records = run.meta, run.metrics  # one read of the records: step and val_loss agree
+    except (RunDamaged, OSError):
+        # the files are replaced whole (write_atomic), so a read sees the old or the new one; what
+        # remains is a file that does not parse (a worker store on a filesystem without atomic
+        # renames) or the run's folder gone from under it (a temp folder cleaned): skip this report,
+        # the next one reads the files again
+        return None
+    evals = [r for r in records if "val_loss" in r]
+    return {
+        "node": node,
+        "step": max(meta.get("step", 0), records[-1]["step"] if records else 0),
+        "total": meta.get("total_steps", "?"),
+        "val_loss": evals[-1]["val_loss"] if evals else None,
+    }
+
+
 def _report(run: Run, node: str, board, stop: threading.Event, every: float = 2.0) -> None:
     while not stop.wait(every):
-        with contextlib.suppress(Exception):  # a file being replaced: the next report reads it
-            meta = run.meta
-            evals = run.evals
-            board.update.remote(run.id, {"node": node, "step": meta.get("step", 0),
-                                         "total": meta.get("total_steps", "?"),
-                                         "val_loss": evals[-1]["val_loss"] if evals else None})  # fmt: skip
+        info = progress(run, node)
+        if info is not None:
+            board.update.remote(run.id, info)
 
 
 def train_configs(
