@@ -7,8 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, lmlab
-from lmlab.check import check
+from conftest import lmlab
 
 pytestmark = pytest.mark.skipif(shutil.which("myst") is None, reason="mystmd not installed")
 
@@ -95,7 +94,3 @@ def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp
     assert out.returncode == 1
     assert "Figure 1 is numbered on 2 pages (/content/02-adamw.md, /content/03-schedule.md)" in out.stderr
     assert "2 pages are titled 'AdamW' (/content/02-adamw.md, /content/04-init.md)" in out.stderr
-
-
-def test_the_committed_site_passes_lmlab_check(tools):
-    assert check(ROOT) == []

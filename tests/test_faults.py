@@ -191,10 +191,18 @@ def test_of_processes_taking_one_lock_at_once_exactly_one_wins(tmp_path, left_by
 
 
 def test_a_half_written_lock_is_stale_too(tmp_path):
+    """A lock file cut short names no holder: no one holds the run (the Ray driver submits it), and
+    the next process takes it over, writing its own whole lock and removing it when done."""
     lock_path = tmp_path / "run.lock"
     lock_path.write_text('{"pid": 12')
-    with RunLock(lock_path):
-        pass
+    lock = RunLock(lock_path)
+    assert lock.holder() is None and not lock.held()
+    with lock:
+        assert lock.stale_taken_over == {}  # taken over from a lock that named no one
+        assert lock.held() and lock.holder()["pid"] == os.getpid()
+        with pytest.raises(RunLocked, match=f"being trained by process {os.getpid()}"):
+            RunLock(lock_path).acquire()
+    assert not lock_path.exists()
 
 
 def test_divergence_stops_marks_failed_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -236,12 +244,42 @@ def test_a_truncated_checkpoint_is_a_clear_error_and_the_run_is_kept(tmp_path, m
     assert run.status == "failed" and run.metrics  # records intact
 
 
+# In a process of its own: a file size limit makes a write fail part way, the new records' first 64 KiB
+# written (SIGXFSZ ignored, so the write fails with EFBIG instead of killing the process)
+WRITE_PAST_A_SIZE_LIMIT = """
+import errno, resource, signal, sys
+from pathlib import Path
+from lmlab.runs import Run
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (65536, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    Run(Path(sys.argv[1])).write_metrics([{"step": step, "train_loss": 1.0, "note": "x" * 100} for step in range(2000)])
+except OSError as e:
+    sys.exit("EFBIG" if e.errno == errno.EFBIG else f"another error: {e}")
+sys.exit("written whole: the limit did not stop it")
+"""
+
+
 def test_run_store_files_are_replaced_atomically(tmp_path):
+    """A run's files are replaced whole, never rewritten in place: a reader that opened one before a
+    write reads the old content to its end, and a write that fails part way leaves the old content
+    and no temporary file. A training's many writes leave no temporary file either."""
     run = lmlab.run("smoke", runs_dir=tmp_path, progress=False, **TINY)
-    leftovers = [p.name for p in run.dir.iterdir() if ".tmp" in p.name]
-    assert leftovers == []
-    for name in ("config.json", "meta.json", "probes.json"):
-        json.loads((run.dir / name).read_text())
+    assert [p.name for p in run.dir.iterdir() if ".tmp" in p.name] == []
+    metrics = run.dir / "metrics.jsonl"
+    old, records = metrics.read_bytes(), run.metrics
+    with open(metrics, "rb") as reader:
+        run.write_metrics(records + [{"step": records[-1]["step"] + 1, "train_loss": 1.0}])
+        assert reader.read() == old
+    assert run.metrics[-1]["step"] == records[-1]["step"] + 1
+    before = metrics.read_bytes()
+    files = sorted(p.name for p in run.dir.iterdir())
+    failed = subprocess.run(
+        [sys.executable, "-c", WRITE_PAST_A_SIZE_LIMIT, str(run.dir)], capture_output=True, text=True
+    )
+    assert failed.returncode == 1 and failed.stderr.startswith("EFBIG"), failed.stderr
+    assert metrics.read_bytes() == before and sorted(p.name for p in run.dir.iterdir()) == files
 
 
 # ------------------------------------------------------------------ property: any override is handled

@@ -1,5 +1,6 @@
 """The notebooks: executed through nbclient at the tiny profile on a temporary copy of the project
-(the `project` fixture), recording what they used, failing cleanly, and the committed ones current."""
+(the `project` fixture), recording what they used, failing cleanly, and told stale when what they
+were made from changed."""
 
 import json
 import shutil
@@ -75,10 +76,37 @@ def test_notebook_outputs_name_no_path_of_the_machine(project):
         assert str(ROOT) not in text and str(project) not in text, notebook.name
 
 
-def test_the_committed_notebooks_are_current():
-    problems = [
-        p for source in notebooks.sources(ROOT / "notebooks") for p in notebooks.status(source).problems()
-    ]
-    assert problems == [], (
-        "the committed notebooks are stale; run `lmlab notebooks run --stale`:\n" + "\n".join(problems)
-    )
+def test_a_notebook_is_current_until_what_it_was_made_from_changes(tmp_path):
+    """A notebook executed here (a real kernel) is current; its status then names each way it goes
+    stale: its source edited, a cell added, an lmlab module it imported or the requirements.lock
+    not the ones it was executed with, a labelled cell without its output."""
+    source = tmp_path / "01_probe.py"
+    source.write_text("# %%\n#| label: probe\nimport lmlab.stats\nprint(lmlab.stats.__name__)\n")
+    notebooks.execute(source)
+    ipynb, text = source.with_suffix(".ipynb"), source.read_text()
+    executed = json.loads(ipynb.read_text())
+    assert "stats.py" in executed["metadata"]["lmlab"]["code_hashes"]
+    assert notebooks.status(source).ok and notebooks.status(source).problems() == []
+
+    def problems_when(source_text=text, record=None, outputs=None) -> list[str]:
+        """The status's problems once the source reads `source_text`, and the executed notebook has
+        these entries in its record and these outputs in its cell (else as executed)."""
+        source.write_text(source_text)
+        changed = json.loads(json.dumps(executed))
+        changed["metadata"]["lmlab"].update(record or {})
+        if outputs is not None:
+            changed["cells"][0]["outputs"] = outputs
+        ipynb.write_text(json.dumps(changed))
+        return notebooks.status(source).problems()
+
+    assert problems_when() == []
+    (edited,) = problems_when(text + "\n\n")  # the same cells, another file
+    assert "the notebook source changed since it was executed" in edited
+    (added,) = problems_when(text + "\n# %%\nprint(2)\n")
+    assert ".py and .ipynb are out of sync" in added
+    code_hashes = {**executed["metadata"]["lmlab"]["code_hashes"], "stats.py": "0" * 12}
+    (code,) = problems_when(record={"code_hashes": code_hashes})
+    assert "changed since it was executed (stats.py)" in code
+    (lock,) = problems_when(record={"lock_hash": "0" * 12})
+    assert "executed under another requirements.lock" in lock
+    assert problems_when(outputs=[]) == ["01_probe: cell 'probe' has no output"]
