@@ -67,7 +67,7 @@ def main() -> None:
     training = step * trainer.total_steps
     overhead = evals * one_eval / training
     result = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profile": args.profile,
         "step_s": step,
         "diagnostics_per_eval_s": one_eval,

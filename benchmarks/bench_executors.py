@@ -113,7 +113,7 @@ def main() -> None:
     from bench_train import machine, machine_name
 
     result = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profile": args.profile,
         "runs": args.runs,
         "at_once": 2,

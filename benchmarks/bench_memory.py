@@ -127,7 +127,7 @@ def main() -> None:
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     entry = results.setdefault("machines", {}).setdefault(machine_name(here), {"machine": here})
     entry["memory"] = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "steps": STEPS,
         "configs": found,
     }

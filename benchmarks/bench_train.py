@@ -312,7 +312,7 @@ def main() -> None:
     name = machine_name(here)
     entry = results.setdefault("machines", {}).setdefault(name, {})  # other machines' results stay
     entry["machine"] = here
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     entry.setdefault("profiles", {})
     if args.data_only:
         entry["data_prep_date"] = now

@@ -77,7 +77,7 @@ def main() -> None:
               f"the corrected rule {rates[str(k)]['corrected']:.1%}")  # fmt: skip
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     results["rule_error"] = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "trials": args.trials,
         "corrected": "a one-sided 5% split by Bonferroni over the step's k candidates and its two looks: "
         "each look's interval at 1 - 0.05 / k, two-sided",

@@ -27,16 +27,18 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 
 # %% tags=["parameters"]
 from lmlab import plots, report, tables
-from lmlab.ladder import Ladder
+from lmlab.ladder import Ladder, load_study
 
-report.setup_notebook()
+# the project's study: study/ beside notebooks/
+STUDY = load_study()
+report.setup_notebook(STUDY)
 # LMLAB_PROFILE and LMLAB_DATA override these
 PROFILE, DATA = report.parameters()
 print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-step = Ladder(PROFILE, DATA).step("shape")
+step = Ladder(STUDY, PROFILE, DATA).step("shape")
 groups = tables.step_groups(step)
 
 # %%

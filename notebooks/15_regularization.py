@@ -28,21 +28,23 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 
 # %% tags=["parameters"]
 from lmlab import plots, report, tables
-from lmlab.ladder import BASELINE, Ladder
+from lmlab.ladder import Ladder, load_study
 
-report.setup_notebook()
+# the project's study: study/ beside notebooks/
+STUDY = load_study()
+report.setup_notebook(STUDY)
 # LMLAB_PROFILE and LMLAB_DATA override these
 PROFILE, DATA = report.parameters()
 print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-ladder = Ladder(PROFILE, DATA)
+ladder = Ladder(STUDY, PROFILE, DATA)
 step = ladder.step("regularization")
 two_epochs = ladder.step("dropout", train=False)
 # the challenge baseline is the reference for the ratio;
 # beside the recipe its curve would flatten the others
-groups = {k: v for k, v in tables.step_groups(step).items() if k != BASELINE}
+groups = {k: v for k, v in tables.step_groups(step).items() if k != STUDY.baseline}
 
 # %%
 #| label: regularization-loss

@@ -27,16 +27,20 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 
 # %% tags=["parameters"]
 from lmlab import plots, report, tables
-from lmlab.ladder import TOGETHER, TOGETHER_CHANGES, Ladder, leave_one_out
+from lmlab.ladder import Ladder, load_study
 
-report.setup_notebook()
+# the project's study: study/ beside notebooks/
+STUDY = load_study()
+report.setup_notebook(STUDY)
+from study.ladder import TOGETHER, TOGETHER_CHANGES, leave_one_out
+
 # LMLAB_PROFILE and LMLAB_DATA override these
 PROFILE, DATA = report.parameters()
 print(report.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks
-ladder = Ladder(PROFILE, DATA)
+ladder = Ladder(STUDY, PROFILE, DATA)
 step = ladder.step("together")
 groups = tables.step_groups(step)
 # each change measured alone, at its own step earlier in the ladder

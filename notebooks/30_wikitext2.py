@@ -31,9 +31,13 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 import textwrap
 
 from lmlab import plots, report, tables, wordlevel
-from lmlab.ladder import Ladder
+from lmlab.ladder import Ladder, load_study
 
-report.setup_notebook()
+# the project's study: study/ beside notebooks/
+STUDY = load_study()
+report.setup_notebook(STUDY)
+from study import wikitext
+
 # LMLAB_PROFILE and LMLAB_DATA override these
 PROFILE, DATA = report.parameters()
 WORD_DATA = wordlevel.data()  # LMLAB_WORD_DATA overrides it
@@ -41,18 +45,18 @@ print(report.describe(PROFILE, titles=DATA, words=WORD_DATA))
 
 # %%
 # from the ladder on the titles (its runs are in the store; trained if missing)
-recipes = wordlevel.recipes(Ladder(PROFILE, DATA))
+recipes = wikitext.recipes(Ladder(STUDY, PROFILE, DATA))
 for label, recipe in recipes.items():
     settings = wordlevel.transferable(recipe)
     shown = ", ".join(f"{k}={v}" for k, v in settings.items())
     print(textwrap.fill(f"{label}: {shown or 'the profile as it is'}", 72))
 
 # %%
-groups = wordlevel.runs(PROFILE, WORD_DATA, recipes)
+groups = wordlevel.runs(PROFILE, WORD_DATA, recipes, seeds=STUDY.seeds_for(PROFILE))
 
 # %%
 #| label: wikitext2-curves
-plots.loss_curves(groups, reference="challenge baseline (SGD)", val="val_ppl")
+plots.loss_curves(groups, reference=STUDY.final_baseline, val="val_ppl")
 
 # %%
 #| label: wikitext2-results

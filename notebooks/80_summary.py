@@ -37,24 +37,27 @@ from lmlab.ladder import (
     final_comparison,
     ladder_groups,
     ladder_intervals,
+    load_study,
     runs_used,
     summary,
     write_summary,
 )
 from lmlab.runs import record_use
 
-report.setup_notebook()
+# the project's study: study/ beside notebooks/
+STUDY = load_study()
+report.setup_notebook(STUDY)
 # LMLAB_PROFILE and LMLAB_DATA override these
 PROFILE, DATA = report.parameters()
 print(report.describe(PROFILE, data=DATA))
 
 # %%
-ladder = Ladder(PROFILE, DATA)
+ladder = Ladder(STUDY, PROFILE, DATA)
 results = ladder.results()  # the complete steps, and the one still training, if any
 groups = ladder_groups(results)
 for run in [r for runs in groups.values() for r in runs]:
     record_use(run)
-data = summary(results, PROFILE, ladder.fingerprint)
+data = summary(results, STUDY, PROFILE, ladder.fingerprint)
 write_summary(data, Path("../results"))
 
 # %%
@@ -89,7 +92,7 @@ plots.ladder_plotly(groups, intervals=ladder_intervals(results))
 
 # %%
 #| label: final-curves
-final_groups = final_comparison(results)
+final_groups = final_comparison(results, STUDY)
 plots.loss_curves(final_groups, reference="challenge baseline (SGD)")
 
 # %%

@@ -132,11 +132,11 @@ def project(tmp_path_factory):
     """A copy of the study whose notebooks were executed at the tiny profile into its own run store:
     the ladder trained first in one process (as `lmlab ladder` does), then every notebook executed."""
     root = tmp_path_factory.mktemp("project")
-    for name in ("content", "notebooks"):
+    for name in ("content", "notebooks", "study"):
         shutil.copytree(
             ROOT / name,
             root / name,
-            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "kernel-*"),
+            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "kernel-*", "__pycache__"),
         )
     shutil.copy(ROOT / "myst.yml", root / "myst.yml")
     (root / "benchmarks").mkdir()

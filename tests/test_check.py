@@ -73,9 +73,7 @@ def test_check_catches_a_figure_without_an_image_and_stale_code(project, tmp_pat
     out = lmlab("check", cwd=broken)
     assert out.returncode == 1
     assert "figure '#initial-samples' embeds no image output" in out.stderr
-    assert (
-        "02_adamw: stale, the lmlab code it imported changed since it was executed (plots.py)" in out.stderr
-    )
+    assert "02_adamw: stale, the code it imported changed since it was executed (plots.py)" in out.stderr
 
 
 def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp_path):

@@ -2,6 +2,7 @@
 on this machine (a local Ray that lmlab starts, and a two-node cluster that loses a node)."""
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import shutil
@@ -16,8 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-import lmlab.ladder as ladder_module
-from conftest import HN_TITLES, TINY
+from conftest import HN_TITLES, ROOT, TINY
 from lmlab.config import make_config
 from lmlab.errors import LmlabError
 from lmlab.executors import (
@@ -34,6 +34,7 @@ from lmlab.executors import (
 )
 from lmlab.ladder import Ladder
 from lmlab.runs import RunStore, verify
+from study import LADDER
 
 ray = pytest.importorskip("ray", reason="the Ray executor's tests need Ray: pip install 'lmlab[ray]'")
 
@@ -103,16 +104,16 @@ def test_an_executor_is_named_and_its_resources_checked():
 
 
 @pytest.fixture
-def short_ladder(monkeypatch):
-    """The ladder's first three steps: the baseline, AdamW (five candidates) and the schedule (two),
-    eight runs. They are the full ladder's first steps, so the project fixture's store holds them."""
-    monkeypatch.setattr(ladder_module, "STEPS", ladder_module.STEPS[:3])
+def short_ladder():
+    """The project's study, its first three steps: the baseline, AdamW (five candidates) and the schedule
+    (two), eight runs. They are the full ladder's first steps, so the project fixture's store holds them."""
+    return dataclasses.replace(LADDER, steps=LADDER.steps[:3], size_steps=())
 
 
-def ladder_runs(store_root) -> dict[str, float]:
+def ladder_runs(store_root, study) -> dict[str, float]:
     """{run id: final val_loss} of every run the (short) tiny ladder decided on, from a store."""
-    results = Ladder("tiny", str(HN_TITLES), runs_dir=store_root).results()
-    assert all(r.complete for r in results) and len(results) == len(ladder_module.STEPS)
+    results = Ladder(study, "tiny", str(HN_TITLES), runs_dir=store_root).results()
+    assert all(r.complete for r in results) and len(results) == len(study.steps)
     return {
         run.id: run.final["val_loss"] for r in results for run in r.recipe_runs + sum(r.groups.values(), [])
     }
@@ -149,7 +150,7 @@ def test_a_sweep_and_the_ladder_on_a_local_ray_match_the_local_executor(tmp_path
         assert addresses and all(ip in ("127.0.0.1", "::ffff:127.0.0.1") for ip in addresses), addresses
         args = ["train", "--profile", "tiny", *(f"{k}={v}" for k, v in TINY.items()), "seed=1,2,3,4"]
         assert main([*args, "--executor", "ray", "--runs", str(tmp_path / "ray")]) == 0
-        Ladder("tiny", str(HN_TITLES), runs_dir=tmp_path / "ladder", executor="ray").train_all(
+        Ladder(short_ladder, "tiny", str(HN_TITLES), runs_dir=tmp_path / "ladder", executor="ray").train_all(
             log=lambda m: None
         )
     store = RunStore(tmp_path / "ray")
@@ -158,7 +159,10 @@ def test_a_sweep_and_the_ladder_on_a_local_ray_match_the_local_executor(tmp_path
     # the same runs; the losses agree to float rounding (a Ray task has one thread, this process two)
     assert on_ray.keys() == here.keys()
     assert all(on_ray[rid] == pytest.approx(loss, rel=1e-6) for rid, loss in here.items())
-    local, ladder_on_ray = ladder_runs(project / "runs"), ladder_runs(tmp_path / "ladder")
+    local, ladder_on_ray = (
+        ladder_runs(project / "runs", short_ladder),
+        ladder_runs(tmp_path / "ladder", short_ladder),
+    )
     assert ladder_on_ray.keys() == local.keys() and len(local) == 8
     assert all(ladder_on_ray[rid] == pytest.approx(loss, rel=1e-6) for rid, loss in local.items())
 
@@ -203,12 +207,16 @@ def stop_cluster(since: float) -> None:
 
 SHORT_LADDER_ON = """
 import sys
-import lmlab.ladder as ladder_module
-from lmlab.executors import make_executor
+import dataclasses
+from pathlib import Path
 
-ladder_module.STEPS = ladder_module.STEPS[:3]  # as the short_ladder fixture
-address, runs, data = sys.argv[1:]
-ladder = ladder_module.Ladder("tiny", data, runs_dir=runs, executor=make_executor("ray", address=address))
+from lmlab.executors import make_executor
+from lmlab.ladder import Ladder, load_study
+
+address, runs, data, root = sys.argv[1:]
+study = load_study(root=Path(root))
+study = dataclasses.replace(study, steps=study.steps[:3], size_steps=())  # as the short_ladder fixture
+ladder = Ladder(study, "tiny", data, runs_dir=runs, executor=make_executor("ray", address=address))
 ladder.train_all(log=lambda line: print(line, file=sys.stderr, flush=True))
 """
 
@@ -238,7 +246,15 @@ def test_the_ladder_on_a_two_node_cluster_survives_a_stopped_node(tmp_path, proj
         before = raylets()
         subprocess.run([*start, f"--address={address}"], env=env, check=True, capture_output=True)
         (second,) = raylets() - before
-        command = [sys.executable, "-c", SHORT_LADDER_ON, address, str(tmp_path / "runs"), str(HN_TITLES)]
+        command = [
+            sys.executable,
+            "-c",
+            SHORT_LADDER_ON,
+            address,
+            str(tmp_path / "runs"),
+            str(HN_TITLES),
+            str(ROOT),
+        ]
         driver = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
         stop = threading.Event()
         watcher = threading.Thread(
@@ -260,6 +276,6 @@ def test_the_ladder_on_a_two_node_cluster_survives_a_stopped_node(tmp_path, proj
     recorded = [line.split()[2] for line in err.splitlines() if line.startswith("ray: recorded ")]
     assert killed[0] in recorded, err
     assert len(recorded) == len(set(recorded)), err  # each run recorded once, the killed one too
-    local, on_ray = ladder_runs(project / "runs"), ladder_runs(tmp_path / "runs")
+    local, on_ray = ladder_runs(project / "runs", short_ladder), ladder_runs(tmp_path / "runs", short_ladder)
     assert on_ray.keys() == local.keys() and len(local) == 8
     assert all(on_ray[rid] == pytest.approx(loss, rel=1e-6) for rid, loss in local.items())

@@ -11,8 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lmlab"
 # Bottom to top. A module may import its own layer and the ones below it, never one above.
 LAYERS = (
     {"errors"},
-    {"config"},
-    {"model", "data", "memory", "optim"},
+    {"config", "project"},
+    {"model", "data", "memory", "optim", "devices"},
     {"tokenize", "probes"},
     {"runs", "events", "diagnostics", "train"},  # training and the run store
     {"stats", "schedule", "executors"},

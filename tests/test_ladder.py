@@ -1,16 +1,14 @@
 import pytest
 
-import lmlab.ladder as ladder_module
 from conftest import HN_TITLES, ROOT, TINY
 from lmlab import tables
 from lmlab.config import PROFILES
 from lmlab.ladder import (
-    BASELINE,
     NOMINAL_LEVEL,
-    STEPS,
     Ladder,
     Step,
     StepResult,
+    Study,
     final_comparison,
     group_mean,
     interval_level,
@@ -21,30 +19,33 @@ from lmlab.ladder import (
 )
 from lmlab.runs import finished
 
+BASELINE = "SGD (challenge)"
+BASELINE_STEP = Step("baseline", "Initial run", {BASELINE: {}}, "the challenge's recipe unchanged")
+
+
+def study(*steps: Step, **settings) -> Study:
+    """A study of these steps after the challenge baseline: the toolkit's tests bring their own."""
+    return Study(
+        "test", (BASELINE_STEP, *steps), BASELINE, baseline_title="challenge baseline (SGD)", **settings
+    )
+
 
 @pytest.fixture
 def small_ladder(monkeypatch, tmp_path):
     monkeypatch.setitem(
         PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
     )
-    monkeypatch.setattr(
-        ladder_module,
-        "STEPS",
-        (
-            STEPS[0],
-            Step(
-                "opt",
-                "Optimizer",
-                {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "explodes": {"lr": 1e6, "grad_clip": 0}},
-                "test",
-            ),
-            Step(
-                "worse", "A change that hurts", {"tiny lr": {"lr": 1e-7}}, "test", diagnose=(None, "tiny lr")
-            ),
-            Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
+    test_study = study(
+        Step(
+            "opt",
+            "Optimizer",
+            {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "explodes": {"lr": 1e6, "grad_clip": 0}},
+            "test",
         ),
+        Step("worse", "A change that hurts", {"tiny lr": {"lr": 1e-7}}, "test", diagnose=(None, "tiny lr")),
+        Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
     )
-    return Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
+    return Ladder(test_study, "smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
 
 
 def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
@@ -65,14 +66,14 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     diagnostic = small_ladder.diagnostic_jobs(worse)
     assert list(diagnostic) == ["before: adamw", "tiny lr"]
     assert all(finished(small_ladder.store.run(job.run_id)) for job in diagnostic.values())
-    assert {job.settings["seed"] for job in diagnostic.values()} == {ladder_module.DIAGNOSTIC_SEED}
+    assert {job.settings["seed"] for job in diagnostic.values()} == {small_ladder.study.diagnostic_seed}
 
-    data = summary(results, "smoke", small_ladder.fingerprint)
+    data = summary(results, small_ladder.study, "smoke", small_ladder.fingerprint)
     last = init if init.adopted else opt
     assert (
         small_ladder.final(train=False).recipe_after == data["final_recipe"]["settings"] == last.recipe_after
     )
-    groups = final_comparison(results)
+    groups = final_comparison(results, small_ladder.study)
     assert (
         groups["challenge baseline (SGD)"] == base.groups["SGD (challenge)"]
         and groups["final recipe"] == last.groups[last.winner]
@@ -114,16 +115,11 @@ def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatc
     monkeypatch.setitem(
         PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
     )
-    monkeypatch.setattr(
-        ladder_module,
-        "STEPS",
-        (
-            STEPS[0],
-            Step("same", "No change at all", {"same numbers": {"eval_batch_size": 32}}, "test"),
-            Step("later", "A later step", {"scaled": {"init": "scaled"}}, "test"),
-        ),
+    test_study = study(
+        Step("same", "No change at all", {"same numbers": {"eval_batch_size": 32}}, "test"),
+        Step("later", "A later step", {"scaled": {"init": "scaled"}}, "test"),
     )
-    ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2, 3))
+    ladder = Ladder(test_study, "smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2, 3))
     ladder.step("baseline", progress=False)
     waiting = ladder.results()[-1]  # its three seeds are the recipe's own runs: the decision asks for more
     assert waiting.step.name == "same" and waiting.paired == {
@@ -145,25 +141,20 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
     monkeypatch.setitem(
         PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
     )
-    monkeypatch.setattr(
-        ladder_module,
-        "STEPS",
-        (
-            STEPS[0],
-            Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}}, "test"),
-            Step(
-                "longer",
-                "AdamW for longer",
-                lambda recipe: {"higher lr": {"lr": 6e-3}, BASELINE: {k: None for k in recipe}},
-                "test",
-                not_eligible={BASELINE: "the reference"},
-                budget={"max_steps": 24},
-                follows=False,
-            ),
-            Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
+    test_study = study(
+        Step("opt", "Optimizer", {"adamw": {"optimizer": "adamw", "lr": 3e-3}}, "test"),
+        Step(
+            "longer",
+            "AdamW for longer",
+            lambda recipe: {"higher lr": {"lr": 6e-3}, BASELINE: {k: None for k in recipe}},
+            "test",
+            not_eligible={BASELINE: "the reference"},
+            budget={"max_steps": 24},
+            follows=False,
         ),
+        Step("init", "Scaled init", {"scaled": {"init": "scaled"}}, "test"),
     )
-    ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
+    ladder = Ladder(test_study, "smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1, 2))
     ladder.step("opt", progress=False)
     _, _, waiting, after = ladder.results()  # the step after the longer one does not wait for it
     assert (
@@ -171,7 +162,9 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
         and after.missing
         and after.recipe == waiting.recipe == {"optimizer": "adamw", "lr": 3e-3}
     )
-    assert [s["step"] for s in summary(ladder.results(), "smoke", ladder.fingerprint)["steps"]] == [
+    assert [
+        s["step"] for s in summary(ladder.results(), ladder.study, "smoke", ladder.fingerprint)["steps"]
+    ] == [
         "baseline",
         "opt",
     ]
@@ -188,7 +181,7 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
         and longer.winner == "higher lr"
     )
     assert longer.recipe_after == opt.recipe_after and longer.label_after == "adamw"  # whatever its verdict
-    data = summary(results[:3], "smoke", ladder.fingerprint)
+    data = summary(results[:3], ladder.study, "smoke", ladder.fingerprint)
     assert data["final_recipe"]["settings"] == opt.recipe_after
     assert data["final_recipe"]["val_loss"] == pytest.approx(group_mean(opt.groups["adamw"]))
     assert list(ladder_groups(results[:3])) == [
@@ -228,7 +221,7 @@ def test_results_stop_at_the_first_incomplete_step(small_ladder):
     small_ladder.step("baseline")
     results = small_ladder.results()
     assert [r.step.name for r in results] == ["baseline", "opt"] and len(results[-1].missing) == 4
-    data = summary(results, "smoke", small_ladder.fingerprint)
+    data = summary(results, small_ladder.study, "smoke", small_ladder.fingerprint)
     assert data["pending"] == {
         "step": "opt",
         "title": "Optimizer",
@@ -244,28 +237,25 @@ def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch
     monkeypatch.setitem(
         PROFILES, "smoke", {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
     )
-    monkeypatch.setattr(
-        ladder_module,
-        "STEPS",
-        (
-            STEPS[0],
-            Step(
-                "opt",
-                "Optimizer",
-                {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "tiny lr": {"lr": 1e-7}},
-                "test",
-                not_eligible={"adamw": "an unfair score"},
-            ),
+    test_study = study(
+        Step(
+            "opt",
+            "Optimizer",
+            {"adamw": {"optimizer": "adamw", "lr": 3e-3}, "tiny lr": {"lr": 1e-7}},
+            "test",
+            not_eligible={"adamw": "an unfair score"},
         ),
     )
-    ladder = Ladder("smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1,))
+    ladder = Ladder(test_study, "smoke", str(HN_TITLES), runs_dir=tmp_path, seeds=(1,))
     base, opt = ladder.train_all(progress=False, log=lambda m: None)
     assert group_mean(opt.groups["adamw"]) < group_mean(
         base.groups["SGD (challenge)"]
     )  # it would win on the number
     assert opt.winner == "tiny lr" and not opt.adopted and opt.recipe_after == {}
     assert (
-        summary([base, opt], "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"]["not_eligible"]
+        summary([base, opt], ladder.study, "smoke", ladder.fingerprint)["steps"][1]["candidates"]["adamw"][
+            "not_eligible"
+        ]
         == "an unfair score"
     )
     table = str(tables.step_table(opt))
@@ -311,9 +301,7 @@ def test_the_recipe_at_the_challenge_size_keeps_that_profile_size(monkeypatch, t
     and vocabulary; nothing until trained (the summary reads it), then one run per seed and label."""
     small = {**PROFILES["smoke"], **{k: v for k, v in TINY.items() if k != "data"}}
     monkeypatch.setitem(PROFILES, "smoke", {**small, "n_layer": 2})
-    monkeypatch.setitem(ladder_module.AT_SIZE, "tiny", "smoke")
-    monkeypatch.setattr(ladder_module, "STEPS", STEPS[:1])
-    ladder = Ladder("tiny", str(HN_TITLES), runs_dir=tmp_path)
+    ladder = Ladder(study(at_size={"tiny": "smoke"}), "tiny", str(HN_TITLES), runs_dir=tmp_path)
     ladder.step("baseline", progress=False)
     assert ladder.size_profile == "smoke" and ladder.at_size(train=False) is None
     groups = ladder.at_size()
@@ -342,7 +330,8 @@ def test_the_recipe_at_the_challenge_size_leaves_out_the_size_steps_changes():
         decided("rope", {"pos": "rope"}, adopted=False),
         decided("gates", {"attn_gate": True}),
     ]
-    assert recipe_at_size(results) == {"optimizer": "adamw", "lr": 1e-3, "attn_gate": True}
+    sizes = study(*[r.step for r in results], size_steps=("shape", "batch"))
+    assert recipe_at_size(results, sizes) == {"optimizer": "adamw", "lr": 1e-3, "attn_gate": True}
 
 
 def test_a_skipped_step_is_left_untrained(small_ladder):

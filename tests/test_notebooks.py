@@ -51,11 +51,11 @@ def test_a_failing_cell_leaves_the_executed_notebook_unchanged(project, tmp_path
 
 
 def test_a_notebook_finds_the_projects_run_store_from_its_own_folder(project, monkeypatch):
-    from lmlab.runs import default_root
+    from lmlab.project import runs_root
 
     monkeypatch.delenv("LMLAB_RUNS", raising=False)
     monkeypatch.chdir(project / "notebooks")
-    assert default_root() == project / "runs"
+    assert runs_root() == project / "runs"
 
 
 def test_every_figure_output_describes_itself_for_the_alt_text(project):

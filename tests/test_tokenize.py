@@ -5,10 +5,10 @@ from conftest import HN_TITLES, WIKITEXT, corpus_lines
 from lmlab.config import make_config
 from lmlab.data import load_splits
 from lmlab.errors import LmlabError
+from lmlab.project import cache_root
 from lmlab.tokenize import (
     SentencePieceTokenizer,
     WordTokenizer,
-    cache_root,
     encode,
     load_tokenizer,
     prepare,

@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         "skipped and waited for, so `lmlab ladder` in two terminals trains twice as fast on two GPUs or cores.",
     )
     lad.add_argument("--profile", default=DEFAULT_PROFILE)
+    lad.add_argument(
+        "--study",
+        metavar="MODULE:NAME",
+        help="the study to train (default: [tool.lmlab] study in the project's pyproject.toml, else study:LADDER)",
+    )
     lad.add_argument("--status", action="store_true", help="show each step's state, train nothing")
     lad.add_argument(
         "--workers",
@@ -354,7 +359,7 @@ def cmd_notebooks(args) -> int:
 
 def cmd_ladder(args) -> int:
     from lmlab.config import parse_overrides
-    from lmlab.ladder import Ladder, step_by_name
+    from lmlab.ladder import Ladder, load_study
     from lmlab.report import parameters
 
     given = {k: v[0] for k, v in parse_overrides(args.settings).items()}
@@ -372,10 +377,11 @@ def cmd_ladder(args) -> int:
             "--workers and --for share this machine among local processes; with --executor ray the cluster's "
             "resources decide how many runs train at once (--cpus-per-run, --gpus-per-run)"
         )
-    ladder = Ladder(args.profile, data, runs_dir=args.runs, executor=executor)
+    study = load_study(args.study)
+    ladder = Ladder(study, args.profile, data, runs_dir=args.runs, executor=executor)
     skip = [name for name in args.skip.split(",") if name]
     for name in skip:
-        step_by_name(name)  # a misspelt step is an error, not a step silently trained
+        study.step(name)  # a misspelt step is an error, not a step silently trained
     if args.status:
         results = ladder.results()
     elif args.workers > 1 or args.budget:
@@ -410,6 +416,7 @@ def _ladder_workers(args, data: str) -> None:
         f"data={data}",
         *(["--runs", str(args.runs)] if args.runs else []),
         *(["--skip", args.skip] if args.skip else []),
+        *(["--study", args.study] if args.study else []),
     )
     codes = run_workers(command, args.workers, args.budget)
     if None in codes:

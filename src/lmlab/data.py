@@ -157,21 +157,6 @@ def _split_files(path: Path) -> list[Path]:
     return [path / n for n in SPLIT_FILES if (path / n).is_file()]
 
 
-def project_root(start: Path | None = None) -> Path | None:
-    """The study's folder, the one holding myst.yml, at or above `start` (the working directory; a
-    notebook runs in the project's notebooks/ folder)."""
-    here = (start or Path.cwd()).resolve()
-    return next((folder for folder in (here, *here.parents) if (folder / "myst.yml").exists()), None)
-
-
-def beside_project(*parts: str, start: Path | None = None) -> Path | None:
-    """An offline copy of data in `../shared/data/` beside the project, if there is one. Found from the
-    project, not from the installed package, which may live anywhere (a wheel, Colab, another clone)."""
-    root = project_root(start)
-    path = root.parent / "shared" / "data" / Path(*parts) if root else None
-    return path if path is not None and path.exists() else None
-
-
 def fingerprint(cfg: Config) -> str:
     """The data part of a run id, cheap for local sources: a content hash, not a path."""
     kind = source_kind(cfg.data)

@@ -30,9 +30,9 @@ from lmlab import schedule
 from lmlab.config import Config
 from lmlab.data import fingerprint, source_kind
 from lmlab.errors import LmlabError, RunDamaged, RunDiverged, RunLocked
+from lmlab.project import cache_root
 from lmlab.runs import Run, RunStore, finished, records, write_atomic
 from lmlab.schedule import Job
-from lmlab.tokenize import cache_root
 
 EXECUTORS = ("local", "ray")
 WORKER_RUNS_ENV = "LMLAB_WORKER_RUNS"

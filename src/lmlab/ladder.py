@@ -1,4 +1,7 @@
-"""The study's ladder: one change at a time, each step starting from the best recipe so far.
+"""A study's ladder: one change at a time, each step starting from the best recipe so far.
+
+A study (`Study`: its steps, its seeds, its baseline) is the project's, written beside its notebooks;
+the ladder here trains and decides it.
 
 A step lists candidate changes (settings on top of the recipe so far). Every candidate is trained
 with the same seeds as the recipe, so the two are compared seed by seed: the best candidate by
@@ -14,7 +17,9 @@ sharing the work agree on them.
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,36 +28,13 @@ from lmlab.config import Config, make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError
 from lmlab.executors import make_executor
+from lmlab.project import project_root, study_spec
 from lmlab.runs import Run, RunStore, finished, record_use
 from lmlab.schedule import Job
 from lmlab.stats import mean_std, paired_difference, paired_values, seeds_to_resolve
 
-SEEDS = (1, 2, 3)
-EXTRA_SEEDS = (4, 5)  # trained only where three seeds cannot decide
-DIAGNOSTIC_SEED = (
-    11  # one run of each compared recipe for the figures of lmlab.diagnostics: a picture, not a statistic
-)
-MORE_SEEDS_AT_MOST = 10
-"""Beyond the rule: a change left not resolved whose observed spread says that at most this many seeds
-would resolve it is trained to that many, and its interval is reported beside its verdict. The verdict
-and the recipe stay as the rule decided: a third look at the data is outside the rule's error budget."""
-SIZE_STEPS = ("tokenizer", "shape", "batch")
-"""The steps that decide the model's size, the vocabulary and the batch (with the learning rates scaled
-to it) at the ladder's own profile. At AT_SIZE's profile, which has the challenge's own, the recipe
-takes every adopted change but theirs."""
-AT_SIZE = {"cpu": "cpu-27m"}
-"""Per ladder profile, the profile with the challenge's model and tokenizer on the same data budget,
-where the baseline and the final recipe are trained again. `full` is the challenge's size itself."""
-PROFILE_SEEDS = {"tiny": (1,)}  # the tests' profile checks the mechanics, not the noise
-LEARNING_RATES = (5e-4, 1e-3, 2e-3, 4e-3, 8e-3)
-MUON_LEARNING_RATES = (0.005, 0.01, 0.02, 0.04)
-BASELINE = "SGD (challenge)"
 FALSE_ADOPTION = 0.05  # the most often a step may adopt a change that does nothing
 NOMINAL_LEVEL = 0.95  # the rule before the correction: one 95% interval at each look
-
-
-def seeds_for(profile: str) -> tuple[int, ...]:
-    return PROFILE_SEEDS.get(profile, SEEDS)
 
 
 @dataclass(frozen=True)
@@ -71,7 +53,7 @@ class Step:
     )  # settings the step measures at, other than the ladder's (recipe included)
     follows: bool = True  # False: the step's verdict is reported but the ladder's recipe (at its own budget) does not take it
     diagnose: tuple[str | None, ...] = ()
-    """Candidates (None: the step's recipe) trained once more, at DIAGNOSTIC_SEED, for the step's picture of what
+    """Candidates (None: the step's recipe) trained once more, at the study's diagnostic seed, for the step's picture of what
     happens inside the model (lmlab.diagnostics); `lmlab ladder` trains them once the step is complete."""
 
     def eligible(self, label: str) -> bool:
@@ -89,256 +71,92 @@ def scaled_rates(recipe: dict, scale: float) -> dict:
     return rates
 
 
-def retune(recipe: dict) -> dict[str, dict]:
-    """Every learning rate of the recipe scaled together, with and without weight decay."""
-    candidates = {}
-    for scale in (0.5, 1, 2):
-        for decay in (0.0, 0.1):
-            if scale == 1 and decay == 0:
-                continue  # the recipe itself
-            change = scaled_rates(recipe, scale) | {"weight_decay": decay}
-            if recipe.get("optimizer") == "muon":
-                change["muon_weight_decay"] = decay
-            candidates[f"lr x{scale:g}, wd {decay:g}"] = change
-    return candidates
+@dataclass(frozen=True)
+class Study:
+    """A ladder of steps and how it is trained: the project's, handed to `Ladder`."""
+
+    name: str
+    steps: tuple[Step, ...]
+    baseline: str  # the label of the first step's one candidate: the settings every ratio divides by
+    baseline_title: str = ""  # the baseline's label beside the final recipe (default: `baseline`)
+    seeds: tuple[int, ...] = (1, 2, 3)
+    extra_seeds: tuple[int, ...] = (4, 5)  # trained only where `seeds` cannot decide
+    diagnostic_seed: int = 11  # one more run of each `Step.diagnose` recipe: a picture, not a statistic
+    profile_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)  # a profile's own seeds
+    size_steps: tuple[str, ...] = ()
+    """The steps that decide the model's size, vocabulary and batch at the ladder's own profile: at an
+    `at_size` profile the recipe takes every adopted change but theirs."""
+    at_size: dict[str, str] = field(default_factory=dict)
+    """Per ladder profile, the profile at the size the study aims at, where the baseline and the final
+    recipe are trained again."""
+    more_seeds_at_most: int = 10
+    """Beyond the rule: a change left not resolved whose observed spread says that at most this many
+    seeds would resolve it is trained to that many, and its interval is reported beside its verdict. The
+    verdict and the recipe stay as the rule decided: a third look is outside the rule's error budget."""
+    target_ratio: float | None = None  # the study's goal for the final recipe against the baseline
+
+    def __post_init__(self):
+        names = [step.name for step in self.steps]
+        if len(set(names)) != len(names):
+            raise LmlabError(f"study '{self.name}': two steps share a name ({', '.join(names)})")
+        if not self.steps or list(self.steps[0].changes({})) != [self.baseline]:
+            raise LmlabError(
+                f"study '{self.name}': the first step must have one candidate, the baseline '{self.baseline}'"
+            )
+        unknown = set(self.size_steps) - set(names)
+        if unknown:
+            raise LmlabError(f"study '{self.name}': size_steps names no step: {', '.join(sorted(unknown))}")
+
+    @property
+    def final_baseline(self) -> str:
+        """The baseline's label beside the final recipe."""
+        return self.baseline_title or self.baseline
+
+    def seeds_for(self, profile: str) -> tuple[int, ...]:
+        return self.profile_seeds.get(profile, self.seeds)
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise LmlabError(f"no ladder step '{name}'; steps: {', '.join(s.name for s in self.steps)}")
+
+    def labels(self) -> list[str]:
+        """Every candidate's label in ladder order, the baseline first (the order its colours are given
+        in); a label that depends on the recipe is taken as it reads over the baseline."""
+        labels = [self.baseline]
+        for step in self.steps:
+            labels += [label for label in step.changes({}) if label not in labels]
+        return labels
 
 
-def muon_or_adamw_retuned(recipe: dict) -> dict[str, dict]:
-    """Muon at each of its learning rates, and the incumbent AdamW at half and twice its rate and with weight decay."""
-    return {
-        **{
-            f"Muon lr {muon_lr:g}": {"optimizer": "muon", "muon_lr": muon_lr}
-            for muon_lr in MUON_LEARNING_RATES
-        },
-        # labels that do not depend on the recipe, so each names one candidate (and colour) across the site
-        "AdamW lr x0.5": scaled_rates(recipe, 0.5),
-        "AdamW lr x2": scaled_rates(recipe, 2),
-        "AdamW wd 0.1": {"weight_decay": 0.1},
-    }
-
-
-def batch_and_lr(recipe: dict) -> dict[str, dict]:
-    """Smaller batches (more steps over the same tokens), each learning rate of the recipe scaled with them."""
-    candidates = {}
-    for batch, scale in ((16, 0.7), (16, 1), (8, 0.5)):
-        candidates[f"batch {batch}, lr x{scale:g}"] = {"batch_size": batch} | scaled_rates(recipe, scale)
-    return candidates
-
-
-def unigram_at_vocabulary(recipe: dict) -> dict[str, dict]:
-    """sentencepiece's unigram model at the recipe's vocabulary size, against its BPE."""
-    size = recipe.get("vocab_size")
-    return {f"unigram {size}" if size else "unigram": {"tokenizer": "unigram"}}
-
-
-TOGETHER_CHANGES = {"scaled init": {"init": "scaled"}, "RoPE": {"pos": "rope"}, "SwiGLU": {"mlp": "swiglu"}}
-TOGETHER = " + ".join(TOGETHER_CHANGES)
-
-
-def leave_one_out(dropped: str) -> str:
-    return " + ".join(name for name in TOGETHER_CHANGES if name != dropped)
-
-
-def combined(names) -> dict:
-    return {key: value for name in names for key, value in TOGETHER_CHANGES[name].items()}
-
-
-STEPS: tuple[Step, ...] = (
-    Step("baseline", "Initial run", {BASELINE: {}}, "the challenge's recipe unchanged"),
-    Step(
-        "adamw",
-        "AdamW",
-        {f"AdamW lr {lr:g}": {"optimizer": "adamw", "lr": lr} for lr in LEARNING_RATES},
-        "per-parameter step sizes that do not depend on the gradient's scale",
-    ),
-    Step(
-        "schedule",
-        "Warmup and schedule",
-        {
-            "warmup + cosine": {"schedule": "warmup_cosine", "warmup_frac": 0.05},
-            "warmup + WSD": {"schedule": "wsd", "warmup_frac": 0.05, "decay_frac": 0.2},
-        },
-        "a short warmup protects Adam's first steps, when its moment estimates are still poor",
-        diagnose=(None, "warmup + cosine", "warmup + WSD"),
-    ),
-    Step(
-        "init",
-        "Scaled residual init",
-        {"scaled init": {"init": "scaled"}},
-        "GPT-2 shrinks the residual projections by 1/sqrt(2 n_layer) so the residual stream's variance does not grow with depth",
-    ),
-    Step(
-        "rope",
-        "Rotary positions",
-        {"RoPE": {"pos": "rope"}},
-        "relative positions in every attention layer instead of absolute ones added once at the input",
-    ),
-    Step(
-        "rmsnorm",
-        "RMSNorm",
-        {"RMSNorm": {"norm": "rms"}},
-        "normalizing the scale only, without centering: fewer operations, often no loss in quality",
-    ),
-    Step(
-        "swiglu",
-        "SwiGLU",
-        {"SwiGLU": {"mlp": "swiglu"}},
-        "a gated MLP at equal parameter count, the choice of most recent language models",
-    ),
-    Step(
-        "title_mask",
-        "Per-title attention",
-        {"title mask": {"title_mask": True}},
-        "titles are independent: attending across the <eos> into an unrelated title is noise",
-        diagnose=(None, "title mask"),
-    ),
-    Step(
-        "tokenizer",
-        "Tokenizer",
-        {
-            "BPE 2048": {"vocab_size": 2048},
-            "BPE 8192": {"vocab_size": 8192},
-            "unigram 4096": {"tokenizer": "unigram"},
-            "words 8192": {"tokenizer": "word", "vocab_size": 8192},
-        },
-        "the vocabulary trades sequence length against embedding size; nats per character compares them fairly",
-        not_eligible={
-            "words 8192": "every word outside its 8,192 becomes `<unk>`, which is cheap to predict and "
-            "never spelled out, so its nats per character is not comparable"
-        },
-    ),
-    Step(
-        "tying",
-        "Weight tying",
-        {"untied": {"tie_embeddings": False}},
-        "a separate output matrix doubles the embedding parameters but frees input and output roles",
-    ),
-    Step(
-        "dropout",
-        "Dropout",
-        {"no dropout": {"dropout": 0.0}, "dropout 0.2": {"dropout": 0.2}},
-        "with two epochs over the data, regularization may matter less than capacity",
-        diagnose=(None, "no dropout", "dropout 0.2"),
-    ),
-    Step(
-        "shape",
-        "Depth vs width",
-        {
-            "8 layers x 184": {"n_layer": 8, "d_model": 184},
-            "2 layers x 360": {"n_layer": 2, "d_model": 360},
-        },
-        "the same number of block parameters (12 n_layer d_model^2, about 3.2M) spent on depth or on width",
-    ),
-    Step(
-        "muon",
-        "Muon",
-        muon_or_adamw_retuned,
-        "Muon orthogonalizes each update of a weight matrix, so every direction of the matrix learns at the same rate; "
-        "AdamW keeps the embeddings, the gains and the biases at the recipe's learning rate. The incumbent AdamW, "
-        "tuned once eleven steps earlier on another model, is re-tuned beside it, so a gain is Muon's and not a stale "
-        "AdamW's",
-        diagnose=(None, "Muon lr 0.02"),
-    ),
-    Step(
-        "retune",
-        "Learning rate and weight decay",
-        retune,
-        "the learning rate was chosen for AdamW eight steps ago; weight decay has been zero all along",
-    ),
-    Step(
-        "regularization",
-        "Dropout at seven epochs",
-        lambda recipe: {
-            "dropout 0.1": {"dropout": 0.1},
-            "dropout 0.2": {"dropout": 0.2},
-            BASELINE: {key: None for key in recipe},
-        },
-        "at two epochs the ladder found no dropout best; the challenge trains for seven, where overfitting can begin",
-        not_eligible={
-            BASELINE: "the challenge's own settings at seven epochs, the reference for the ratio at that length"
-        },
-        budget={"epochs": 7},
-        follows=False,
-    ),
-    Step(
-        "rdrop",
-        "R-Drop at seven epochs",
-        {"R-Drop 1": {"rdrop": 1.0}},
-        "at seven epochs dropout 0.2 was adopted; R-Drop also asks the two predictions of each batch under "
-        "different dropout masks to agree (their symmetric KL divergence, weight 1, is added to the loss), as in "
-        "the best published mainrun result. It is measured beside dropout 0.2, from the same recipe",
-        budget={"epochs": 7, "dropout": 0.2},
-        follows=False,
-    ),
-    Step(
-        "switches",
-        "QK-norm, ReLU², soft-capped logits",
-        {
-            "QK-norm": {"qk_norm": True},
-            "ReLU²": {"mlp": "relu2"},
-            "logit soft-cap 15": {"logit_softcap": 15.0},
-        },
-        "three small changes that each saved training steps in the speedrun literature, each on its own",
-    ),
-    Step(
-        "together",
-        "The unresolved changes together",
-        {
-            TOGETHER: combined(TOGETHER_CHANGES),
-            **{
-                leave_one_out(dropped): combined(n for n in TOGETHER_CHANGES if n != dropped)
-                for dropped in TOGETHER_CHANGES
-            },
-        },
-        "each of these leaned the right way but was too small for five seeds to resolve; together they may not be",
-        not_eligible={
-            leave_one_out(dropped): "an ablation: the three together less one, to see which carries the gain"
-            for dropped in TOGETHER_CHANGES
-        },
-    ),
-    Step(
-        "shuffle",
-        "Shuffled batches every epoch",
-        {"titles shuffled": {"shuffle": "titles"}, "windows shuffled": {"shuffle": "windows"}},
-        "the challenge reads the same stream in the same order every epoch, so the second epoch repeats the "
-        "first batch for batch; a new order each epoch, of whole titles or of the context windows, makes every "
-        "batch a new mix",
-    ),
-    Step(
-        "averaging",
-        "Weight averaging",
-        {
-            "EMA 0.95": {"average": "ema", "ema_decay": 0.95},
-            "EMA 0.98": {"average": "ema", "ema_decay": 0.98},
-            "SWA over the decay": {"average": "swa"},
-        },
-        "an average of the last steps' weights sits nearer the middle of the valley the optimizer bounces "
-        "across; evaluated with the averaged weights (an exponential average over about 20 or 50 steps, or the "
-        "uniform average of the WSD decay phase)",
-    ),
-    Step(
-        "batch",
-        "Batch size and learning rate",
-        batch_and_lr,
-        "the same tokens in more, smaller steps: at this size more updates are often worth more than a cleaner "
-        "gradient; the learning rates scale with the batch (x0.7 is the square-root rule for half the batch)",
-    ),
-    Step(
-        "unigram",
-        "Unigram tokenizer",
-        unigram_at_vocabulary,
-        "sentencepiece's unigram model at the adopted vocabulary, against its BPE: the best published mainrun "
-        "result used unigram",
-    ),
-    Step(
-        "gates",
-        "Per-head attention gates",
-        {"attention gates": {"attn_gate": True}},
-        "a sigmoid gate per head and token, computed from the attention's input, lets a head stay silent where it "
-        "has nothing to add. The speedrun's U-net skips pair early with late layers; the recipe has two layers, "
-        "so there is nothing to pair and they are left out",
-    ),
-)
+def load_study(spec: str | None = None, root: Path | None = None) -> Study:
+    """The project's study, `module:NAME` (default: `[tool.lmlab] study` in the project's
+    pyproject.toml, else study:LADDER), imported with the project's folder on the path."""
+    root = root or project_root()
+    spec = spec or study_spec(root)
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise LmlabError(f"study {spec!r}: write it as module:NAME, as in study:LADDER")
+    if root is not None and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name != module_name.split(".")[0]:
+            raise
+        where = f"in {root}" if root else "here (no myst.yml at or above the working directory)"
+        raise LmlabError(
+            f"study {spec!r}: no module {module_name!r} {where}; run from the project's folder, or name the "
+            "study with --study module:NAME or [tool.lmlab] study in its pyproject.toml"
+        ) from None
+    study = getattr(module, attribute, None)
+    if not isinstance(study, Study):
+        raise LmlabError(
+            f"study {spec!r}: {module_name}.{attribute} is "
+            f"{'missing' if study is None else type(study).__name__}, not a lmlab.ladder.Study"
+        )
+    return study
 
 
 def budget_text(budget: dict) -> str:
@@ -350,14 +168,14 @@ def beyond_length(budget: dict) -> dict:
     return {key: value for key, value in budget.items() if key != "epochs"}
 
 
-def baseline_trained_as_long(step: dict, steps: list[dict]) -> dict | None:
-    """The challenge baseline's entry in a summary at the step's number of epochs: the step's own, or
-    another step's at the same length."""
+def baseline_trained_as_long(step: dict, steps: list[dict], baseline: str) -> dict | None:
+    """The baseline's entry (label `baseline`) in a summary at the step's number of epochs: the step's
+    own, or another step's at the same length."""
     return next(
         (
-            other["candidates"][BASELINE]
+            other["candidates"][baseline]
             for other in [step, *steps]
-            if BASELINE in other["candidates"]
+            if baseline in other["candidates"]
             and other["budget"].get("epochs") == step["budget"].get("epochs")
         ),
         None,
@@ -371,13 +189,6 @@ def final_loss(run: Run) -> float:
 def group_mean(runs: list[Run]) -> float:
     """Mean final validation loss; infinite when any seed diverged (a setting that sometimes fails loses)."""
     return sum(final_loss(r) for r in runs) / len(runs) if runs else float("inf")
-
-
-def step_by_name(name: str) -> Step:
-    for step in STEPS:
-        if step.name == name:
-            return step
-    raise LmlabError(f"no ladder step '{name}'; steps: {', '.join(s.name for s in STEPS)}")
 
 
 def interval_level(candidates: int) -> float:
@@ -414,6 +225,7 @@ class StepResult:
     missing: list[Job] = field(default_factory=list)  # the runs not yet done
     verdict: str = ""  # baseline, adopted, worse, not resolved, undecided (seeds 4-5 training) or by mean; "" while training
     paired: dict | None = None  # the winner minus the recipe, seed by seed (report.paired_difference)
+    study: Study | None = None  # the study the step is of
 
     @property
     def complete(self) -> bool:
@@ -451,17 +263,28 @@ class MoreSeeds:
 
 
 class Ladder:
-    """The ladder at one profile and data source, read from (and trained into) one run store."""
+    """A study's ladder at one profile and data source, read from (and trained into) one run store."""
 
     def __init__(
-        self, profile: str, data: str, runs_dir: str | Path | None = None, seeds=None, executor="local"
+        self,
+        study: Study,
+        profile: str,
+        data: str,
+        runs_dir: str | Path | None = None,
+        seeds=None,
+        executor="local",
     ):
         """`executor`: "local" (this machine's processes), "ray", or an executor from
         lmlab.executors.make_executor (a Ray cluster's address, GPUs and CPUs per run)."""
-        self.profile, self.data = profile, data
+        if not isinstance(study, Study):
+            raise LmlabError(
+                f"Ladder takes the study first (a lmlab.ladder.Study, such as the project's study:LADDER), "
+                f"not {type(study).__name__}"
+            )
+        self.study, self.profile, self.data = study, profile, data
         self.executor = make_executor(executor)
-        self.seeds = tuple(seeds) if seeds else seeds_for(profile)
-        self.extra_seeds = EXTRA_SEEDS if len(self.seeds) >= 3 else ()
+        self.seeds = tuple(seeds) if seeds else study.seeds_for(profile)
+        self.extra_seeds = study.extra_seeds if len(self.seeds) >= 3 else ()
         self.store = RunStore(runs_dir)
         self.fingerprint = fingerprint(make_config(profile, data=data))
         self._announced: set[tuple[str, int]] = set()
@@ -498,8 +321,8 @@ class Ladder:
         recipe does not follow that step: then it goes on)."""
         results: list[StepResult] = []
         recipe: dict = {}
-        recipe_label = BASELINE
-        for step in STEPS:
+        recipe_label = self.study.baseline
+        for step in self.study.steps:
             missing: list = []
             first = not results
             recipe_runs = [] if first else self._collect(recipe, {}, self.seeds, recipe_label, step, missing)
@@ -527,6 +350,7 @@ class Ladder:
                 dict(recipe),
                 recipe_label,
                 missing,
+                study=self.study,
             )
             if first:
                 result.verdict = "" if missing else "baseline"
@@ -567,7 +391,7 @@ class Ladder:
 
     def step(self, name: str, train: bool = True, progress: bool = True) -> StepResult:
         """One step's result, training what it lacks (each step after the recipe it starts from)."""
-        step_by_name(name)
+        self.study.step(name)
         while True:
             result = self.results(until=name)[-1]
             if result.complete and result.step.name == name:
@@ -582,7 +406,7 @@ class Ladder:
 
     def final(self, train: bool = True, progress: bool = True) -> StepResult:
         """The last step's result: its `recipe_after` and `label_after` are the ladder's final recipe."""
-        return self.step(STEPS[-1].name, train=train, progress=progress)
+        return self.step(self.study.steps[-1].name, train=train, progress=progress)
 
     def diagnostic_jobs(self, result: StepResult) -> dict[str, Job]:
         """The runs of the step's `diagnose`, by the label its figures show."""
@@ -590,14 +414,14 @@ class Ladder:
         for label in result.step.diagnose:
             shown = label or f"before: {result.recipe_label}"
             change = {} if label is None else result.candidates[label]
-            settings = {**self.settings(result.recipe, change, DIAGNOSTIC_SEED, shown, result.step),
+            settings = {**self.settings(result.recipe, change, self.study.diagnostic_seed, shown, result.step),
                         "note": f"diagnostics {result.step.name}: {shown}"}  # fmt: skip
             jobs[shown] = self.job(settings)
         return jobs
 
     def diagnostic_runs(self, name: str, progress: bool = True) -> dict[str, Run]:
         """The runs of the step's `diagnose` (one each of its recipe and some of its candidates, at
-        DIAGNOSTIC_SEED, for a picture of what happens inside them); trained where the store lacks them."""
+        the study's diagnostic seed, for a picture of what happens inside them); trained where the store lacks them."""
         jobs = self.diagnostic_jobs(self.step(name, train=False))
         missing = [job for job in jobs.values() if not finished(self.store.run(job.run_id))]
         if missing:
@@ -609,28 +433,29 @@ class Ladder:
 
     @property
     def size_profile(self) -> str | None:
-        return AT_SIZE.get(self.profile)
+        return self.study.at_size.get(self.profile)
 
     def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]] | None:
-        """The challenge baseline and the final recipe at AT_SIZE's profile (the challenge's model and
-        tokenizer on this profile's data budget), with the ladder's seeds; trained here when `train`.
-        The recipe keeps that profile's size and batch (SIZE_STEPS): those verdicts are this profile's.
+        """The baseline and the final recipe at the study's `at_size` profile (for this study the
+        challenge's model and tokenizer on this profile's data budget), with the ladder's seeds; trained
+        here when `train`. The recipe keeps that profile's size and batch (the study's `size_steps`):
+        those verdicts are this profile's.
         Without `train`, where the final recipe is not trained there yet, the newest earlier recipe
         that is (labelled "recipe as of step '...'"), else None."""
         profile = self.size_profile
         if profile is None:
-            raise LmlabError(f"the `{self.profile}` profile has no profile at the challenge's size (AT_SIZE)")
+            raise LmlabError(f"the `{self.profile}` profile has no profile in the study's at_size")
         data_fingerprint = fingerprint(make_config(profile, data=self.data))
         results = self.results()
-        recipes = [(FINAL_RECIPE, recipe_at_size(results))]
+        recipes = [(FINAL_RECIPE, recipe_at_size(results, self.study))]
         if not train:
             recipes += [
-                (f"recipe as of step '{r.step.name}'", recipe_at_size(results[: i + 1]))
+                (f"recipe as of step '{r.step.name}'", recipe_at_size(results[: i + 1], self.study))
                 for i, r in reversed(list(enumerate(results[:-1])))
                 if r.adopted and r.step.follows
             ]
         for label, recipe in recipes:
-            plans = {FINAL_BASELINE: {}, label: recipe}
+            plans = {self.study.final_baseline: {}, label: recipe}
             jobs = {
                 name: [
                     self.job(
@@ -654,7 +479,7 @@ class Ladder:
 
     def more_seeds(self, train: bool = True, progress: bool = False) -> list[MoreSeeds]:
         """Every step the rule left not resolved, with the seeds its observed spread says would resolve
-        it; where that is at most MORE_SEEDS_AT_MOST, its best candidate and its recipe at that many
+        it; where that is at most the study's `more_seeds_at_most`, its best candidate and its recipe at that many
         seeds (trained here when `train`), and their paired interval at the step's level."""
         found = []
         for r in self.results():
@@ -662,7 +487,7 @@ class Ladder:
                 continue
             needed = seeds_to_resolve(paired_values(r.groups[r.winner], r.recipe_runs), r.level)
             entry = MoreSeeds(r, needed)
-            if needed and needed <= MORE_SEEDS_AT_MOST:
+            if needed and needed <= self.study.more_seeds_at_most:
                 seeds = tuple(range(1, needed + 1))
                 while True:
                     missing: list[Job] = []
@@ -709,7 +534,7 @@ class Ladder:
             lambda: self.missing_jobs(log, skip), self.store, self.fingerprint, progress=progress, log=log
         )
         results = self.results()
-        if results[-1].complete and results[-1].step is STEPS[-1]:
+        if results[-1].complete and results[-1].step is self.study.steps[-1]:
             # what the summary reads beside the ladder: the recipe at the challenge's size, and more
             # seeds for the changes left not resolved where few would resolve them
             if self.size_profile:
@@ -719,16 +544,17 @@ class Ladder:
         return results
 
 
-def recipe_at_size(results: list[StepResult]) -> dict:
-    """The recipe these steps reach, less the changes of SIZE_STEPS: the recipe at the challenge's size."""
+def recipe_at_size(results: list[StepResult], study: Study) -> dict:
+    """The recipe these steps reach, less the changes of the study's `size_steps`: the recipe at its
+    `at_size` profile."""
     recipe: dict = {}
     for r in results:
-        if r.adopted and r.step.follows and r.step.name not in SIZE_STEPS:
+        if r.adopted and r.step.follows and r.step.name not in study.size_steps:
             recipe |= r.candidates[r.winner]
     return recipe
 
 
-def nominal_verdict(result: StepResult) -> tuple[str, int]:
+def nominal_verdict(result: StepResult, study: Study) -> tuple[str, int]:
     """The step's verdict under the rule before its correction (one 95% interval at each look), from
     the runs the store has, and the seeds it decided on: what the site said before the ladder
     corrected its rule. "needs seeds 4-5" where that rule would ask for seeds never trained."""
@@ -737,8 +563,8 @@ def nominal_verdict(result: StepResult) -> tuple[str, int]:
     candidate, recipe = result.groups[result.winner], result.recipe_runs
     means = group_mean(candidate), group_mean(recipe)
     first = paired_difference(
-        [r for r in candidate if r.config["seed"] in SEEDS],
-        [r for r in recipe if r.config["seed"] in SEEDS],
+        [r for r in candidate if r.config["seed"] in study.seeds],
+        [r for r in recipe if r.config["seed"] in study.seeds],
         level=NOMINAL_LEVEL,
     )
     # a step at another budget decides on its three seeds
@@ -746,7 +572,7 @@ def nominal_verdict(result: StepResult) -> tuple[str, int]:
     if now != "undecided":
         return now, first["n"]
     five = paired_difference(candidate, recipe, level=NOMINAL_LEVEL)
-    if five is None or five["n"] < len(SEEDS) + len(EXTRA_SEEDS):
+    if five is None or five["n"] < len(study.seeds) + len(study.extra_seeds):
         return "needs seeds 4-5", first["n"]
     return verdict(five, *means, can_add_seeds=False), five["n"]
 
@@ -769,7 +595,7 @@ def _followed(results: list[StepResult]) -> list[StepResult]:
     return [r for r in results if r.complete and r.step.follows]
 
 
-def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> dict:
+def summary(results: list[StepResult], study: Study, profile: str, data_fingerprint: str) -> dict:
     """The ladder as data: per step the recipe it starts from and every candidate's per-seed values,
     mean and std, the paired difference to the recipe with its 95% interval, the verdict; the final
     recipe's ratio to the baseline; and the step still training, if any."""
@@ -806,18 +632,26 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
             }
         )
     out = {
+        "study": study.name,
+        "baseline": study.baseline,
+        "final_baseline": study.final_baseline,
+        "target_ratio": study.target_ratio,
         "profile": profile,
         "data_fingerprint": data_fingerprint,
         "metric": "val_loss (nats/char, every validation token once)",
         "rule": "paired over seeds: adopt when the t interval of candidate minus recipe lies below zero, "
         f"at 1 - {FALSE_ADOPTION:g}/k for a step of k eligible candidates (Bonferroni over the candidates and "
         "the two looks); 3 seeds, 5 where 3 cannot decide, else not resolved",
-        "complete": len(steps) == len(STEPS),
+        "complete": len(steps) == len(study.steps),
         "steps": steps,
     }
     pending = next((r for r in results if not r.complete), None)
     if pending:
-        waiting = [s.name for s in STEPS[STEPS.index(pending.step) + 1 :]] if pending.step.follows else []
+        waiting = (
+            [s.name for s in study.steps[study.steps.index(pending.step) + 1 :]]
+            if pending.step.follows
+            else []
+        )
         out["pending"] = {
             "step": pending.step.name,
             "title": pending.step.title,
@@ -846,7 +680,7 @@ def summary(results: list[StepResult], profile: str, data_fingerprint: str) -> d
                 "step": s["step"],
                 "val_loss": (s["candidates"][s["best"]] if s["adopted"] else s["recipe"])["mean"],
             }
-            as_long = baseline_trained_as_long(s, steps)
+            as_long = baseline_trained_as_long(s, steps, study.baseline)
             if as_long:
                 at["ratio_to_baseline"] = at["val_loss"] / as_long["mean"]
             out["final_recipe"].setdefault("at_other_budgets", {})[budget] = at
@@ -872,15 +706,15 @@ def runs_used(results: list[StepResult]) -> int:
     )
 
 
-FINAL_BASELINE, FINAL_RECIPE = "challenge baseline (SGD)", "final recipe"
+FINAL_RECIPE = "final recipe"
 
 
-def final_comparison(results: list[StepResult]) -> dict[str, list[Run]]:
+def final_comparison(results: list[StepResult], study: Study) -> dict[str, list[Run]]:
     """The challenge baseline's runs and the final recipe's (the last adopted candidate's), over the
     complete steps at the ladder's budget."""
     followed = _followed(results)
     adopted = [r for r in followed if r.adopted]
-    groups = {FINAL_BASELINE: followed[0].groups[followed[0].winner]} if followed else {}
+    groups = {study.final_baseline: followed[0].groups[followed[0].winner]} if followed else {}
     if adopted:
         groups[FINAL_RECIPE] = adopted[-1].groups[adopted[-1].winner]
     return groups

@@ -20,8 +20,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmlab.data import project_root
 from lmlab.errors import LmlabError
+from lmlab.project import project_root
 from lmlab.report import default_profile
 from lmlab.runs import RUN_LOG_ENV, lock_hash
 
@@ -74,19 +74,40 @@ def package_hash() -> str:
     return h.hexdigest()[:12]
 
 
-def module_hashes(names) -> dict[str, str]:
-    """{module file name: hash} for lmlab's modules among `names` (a module that no longer exists: "")."""
-    return {
-        name: text_hash(PACKAGE_DIR / name) if (PACKAGE_DIR / name).exists() else "" for name in sorted(names)
-    }
+def module_path(name: str, root: Path | None) -> Path | None:
+    """A recorded module's file: lmlab's by file name ("ladder.py"), the project's by its path from the
+    project root ("study/ladder.py")."""
+    if "/" not in name:
+        return PACKAGE_DIR / name
+    return root / name if root else None
 
 
-# appended to a notebook while it executes (and removed before it is written): the kernel names
-# the lmlab modules it imported, lazily imported ones included
+def module_hashes(names, root: Path | None) -> dict[str, str]:
+    """{module: hash} for the recorded modules `names` (a module that no longer exists: "")."""
+    paths = {name: module_path(name, root) for name in sorted(names)}
+    return {name: text_hash(path) if path and path.exists() else "" for name, path in paths.items()}
+
+
+def imported_modules(files, root: Path | None) -> list[str]:
+    """The modules a notebook's code depends on, from the files of every module its kernel imported:
+    lmlab's (by file name) and the project's own, its study among them (by path from the project root);
+    nothing installed (site-packages) and nothing else."""
+    found = set()
+    for file in files:
+        path = Path(file).resolve()
+        if path.parent == PACKAGE_DIR:
+            found.add(path.name)
+        elif root and path.is_relative_to(root) and "site-packages" not in path.parts:
+            found.add(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+# appended to a notebook while it executes (and removed before it is written): the kernel names the
+# files of every module it imported, lazily imported ones included
 MODULES_CELL = """import os as _os, sys as _sys
 with open(_os.environ["LMLAB_RUN_LOG"] + ".modules", "w") as _fh:
-    _fh.write("\\n".join(sorted({_os.path.basename(_m.__file__) for _n, _m in list(_sys.modules.items())
-                                if _n.split(".")[0] == "lmlab" and getattr(_m, "__file__", None)})))"""
+    _fh.write("\\n".join(sorted({_m.__file__ for _m in list(_sys.modules.values())
+                                if isinstance(getattr(_m, "__file__", None), str)})))"""
 
 
 def text_hash(path: Path) -> str:
@@ -162,16 +183,18 @@ def execute(source: Path, timeout: int = 3600) -> dict:
         else:
             os.environ[RUN_LOG_ENV] = previous
         used = [line.split("\t") for line in log_path.read_text().splitlines() if line.strip()]
-        modules = modules_path.read_text().split() if modules_path.exists() else []
+        modules = modules_path.read_text().splitlines() if modules_path.exists() else []
         log_path.unlink(missing_ok=True)
         modules_path.unlink(missing_ok=True)
     nb.cells.pop()  # the modules cell
     run_ids = list(dict.fromkeys(u[0] for u in used))
     record = {
         "source_hash": text_hash(source),
-        "code_hashes": module_hashes(modules),
+        "code_hashes": module_hashes(
+            imported_modules(modules, project_root(source.parent)), project_root(source.parent)
+        ),
         "lock_hash": lock_hash(),
-        "executed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "executed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "profiles": sorted({u[2] for u in used}),
         "data_fingerprints": sorted({u[1] for u in used}),
@@ -271,12 +294,12 @@ def status(source: Path) -> Status:
         if "code_hashes" in record:
             changed = [
                 name
-                for name, digest in module_hashes(record["code_hashes"]).items()
+                for name, digest in module_hashes(record["code_hashes"], project_root(source.parent)).items()
                 if digest != record["code_hashes"][name]
             ]
             if changed:
                 st.stale_reasons.append(
-                    f"the lmlab code it imported changed since it was executed ({', '.join(changed)})"
+                    f"the code it imported changed since it was executed ({', '.join(changed)})"
                 )
         elif record.get("code_hash") != package_hash():
             st.stale_reasons.append(

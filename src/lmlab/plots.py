@@ -46,27 +46,23 @@ def _footer(fig: Figure, runs: list[Run]) -> None:
     )
 
 
-def _ladder_labels() -> list[str]:
-    """Every candidate's label in ladder order, the baseline first: the order colours are given in."""
-    from lmlab.ladder import BASELINE, STEPS
+_palette: dict[str, str] = {}  # label -> colour for every figure, from the study (use_palette)
 
-    labels = [BASELINE]
-    for step in STEPS:
-        labels += [label for label in step.changes({}) if label not in labels]
-    return labels
+
+def use_palette(labels: list[str], baselines=()) -> None:
+    """One colour per label across every figure of the site: `labels` in the study's order (Study.labels)
+    take the palette's colours in turn, its `baselines` near-black. A notebook's set-up passes its study's."""
+    _palette.clear()
+    _palette.update({label: COLORS[i % len(COLORS)] for i, label in enumerate(labels)})
+    _palette.update(dict.fromkeys(baselines, BASELINE_COLOR))
 
 
 def colors_for(labels) -> dict[str, str]:
-    """Each label's colour, the same in every figure of the site: a ladder candidate keeps its place
-    in the ladder's palette, "before: X" takes X's, the challenge baseline is near-black; other labels
-    take the first colour no label of the figure has."""
-    from lmlab.ladder import BASELINE
-
-    known = {label: COLORS[i % len(COLORS)] for i, label in enumerate(_ladder_labels())}
-    known[BASELINE] = known["challenge baseline (SGD)"] = BASELINE_COLOR
+    """Each label's colour: a study label keeps its colour from use_palette, "before: X" takes X's; other
+    labels take the first colour no label of the figure has."""
     out: dict[str, str] = {}
     for label in labels:
-        color = known.get(label.removeprefix("before: "))
+        color = _palette.get(label.removeprefix("before: "))
         if color is None or any(_alike(color, used) for used in out.values()):
             color = next(
                 (c for c in COLORS if not any(_alike(c, used) for used in out.values())),

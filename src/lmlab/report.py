@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lmlab import config
 from lmlab.config import HUB_DATASET
-from lmlab.data import beside_project
+from lmlab.project import beside_project
 
 
 def in_colab() -> bool:
@@ -57,10 +57,10 @@ def describe(profile: str, **sources: str) -> str:
     )
 
 
-def setup_notebook() -> None:
+def setup_notebook(study=None) -> None:
     """Figures as image outputs described in words, and plotly figures as their JSON mimetype,
     which MyST renders interactively (the default renderer on Colab writes HTML that loads plotly
-    from a CDN)."""
+    from a CDN); the study's labels keep one colour each in every figure."""
     import plotly.io as pio
     from IPython import get_ipython
 
@@ -77,3 +77,7 @@ def setup_notebook() -> None:
         )
 
     pio.renderers.default = "plotly_mimetype+notebook_connected" if in_colab() else "plotly_mimetype"
+    if study is not None:
+        from lmlab.plots import use_palette
+
+        use_palette(study.labels(), baselines=(study.baseline, study.final_baseline))

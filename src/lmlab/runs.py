@@ -27,8 +27,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmlab.data import project_root
 from lmlab.errors import LmlabError, RunDamaged, RunLocked
+from lmlab.project import runs_root
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TRAINING_MODULES = ("config.py", "data.py", "tokenize.py", "model.py", "optim.py", "train.py", "probes.py")
@@ -40,7 +40,7 @@ CHECKSUMMED = (CONFIG, METRICS, PROBES)  # the light files a finished run commit
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -124,15 +124,6 @@ def versions() -> dict:
         with contextlib.suppress(ImportError):
             out[name] = __import__(name).__version__
     return out
-
-
-def default_root() -> Path:
-    """$LMLAB_RUNS; else `runs/` of the project the current directory is in (the nearest folder
-    with a myst.yml, so a notebook running in notebooks/ finds the project's store); else ./runs."""
-    if os.environ.get("LMLAB_RUNS"):
-        return Path(os.environ["LMLAB_RUNS"])
-    root = project_root()
-    return root / "runs" if root else Path("runs")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -312,7 +303,7 @@ class Run:
 
 class RunStore:
     def __init__(self, root: str | Path | None = None):
-        self.root = Path(root) if root is not None else default_root()
+        self.root = Path(root) if root is not None else runs_root()
 
     def run(self, run_id: str) -> Run:
         return Run(self.root / run_id)

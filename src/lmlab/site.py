@@ -106,7 +106,7 @@ def node_environment(environ: dict | None = None) -> dict[str, str]:
 def node_shims(wheel: Path) -> Path:
     """A folder with `node`, `npm` and `npx` that run the wheel's Node (the wheel's own npm script
     only works as a symlink into its lib/, which a wheel cannot hold). Made once, in lmlab's cache."""
-    from lmlab.tokenize import cache_root
+    from lmlab.project import cache_root
 
     node = wheel / "bin" / "node"
     folder = cache_root() / "node" / hashlib.sha256(str(wheel).encode()).hexdigest()[:12]

@@ -12,11 +12,8 @@ import re
 from lmlab import wordlevel
 from lmlab.config import from_dict, make_config, settings
 from lmlab.ladder import (
-    BASELINE,
     FALSE_ADOPTION,
-    FINAL_BASELINE,
     FINAL_RECIPE,
-    MORE_SEEDS_AT_MOST,
     baseline_trained_as_long,
     beyond_length,
     budget_text,
@@ -326,10 +323,11 @@ def regimes(short, long, key: str = "dropout"):
         f"budget, keeps {value_after(short)}; a recipe for {budget_text(long.step.budget)} takes {value_after(long)}"
         + ("." if value_after(short) != value_after(long) else ": the two regimes agree.")
     )
-    if long.groups.get(BASELINE):
+    baseline_label = long.study.baseline
+    if long.groups.get(baseline_label):
         recipe_runs = long.groups[long.winner] if long.adopted else long.recipe_runs
         recipe, _ = mean_std(final_values(recipe_runs))
-        baseline, _ = mean_std(final_values(long.groups[BASELINE]))
+        baseline, _ = mean_std(final_values(long.groups[baseline_label]))
         text += (
             f" At {budget_text(long.step.budget)} the recipe with {value_after(long)} reaches {recipe:.4f} nats/char "
             f"against the challenge baseline's {baseline:.4f} at the same length: **{recipe / baseline:.3f}** of the "
@@ -476,7 +474,7 @@ def rule_error(results, simulated: dict | None):
         if not r.complete or not r.recipe_runs or not r.step.follows:
             continue
         k = sum(1 for label in r.groups if r.step.eligible(label))
-        before, seeds_before = nominal_verdict(r)
+        before, seeds_before = nominal_verdict(r, r.study)
         seeds = r.paired["n"] if r.paired else seeds_before
         lines.append(f"| {r.step.title} | {k} | {level_text(r.level)} | {r.verdict} on {seeds} seeds "
                      f"| {before} on {seeds_before} seeds |")  # fmt: skip
@@ -531,11 +529,6 @@ def ladder_table(summary: dict):
         f"interval lies below zero (3 seeds, 5 where 3 cannot decide).*",
     ]
     return markdown("\n".join(lines))
-
-
-TARGET_RATIO = 0.62
-"""The study's goal for the final recipe against the baseline at its own profile: set a little below the
-best credible published ratio at the challenge's full scale (about 1.13 / 1.753 = 0.646)."""
 
 
 def profile_budget(profile: str) -> str:
@@ -603,16 +596,22 @@ def findings(summary: dict):
                     f"at {budget}, the recipe as of {step.get('starts_from', '?')} with {step.get('best', '?')} "
                     f"(step “{step.get('title', '?')}”) is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
                 )
-        missed = f"misses it by {ratio - TARGET_RATIO:.3f}" if ratio > TARGET_RATIO else "meets it"
-        if ratio > TARGET_RATIO:
-            missed += f". {closest_step(summary, baseline)}"
+        target = summary.get("target_ratio")
+        aim = ""
+        if target is not None:
+            missed = f"misses it by {ratio - target:.3f}" if ratio > target else "meets it"
+            if ratio > target:
+                missed += f". {closest_step(summary, baseline)}"
+            aim = (
+                f"The study's target, {target}, is a goal for this profile (set a little below "
+                f"the best credible published ratio at full scale); the recipe {missed}. "
+            )
         lines += [
             "",
             f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the "
             f"baseline's validation loss at {profile_budget(summary['profile'])}. A ratio belongs to its "
             f"profile: at the same profile {'; '.join(calibration) or 'no other ratio is measured yet'}. "
-            f"The study's target, {TARGET_RATIO}, is a goal for this profile (set a little below "
-            f"the best credible published ratio at full scale); the recipe {missed}. None of these ratios says how the "
+            f"{aim}None of these ratios says how the "
             "recipe would fare on the full-scale leaderboard: ratios do not transfer between profiles (AdamW alone, "
             "for one, is about 0.75 of the baseline in published full-scale results), and no run of this study "
             "exists at full scale.",
@@ -630,7 +629,7 @@ def regime_table(summary: dict):
         if step.get("follows", True):
             continue
         budget = budget_text(step["budget"])
-        reference = baseline_trained_as_long(step, summary["steps"])
+        reference = baseline_trained_as_long(step, summary["steps"], summary["baseline"])
         lines = [
             f"| at {budget} | seeds | val_loss per seed | mean ± std | paired difference [interval] | of the baseline |",
             "|:---|---:|:---|---:|---:|---:|",
@@ -742,7 +741,7 @@ def closest_step(summary: dict, baseline: float) -> str:
         return f"The step that came closest is the last one adopted, “{step['title']}”: its candidate {label} is the final recipe"
     return (
         f"The step that came closest is “{step['title']}”: its candidate {label} reaches "
-        f"{ratio:.3f} of the baseline ({verdict}), {ratio - TARGET_RATIO:.3f} short of the target"
+        f"{ratio:.3f} of the baseline ({verdict}), {ratio - summary['target_ratio']:.3f} short of the target"
     )
 
 
@@ -761,7 +760,7 @@ def final_table(summary: dict):
         "| | parameters | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
         "|:---|---:|" + "---:|" * (len(seeds) + 1),
     ]
-    for label, c in (("challenge baseline (SGD)", baseline), (f"final recipe ({final['label']})", best)):
+    for label, c in ((summary["final_baseline"], baseline), (f"final recipe ({final['label']})", best)):
         by_seed = dict(zip(c["seeds"], c["val_loss"]))
         size = f"{c['parameters'] / 1e6:.2f}M" if c.get("parameters") else ""
         lines.append(
@@ -792,13 +791,14 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
     ]
     ratios, older, labels, means = {}, [], {}, {}
     for profile, groups in sizes.items():
-        label = labels[profile] = next(name for name in groups if name != FINAL_BASELINE)
+        baseline_label = next(iter(groups))  # Ladder.at_size: the baseline first, then the recipe
+        label = labels[profile] = next(name for name in groups if name != baseline_label)
         if label != FINAL_RECIPE:  # Ladder.at_size: the final recipe is not trained at this profile yet
             older.append(
                 f"At `{profile}` the recipe column is the {label}: the steps after it changed the recipe, and "
                 "the final one is not trained there yet."
             )
-        baseline, recipe = groups[FINAL_BASELINE], groups[label]
+        baseline, recipe = groups[baseline_label], groups[label]
         (b_mean, b_std), (r_mean, r_std) = mean_std(final_values(baseline)), mean_std(final_values(recipe))
         ratios[profile], means[profile] = r_mean / b_mean, (b_mean, r_mean)
         models = " → ".join(_model_words(runs[0]) for runs in (baseline, recipe))
@@ -830,7 +830,7 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
     lines += ["", " ".join(words + older)] if words or older else []
     lines += [
         "",
-        f"*Seeds {', '.join(str(r.config['seed']) for r in sizes[first][FINAL_BASELINE])} of each, paired with a 95% "
+        f"*Seeds {', '.join(str(r.config['seed']) for r in next(iter(sizes[first].values())))} of each, paired with a 95% "
         f"interval. The recipe at another profile keeps that profile's model, vocabulary size and batch: the "
         f"shape step, the tokenizer step's vocabulary size and the batch step decided them at `{first}` size only. "
         f"{provenance([r for groups in sizes.values() for runs in groups.values() for r in runs])}.*",
@@ -850,6 +850,7 @@ def _model_words(run: Run) -> str:
 def more_seeds_table(entries):
     """The changes the rule left not resolved (lmlab.ladder.Ladder.more_seeds): the seeds their observed
     spread says would resolve them, and the interval over that many where it was cheap to train them."""
+    at_most = entries[0].result.study.more_seeds_at_most if entries else 0
     lines = [
         "| step | best candidate | paired over five seeds | seeds at which the observed mean would just exclude zero | "
         "over that many seeds (a third look) |",
@@ -860,7 +861,7 @@ def more_seeds_table(entries):
         if e.paired:
             side = "below" if e.paired["high"] < 0 else "above" if e.paired["low"] > 0 else "still holding"
             found = f"{paired_cell(e.paired)}: {side} zero"
-        elif e.needed is None or e.needed > MORE_SEEDS_AT_MOST:
+        elif e.needed is None or e.needed > at_most:
             found = "not trained: too many seeds"
         else:
             found = f"{len(e.missing)} runs not trained yet (`lmlab ladder` trains them)"
@@ -871,7 +872,7 @@ def more_seeds_table(entries):
         "",
         f"*The seeds column: the fewest whose interval at the step's level would exclude zero if the paired "
         f"differences kept the mean and spread of the first five, so about even odds of resolving a real effect "
-        f"of that size (a power estimate, not a promise). Where that is {MORE_SEEDS_AT_MOST} or fewer, `lmlab ladder` "
+        f"of that size (a power estimate, not a promise). Where that is {at_most} or fewer, `lmlab ladder` "
         f"trains the best candidate and its recipe to that many seeds. That is a third look at the data, outside "
         f"the rule's error budget, so its interval's level is nominal: it changes no verdict and no recipe, and "
         f"each compares with the recipe of its own step, not the final one. "

@@ -22,6 +22,7 @@ import numpy as np
 from lmlab.config import Config
 from lmlab.data import EOS, Splits, fingerprint, load_splits
 from lmlab.errors import LmlabError
+from lmlab.project import cache_root
 
 UNK = "<unk>"
 PAD = "<pad>"
@@ -185,10 +186,6 @@ def reorder_texts(stream: np.ndarray, eos_id: int, rng: np.random.Generator) -> 
     starts = np.concatenate(([0], ends[:-1]))
     order = rng.permutation(len(ends))
     return np.concatenate([stream[starts[i] : ends[i]] for i in order] + [stream[ends[-1] :]])
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("LMLAB_CACHE", Path.home() / ".cache" / "lmlab"))
 
 
 def cache_key(cfg: Config, data_fingerprint: str) -> str:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import os
 
 from lmlab.api import run as train_or_fetch
-from lmlab.data import beside_project
-from lmlab.ladder import seeds_for
+from lmlab.project import beside_project
 from lmlab.runs import Run
 
 HUB_DATA = "Salesforce/wikitext:wikitext-2-v1"
@@ -53,17 +52,6 @@ def data() -> str:
     return os.environ.get(DATA_ENV) or (str(local) if local else HUB_DATA)
 
 
-def recipes(ladder) -> dict[str, dict]:
-    """The challenge baseline, AdamW at the learning rate the ladder chose for it (a baseline that is
-    not a straw man), and the ladder's final recipe, each from the ladder's runs (trained if missing)."""
-    adamw = ladder.step("adamw").recipe_after
-    return {
-        "challenge baseline (SGD)": {},
-        f"AdamW lr {adamw['lr']:g}": adamw,
-        "final recipe": ladder.final().recipe_after,
-    }
-
-
 def transferable(recipe: dict) -> dict:
     """The ladder recipe's training settings, without what the benchmark or the budget fixes."""
     return {k: v for k, v in recipe.items() if k not in NOT_TRANSFERRED}
@@ -85,10 +73,9 @@ def settings(profile: str, recipe: dict, data: str, seed: int, label: str) -> di
 
 
 def runs(
-    profile: str, data: str, recipes: dict[str, dict], seeds=None, progress: bool = True
+    profile: str, data: str, recipes: dict[str, dict], seeds, progress: bool = True
 ) -> dict[str, list[Run]]:
-    """{label: runs over the seeds (the ladder's for the profile)} for each recipe, trained when the store lacks them."""
-    seeds = seeds or seeds_for(profile)
+    """{label: runs over the seeds} for each recipe, trained when the store lacks them."""
     return {
         label: [
             train_or_fetch(profile, progress=progress, **settings(profile, recipe, data, seed, label))
