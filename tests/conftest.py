@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from lmlab import site
+from lmlab import browser_check, site
 from shared_guard import shared_guard  # noqa: F401  (an autouse fixture: no test may read ../shared)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,8 +160,8 @@ REQUIRED = os.environ.get("LMLAB_REQUIRE_SITE_TESTS") == "1"
 
 def browser() -> str | None:
     """The Chromium the browser tests use, in words: Debian's (or $LMLAB_CHROMIUM), else Playwright's own."""
-    if site.chromium_path():
-        return f"{site.chromium_path()} (system Chromium)"
+    if browser_check.chromium_path():
+        return f"{browser_check.chromium_path()} (system Chromium)"
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from lmlab import notebooks, site
+from lmlab import browser_check, notebooks, site
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"  # artifacts of the run, never committed (_build is ignored)
 
@@ -53,7 +53,7 @@ def test_every_page_of_the_committed_site_shows_nothing_broken(committed_html):
     shots = {"": SCREENSHOTS / "overview.png", "adamw": SCREENSHOTS / "adamw.png"}
     with site.serve(committed_html, BASE_URL) as url:
         assert url.endswith(f"{BASE_URL}/")
-        problems = site.browser_problems(url, pages, shots)
+        problems = browser_check.browser_problems(url, pages, shots)
     assert problems == []
     assert all(path.stat().st_size > 10_000 for path in shots.values())
 
@@ -62,7 +62,9 @@ def test_the_overview_ladder_table_is_an_html_table(committed_html):
     from playwright.sync_api import sync_playwright
 
     with site.serve(committed_html, BASE_URL) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=site.chromium_path(), args=site.LAUNCH_ARGS)
+        browser = p.chromium.launch(
+            executable_path=browser_check.chromium_path(), args=browser_check.LAUNCH_ARGS
+        )
         page = browser.new_page()
         page.goto(url, wait_until="load")
         page.wait_for_selector("article table th")  # notebook outputs render after the page loads
@@ -209,7 +211,7 @@ def planted(tools, tmp_path_factory):
     )
     with site.serve(html) as url:
         # the notebook page it links is visited too (arriving at the cell); the one 'cell' links is not
-        return pages, site.browser_problems(url, [*pages[:11], "drifts"]), lost
+        return pages, browser_check.browser_problems(url, [*pages[:11], "drifts"]), lost
 
 
 def test_the_clean_page_shows_nothing_broken(planted):
@@ -355,7 +357,7 @@ def test_make_site_serves_the_study_on_the_loopback_address(tools):
         else:
             pytest.fail("the served site did not answer within 120 s")
         # the dev server's pages load their images from its content server, at localhost
-        assert site.browser_problems(url.replace("127.0.0.1", "localhost"), ["initial-run"]) == []
+        assert browser_check.browser_problems(url.replace("127.0.0.1", "localhost"), ["initial-run"]) == []
     finally:
         server.terminate()  # as Ctrl-C does: lmlab stops myst start and the theme's server it started
         server.wait(timeout=60)
