@@ -17,5 +17,10 @@ class RunDiverged(LmlabError):
     """The run stopped on a non-finite loss or weights; it is recorded as failed."""
 
 
+class Diverged(Exception):
+    """Raised by the trainer on a non-finite loss or weights; never seen by a user: the run store
+    records the run as failed ("diverged: ...") and raises RunDiverged in its place."""
+
+
 class NotEnoughMemory(LmlabError):
     """The settings are valid but the run would not fit the device's memory; nothing was allocated."""

@@ -9,6 +9,10 @@
 
 The light files are what the report reads; committing them lets a fresh clone re-execute every
 notebook without training.
+
+A run is trained inside `RunStore.recording`, which holds its lock and keeps meta.json's status:
+running from `Recording.start`, then done, or interrupted, or failed with the error (a divergence
+as "diverged: ...") when the training stops on an exception.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import platform
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmlab.errors import LmlabError, RunDamaged, RunLocked
+from lmlab.errors import Diverged, LmlabError, RunDamaged, RunDiverged, RunLocked
 from lmlab.project import runs_root
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -333,6 +338,32 @@ class RunStore:
     def lock(self, run_id: str) -> RunLock:
         return RunLock(self.root / run_id / LOCK_NAME)
 
+    def run_to_train(self, run_id: str) -> Run:
+        """The run of this id, new, unfinished or done; a damaged one is refused, never trained over."""
+        run = self.run(run_id)
+        damage = run.damage()
+        if damage:
+            raise LmlabError(
+                f"run {run_id} is damaged: {damage}. Nothing was changed; to train it again, move it aside "
+                f"first: mv {run.dir} {run.dir}.damaged"
+            )
+        return run
+
+    @contextlib.contextmanager
+    def recording(self, run: Run, writer: bool = True) -> Iterator[Recording]:
+        """Train `run` inside: the writer (the one process that writes the run; rank 0 under torchrun)
+        holds its lock (making its folder), released however the block ends. An exception raised
+        between `Recording.start` and `Recording.done` marks the run as the exception says
+        (`Recording.stopped`) before it is raised on."""
+        recording = Recording(run, writer)
+        with RunLock(run.dir / LOCK_NAME) if writer else contextlib.nullcontext():
+            try:
+                yield recording
+            except BaseException as e:
+                if recording.current_step is not None:  # started, not done
+                    recording.stopped(e)
+                raise
+
     def add_records(self, run_id: str, files: dict[str, bytes]) -> Run:
         """A run trained in another store (on another machine): its light records, as `records` gave
         them, written into this store. Checked before anything is written: meta.json names this run
@@ -440,6 +471,68 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+class Recording:
+    """A run as its training records it in meta.json: `start`, then `done`, or `stopped` (called by
+    `RunStore.recording` when the training raises). A process that is not the run's writer keeps
+    the same calls and writes nothing."""
+
+    def __init__(self, run: Run, writer: bool = True):
+        self.run, self.writer = run, writer
+        self.current_step: Callable[[], int] | None = None  # where the training is, from start to done
+
+    def start(
+        self,
+        config: dict,
+        new_meta: Callable[[], dict],
+        files: dict[str, str | bytes],
+        step: Callable[[], int],
+    ) -> None:
+        """The settings, meta.json as running, and the files the run keeps beside its records (its
+        tokenizer). A new run's meta is new_meta()'s; an interrupted or failed one keeps its own
+        (created, checkpoint_step, train_seconds...), started again. `step()` says where the training
+        is when it stops."""
+        if self.writer:
+            self.run.write_config(config)
+            meta = self.run.meta or new_meta()
+            meta.update(status="running", started=now(), ended=None, error=None)
+            self.run.write_meta(meta)
+            for name, content in files.items():
+                self.run.write_file(name, content)
+        self.current_step = step
+
+    def done(self, final: dict | None, train_seconds: float) -> None:
+        """Finished: the final metrics, and the checksums of the light files as they are now."""
+        step, self.current_step = self.current_step(), None  # what follows is not the training's to record
+        if self.writer:
+            self.run.update_meta(
+                status="done",
+                step=step,
+                ended=now(),
+                final=final,
+                train_seconds=train_seconds,
+                checksums=checksums(self.run.dir),
+            )
+
+    def stopped(self, error: BaseException) -> None:
+        """The training raised `error`: Ctrl-C (or SIGTERM, raised as one) leaves the run interrupted, a
+        divergence failed and raises RunDiverged in its place, any other error failed, with the error."""
+        step, self.current_step = self.current_step(), None
+        if isinstance(error, Diverged):
+            self._update(status="failed", step=step, ended=now(), error=f"diverged: {error}")
+            raise RunDiverged(
+                f"run {self.run.id} diverged: {error}. It is marked failed; its last good checkpoint is kept "
+                f"(step {self.run.meta.get('checkpoint_step', 0)}). Lower lr or enable grad_clip."
+            ) from None
+        if isinstance(error, KeyboardInterrupt):
+            self._update(status="interrupted", step=step, ended=now())
+        else:
+            self._update(status="failed", step=step, ended=now(), error=f"{type(error).__name__}: {error}")
+
+    def _update(self, **fields) -> None:
+        if self.writer:
+            self.run.update_meta(**fields)
 
 
 def verify(run: Run) -> list[str]:

@@ -6,6 +6,10 @@ function of the step, and a checkpoint (model, optimizer, RNG, step) resumes a r
 
 Runs under `torchrun` as data-parallel: every process takes its rows of each global batch, the
 gradients are averaged, and only rank 0 evaluates and writes the run store.
+
+The run's lock and meta.json's status (running, then done, interrupted or failed) are the run
+store's: `train` trains inside `RunStore.recording`. The Trainer writes the records, checkpoints,
+and where it is (step, checkpoint_step, train_seconds).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from lmlab import runs as runstore
 from lmlab.config import Config, make_config, run_id, to_dict, validate
 from lmlab.data import fingerprint
 from lmlab.devices import autocast, describe, pick_device, training_device
-from lmlab.errors import LmlabError, RunDiverged
+from lmlab.errors import Diverged, LmlabError
 from lmlab.model import GPT, ModelConfig
 from lmlab.optim import lr_factor, make_optimizer, set_lr
 from lmlab.probes import compute_probes
@@ -154,10 +158,6 @@ def split_metrics(prefix: str, nll: float, n_tokens: int, chars: int) -> dict:
 
 
 # ---------------------------------------------------------------- training
-
-
-class Diverged(Exception):
-    pass
 
 
 def symmetric_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
@@ -628,76 +628,42 @@ def train(
     # before the data is read, a tensor allocated or the run's folder made
     memory.check(cfg, pick_device(cfg.device), processes=world.size)
     data_fingerprint = data_fingerprint or fingerprint(cfg)
-    rid = run_id(cfg, data_fingerprint)
     store = runstore.RunStore(runs_dir)
-    run = store.run(rid)
-    damage = run.damage()
-    if damage:
-        raise LmlabError(
-            f"run {rid} is damaged: {damage}. Nothing was changed; to train it again, move it aside "
-            f"first: mv {run.dir} {run.dir}.damaged"
-        )
+    run = store.run_to_train(run_id(cfg, data_fingerprint))
     if run.status == "done":
         if world.main and not quiet:
             print(
-                f"run {rid}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training",
+                f"run {run.id}: cached (val_loss {run.final.get('val_loss', float('nan')):.4f} nats/char), not training",
                 file=sys.stderr,
             )
         return run
-    device = training_device(
-        cfg.precision, cfg.device
-    )  # refused before the run's folder (and its lock) is made
-    lock = store.lock(rid) if world.main else nullcontext()
-    with lock:
+    # refused before the run's folder (and its lock) is made
+    device = training_device(cfg.precision, cfg.device)
+    with store.recording(run, writer=world.main) as recording:  # the run's lock, and its status
         if run.status == "done":  # finished by another process while we waited
             return run
         trainer = Trainer(
             cfg, run, world, progress=progress, data_fingerprint=data_fingerprint, device=device
         )
-        if world.main:
-            run.write_config(to_dict(cfg))
-            meta = run.meta
-            if not meta:
-                meta = new_meta(cfg, rid, trainer)
-            meta.update(status="running", started=runstore.now(), ended=None, error=None)
-            run.write_meta(meta)
-            run.write_file(trainer.tok.filename, trainer.tok.serialize())
+        recording.start(
+            to_dict(cfg),
+            new_meta=lambda: new_meta(cfg, run.id, trainer),
+            files={trainer.tok.filename: trainer.tok.serialize()},
+            step=lambda: trainer.step,
+        )
         world.barrier()
         try:
             trainer.fit()
             final = trainer.finish() if world.main else None
-        except Diverged as e:
-            trainer.update_meta(
-                status="failed", step=trainer.step, ended=runstore.now(), error=f"diverged: {e}"
-            )
-            raise RunDiverged(
-                f"run {rid} diverged: {e}. It is marked failed; its last good checkpoint is kept "
-                f"(step {run.meta.get('checkpoint_step', 0)}). Lower lr or enable grad_clip."
-            ) from None
-        except KeyboardInterrupt:
-            trainer.update_meta(status="interrupted", step=trainer.step, ended=runstore.now())
-            raise
-        except BaseException as e:
-            trainer.update_meta(
-                status="failed", step=trainer.step, ended=runstore.now(), error=f"{type(e).__name__}: {e}"
-            )
-            raise
         finally:
             trainer.close_events()
-        trainer.update_meta(
-            status="done",
-            step=trainer.step,
-            ended=runstore.now(),
-            final=final,
-            train_seconds=trainer.train_seconds,
-            checksums=runstore.checksums(run.dir) if world.main else None,
-        )
+        recording.done(final, trainer.train_seconds)
         world.barrier()
     if world.main and not quiet:
         extra = [f"legacy {final['val_loss_legacy']:.4f}"] if "val_loss_legacy" in final else []
         extra += [f"test ppl {final['test_ppl']:.1f}"] if "test_ppl" in final else []
         print(
-            f"run {rid}: done, val_loss {final['val_loss']:.4f} nats/char ({', '.join(extra) or 'no test split'}) "
+            f"run {run.id}: done, val_loss {final['val_loss']:.4f} nats/char ({', '.join(extra) or 'no test split'}) "
             f"in {trainer.train_seconds:.0f}s",
             file=sys.stderr,
         )
