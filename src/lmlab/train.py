@@ -312,7 +312,7 @@ class Trainer:
         if not self.world.main:
             return
         self.write_checkpoint_file()
-        self.update_meta(status="running", step=self.step, checkpoint_step=self.step)
+        self.update_meta(step=self.step, checkpoint_step=self.step)
 
     def load_checkpoint(self) -> bool:
         path = self.run.checkpoint
@@ -423,83 +423,99 @@ class Trainer:
     # -------------------------------------------------------- the loop
 
     def fit(self) -> None:
+        """Train to total_steps, from the run's checkpoint if it has one: a record every log_every
+        steps, an evaluation every eval_every, a checkpoint at each evaluation (or every
+        checkpoint_every steps) but the last, whose weights finish() saves."""
         cfg, world = self.cfg, self.world
-        resumed = self.load_checkpoint()
-        if world.main and events.available():  # the records so far (a resumed run's), then live
-            self.events = events.EventWriter(self.run, to_dict(cfg), self.records)
-        self.update_meta(
-            status="running",
-            step=self.step,
-            total_steps=self.total_steps,
-            resumed_at=self.step if resumed else None,
-        )
-        if world.main:
-            where = f"resuming at step {self.step}" if resumed else "training"
-            print(
-                f"run {self.run.id}: {where}, {self.total_steps} steps ({cfg.epochs} epochs x {self.steps_per_epoch}), "
-                f"{self.model.num_params():,} parameters on {self.device}",
-                file=sys.stderr,
-            )
-        if self.step == 0 and world.main:
-            self.log({"step": 0, "epoch": 0.0, **self.evaluate_all(), **self.diagnose()})
-        bar = None
-        if self.progress and world.main:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(
-                total=self.total_steps,
-                initial=self.step,
-                desc=self.run.id,
-                unit="step",
-                file=sys.stderr,
-                dynamic_ncols=True,
-            )
-        t_log, tokens_since = time.perf_counter(), 0
-        tokens_per_step = cfg.batch_size * cfg.block_size
+        self.begin()
+        bar = self.progress_bar()
         start_wall = time.perf_counter() - self.run.meta.get("train_seconds", 0.0)
+        t_log, tokens_since = time.perf_counter(), 0
         while self.step < self.total_steps:
-            upcoming = self.step + 1  # an evaluation after this step records the update it makes
-            evaluates = upcoming == 1 or upcoming % self.eval_every == 0 or upcoming == self.total_steps
+            # evaluated after this step? then the evaluation records the update this step makes
+            evaluates = self.evaluates_after(self.step + 1)
             self.train_step(track_update=evaluates and self.diagnostic_batch is not None and world.main)
             self.step += 1
-            tokens_since += tokens_per_step
+            tokens_since += cfg.batch_size * cfg.block_size
             if bar is not None:
                 bar.update(1)
-            is_eval = self.step == 1 or self.step % self.eval_every == 0 or self.step == self.total_steps
-            is_log = self.step % cfg.log_every == 0 or is_eval
-            if is_log:
+            if self.step % cfg.log_every == 0 or evaluates:
                 self.check_finite()
                 now = time.perf_counter()
                 record = {
                     "step": self.step,
                     "epoch": self.step / self.steps_per_epoch,
-                    "train_loss": float(self.pending_loss) / self.pending_steps,
-                    "grad_norm": float(self.pending_grad_norm) / self.pending_steps,
-                    "clip_rate": float(self.pending_clipped) / self.pending_steps,
+                    **self.take_pending(),
                     "lr": self.optimizer.param_groups[0]["lr"],
                     "tok_per_s": tokens_since / (now - t_log),
                     "elapsed": now - start_wall,
                 }
-                self.pending_loss.zero_()
-                self.pending_grad_norm.zero_()
-                self.pending_clipped.zero_()
-                self.pending_steps = 0
-                if is_eval and world.main:
+                if evaluates and world.main:
                     record.update(self.evaluate_all())
                     record.update(self.diagnose())
                     if bar is not None:
                         bar.set_postfix(train=f"{record['train_loss']:.3f}", val=f"{record['val_loss']:.4f}")
                 self.log(record)
                 t_log, tokens_since = time.perf_counter(), 0
-            wants_checkpoint = is_eval if cfg.checkpoint_every == 0 else self.step % cfg.checkpoint_every == 0
-            if (
-                wants_checkpoint and self.step < self.total_steps
-            ):  # the last step's weights are saved by finish()
+            checkpoints = evaluates if cfg.checkpoint_every == 0 else self.step % cfg.checkpoint_every == 0
+            if checkpoints and self.step < self.total_steps:
                 self.update_meta(train_seconds=time.perf_counter() - start_wall)
                 self.save_checkpoint()
         if bar is not None:
             bar.close()
         self.train_seconds = time.perf_counter() - start_wall
+
+    def begin(self) -> None:
+        """Resume from the run's checkpoint if it has one (its records kept up to it), else start at
+        step 0 with an evaluation; meta.json says where and how far, TensorBoard's files start from
+        the records so far."""
+        resumed = self.load_checkpoint()
+        if self.world.main and events.available():  # the records so far (a resumed run's), then live
+            self.events = events.EventWriter(self.run, to_dict(self.cfg), self.records)
+        self.update_meta(
+            step=self.step, total_steps=self.total_steps, resumed_at=self.step if resumed else None
+        )
+        if self.world.main:
+            where = f"resuming at step {self.step}" if resumed else "training"
+            print(
+                f"run {self.run.id}: {where}, {self.total_steps} steps ({self.cfg.epochs} epochs x "
+                f"{self.steps_per_epoch}), {self.model.num_params():,} parameters on {self.device}",
+                file=sys.stderr,
+            )
+        if self.step == 0 and self.world.main:
+            self.log({"step": 0, "epoch": 0.0, **self.evaluate_all(), **self.diagnose()})
+
+    def evaluates_after(self, step: int) -> bool:
+        return step == 1 or step % self.eval_every == 0 or step == self.total_steps
+
+    def progress_bar(self):
+        """A tqdm bar on stderr (rank 0, with progress on), or None."""
+        if not (self.progress and self.world.main):
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            desc=self.run.id,
+            unit="step",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+
+    def take_pending(self) -> dict:
+        """The mean loss, gradient norm and clipping rate of the steps since the last record; reset."""
+        n = self.pending_steps
+        taken = {
+            "train_loss": float(self.pending_loss) / n,
+            "grad_norm": float(self.pending_grad_norm) / n,
+            "clip_rate": float(self.pending_clipped) / n,
+        }
+        self.pending_loss.zero_()
+        self.pending_grad_norm.zero_()
+        self.pending_clipped.zero_()
+        self.pending_steps = 0
+        return taken
 
     def train_step(self, track_update: bool = False) -> None:
         cfg = self.cfg
