@@ -43,7 +43,7 @@ def configs(profile: str, data: str, seeds: list[int]):
 def jobs_for(cfgs):
     from lmlab.config import run_id
     from lmlab.data import fingerprint
-    from lmlab.schedule import Job
+    from lmlab.workers import Job
 
     data_fingerprint = fingerprint(cfgs[0])
     return [Job(f"seed {c.seed}", {}, c, run_id(c, data_fingerprint)) for c in cfgs], data_fingerprint
@@ -52,7 +52,7 @@ def jobs_for(cfgs):
 def worker(args) -> None:
     """One local worker process: train every job nobody holds, waiting for the held ones."""
     from lmlab.runs import RunStore, finished
-    from lmlab.schedule import train_until_done
+    from lmlab.workers import train_until_done
 
     jobs, data_fingerprint = jobs_for(configs(args.profile, args.data, args.seeds))
     store = RunStore(args.store)

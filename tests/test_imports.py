@@ -15,7 +15,7 @@ LAYERS = (
     {"model", "data", "memory", "optim", "devices"},
     {"tokenize", "probes"},
     {"runs", "events", "diagnostics", "train"},  # training and the run store
-    {"stats", "schedule", "executors"},
+    {"stats", "workers", "executors"},
     {"ladder", "wordlevel", "api"},  # the study and the Python API
     {"tables", "plots", "report", "notebooks", "check", "site", "browser_check"},  # presentation
     {"cli", "__init__", "__main__"},

@@ -407,7 +407,7 @@ def cmd_ladder(args) -> int:
 
 def _ladder_workers(args, data: str) -> None:
     """`lmlab ladder` in N processes sharing the run locks, stopped politely when the budget is spent."""
-    from lmlab.schedule import lmlab_command, run_workers
+    from lmlab.workers import lmlab_command, run_workers
 
     command = lmlab_command(
         "ladder",

@@ -1,7 +1,7 @@
 """Who trains the runs a caller (the ladder, a sweep) asks for: this machine, or a Ray cluster.
 
 - `local`, the default: this process, sharing the work with every other lmlab process on the
-  machine through the run store's locks (lmlab.schedule; `--workers N` starts more of them).
+  machine through the run store's locks (lmlab.workers; `--workers N` starts more of them).
 - `ray`: a Ray cluster, started by hand, over SSH, under Slurm or on Kubernetes as Ray documents,
   or a local Ray that lmlab starts and stops itself. Every run that can be trained now becomes a
   Ray task with its CPUs and GPUs (fractional: 0.25 packs four runs on one GPU). The task trains
@@ -26,13 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmlab import schedule
+from lmlab import workers
 from lmlab.config import Config
 from lmlab.data import fingerprint, source_kind
 from lmlab.errors import LmlabError, RunDamaged, RunDiverged, RunLocked
 from lmlab.project import cache_root
 from lmlab.runs import Run, RunStore, finished, records, write_atomic
-from lmlab.schedule import Job
+from lmlab.workers import Job
 
 EXECUTORS = ("local", "ray")
 WORKER_RUNS_ENV = "LMLAB_WORKER_RUNS"
@@ -50,10 +50,10 @@ class LocalExecutor:
     name = "local"
 
     def train_jobs(self, jobs: list[Job], store: RunStore, data_fingerprint: str, progress=True, log=print):
-        schedule.train_jobs(jobs, store, data_fingerprint, progress=progress, log=log)
+        workers.train_jobs(jobs, store, data_fingerprint, progress=progress, log=log)
 
     def train_until_done(self, next_jobs, store: RunStore, data_fingerprint: str, progress=False, log=print):
-        schedule.train_until_done(next_jobs, store, data_fingerprint, progress=progress, log=log)
+        workers.train_until_done(next_jobs, store, data_fingerprint, progress=progress, log=log)
 
 
 def make_executor(
@@ -196,7 +196,7 @@ class Driver:
                 held = [] if self.failed else self.submit(next_jobs())
                 if not self.in_flight:
                     if held:  # every run left is trained by a local process: wait for one of them
-                        schedule.wait_for_any(held, self.store)
+                        workers.wait_for_any(held, self.store)
                         continue
                     break
                 ready, _ = self.ray.wait(

@@ -30,8 +30,8 @@ from lmlab.errors import LmlabError
 from lmlab.executors import make_executor
 from lmlab.project import project_root, study_spec
 from lmlab.runs import Run, RunStore, finished, record_use
-from lmlab.schedule import Job
 from lmlab.stats import mean_std, paired_difference, paired_values, seeds_to_resolve
+from lmlab.workers import Job
 
 FALSE_ADOPTION = 0.05  # the most often a step may adopt a change that does nothing
 NOMINAL_LEVEL = 0.95  # the rule before the correction: one 95% interval at each look

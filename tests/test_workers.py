@@ -8,12 +8,12 @@ import sys
 import pytest
 
 from conftest import HN_TITLES, TINY
-from lmlab import schedule
+from lmlab import workers
 from lmlab.config import make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError
 from lmlab.runs import RunStore, write_json
-from lmlab.schedule import Job, backoff_until, settled, train_until_done, wait_for_any
+from lmlab.workers import Job, backoff_until, settled, train_until_done, wait_for_any
 
 
 def test_workers_stop_at_the_budget_and_leave_every_run_resumable(tmp_path):
@@ -65,7 +65,7 @@ def test_a_held_run_that_fails_is_an_error_and_an_interrupted_one_is_free(tmp_pa
 
 def test_the_back_off_doubles_up_to_ten_seconds(monkeypatch):
     pauses = []
-    monkeypatch.setattr(schedule.time, "sleep", pauses.append)
+    monkeypatch.setattr(workers.time, "sleep", pauses.append)
     polls = iter([False] * 9 + [True])
     backoff_until(lambda: next(polls))
     assert pauses == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
