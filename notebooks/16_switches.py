@@ -26,15 +26,15 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import plots, report, tables
+from lmlab import notebook_setup, plots, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
 STUDY = load_study()
-report.setup_notebook(STUDY)
+notebook_setup.setup_notebook(STUDY)
 # LMLAB_PROFILE and LMLAB_DATA override these
-PROFILE, DATA = report.parameters()
-print(report.describe(PROFILE, data=DATA))
+PROFILE, DATA = notebook_setup.parameters()
+print(notebook_setup.describe(PROFILE, data=DATA))
 
 # %%
 # trains only the runs the store lacks

@@ -30,18 +30,18 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 # %% tags=["parameters"]
 import textwrap
 
-from lmlab import plots, report, tables, wordlevel
+from lmlab import notebook_setup, plots, tables, wordlevel
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
 STUDY = load_study()
-report.setup_notebook(STUDY)
+notebook_setup.setup_notebook(STUDY)
 from study import wikitext
 
 # LMLAB_PROFILE and LMLAB_DATA override these
-PROFILE, DATA = report.parameters()
+PROFILE, DATA = notebook_setup.parameters()
 WORD_DATA = wordlevel.data()  # LMLAB_WORD_DATA overrides it
-print(report.describe(PROFILE, titles=DATA, words=WORD_DATA))
+print(notebook_setup.describe(PROFILE, titles=DATA, words=WORD_DATA))
 
 # %%
 # from the ladder on the titles (its runs are in the store; trained if missing)

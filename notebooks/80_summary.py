@@ -31,7 +31,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 import json
 from pathlib import Path
 
-from lmlab import plots, report, tables, wordlevel
+from lmlab import notebook_setup, plots, tables, wordlevel
 from lmlab.ladder import (
     Ladder,
     final_comparison,
@@ -46,10 +46,10 @@ from lmlab.runs import record_use
 
 # the project's study: study/ beside notebooks/
 STUDY = load_study()
-report.setup_notebook(STUDY)
+notebook_setup.setup_notebook(STUDY)
 # LMLAB_PROFILE and LMLAB_DATA override these
-PROFILE, DATA = report.parameters()
-print(report.describe(PROFILE, data=DATA))
+PROFILE, DATA = notebook_setup.parameters()
+print(notebook_setup.describe(PROFILE, data=DATA))
 
 # %%
 ladder = Ladder(STUDY, PROFILE, DATA)

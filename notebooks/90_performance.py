@@ -21,9 +21,9 @@
 import json
 from pathlib import Path
 
-from lmlab import plots, report, tables
+from lmlab import notebook_setup, plots, tables
 
-report.setup_notebook()
+notebook_setup.setup_notebook()
 results = json.loads(Path("../benchmarks/results.json").read_text())
 
 # %%

@@ -17,7 +17,7 @@ LAYERS = (
     {"runs", "events", "diagnostics", "train"},  # training and the run store
     {"stats", "workers", "executors"},
     {"ladder", "wordlevel", "api"},  # the study and the Python API
-    {"tables", "plots", "report", "notebooks", "check", "site", "browser_check"},  # presentation
+    {"tables", "plots", "notebook_setup", "notebooks", "check", "site", "browser_check"},  # presentation
     {"cli", "__init__", "__main__"},
 )
 

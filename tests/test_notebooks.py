@@ -25,7 +25,7 @@ def test_executed_notebooks_record_what_they_used(project):
         if not record["run_ids"]:
             continue
         assert record["profiles"] == ["tiny"] and record["source_hash"]
-        assert {"report.py", "runs.py"} <= set(record["code_hashes"]) and "cli.py" not in record[
+        assert {"notebook_setup.py", "runs.py"} <= set(record["code_hashes"]) and "cli.py" not in record[
             "code_hashes"
         ]
         # one data set a notebook; the word-level page also names the ladder's runs its recipes come from

@@ -85,7 +85,7 @@ PLANTS = """# %% [markdown]
 # %%
 from matplotlib.figure import Figure
 from IPython.display import Markdown
-from lmlab.report import setup_notebook
+from lmlab.notebook_setup import setup_notebook
 from lmlab.tables import markdown
 
 setup_notebook()

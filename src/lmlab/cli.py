@@ -360,7 +360,7 @@ def cmd_notebooks(args) -> int:
 def cmd_ladder(args) -> int:
     from lmlab.config import parse_overrides
     from lmlab.ladder import Ladder, load_study
-    from lmlab.report import parameters
+    from lmlab.notebook_setup import parameters
 
     given = {k: v[0] for k, v in parse_overrides(args.settings).items()}
     unknown = set(given) - {"data"}

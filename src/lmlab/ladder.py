@@ -224,7 +224,7 @@ class StepResult:
     label_after: str
     missing: list[Job] = field(default_factory=list)  # the runs not yet done
     verdict: str = ""  # baseline, adopted, worse, not resolved, undecided (seeds 4-5 training) or by mean; "" while training
-    paired: dict | None = None  # the winner minus the recipe, seed by seed (report.paired_difference)
+    paired: dict | None = None  # the winner minus the recipe, seed by seed (stats.paired_difference)
     study: Study | None = None  # the study the step is of
 
     @property

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmlab.errors import LmlabError
+from lmlab.notebook_setup import default_profile
 from lmlab.project import project_root
-from lmlab.report import default_profile
 from lmlab.runs import RUN_LOG_ENV, lock_hash
 
 PACKAGE_DIR = Path(__file__).resolve().parent
