@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -46,7 +46,7 @@ groups = {"SGD (challenge)": baseline}
 
 # %%
 #| label: initial-loss
-plots.loss_curves(groups)
+figures.loss_curves(groups)
 
 # %%
 #| label: initial-results
@@ -54,15 +54,15 @@ tables.step_table(step)
 
 # %%
 #| label: initial-token-freq
-plots.token_frequency(baseline[0])
+figures.token_frequency(baseline[0])
 
 # %%
 #| label: initial-topk
-plots.topk_bars(baseline[0], context=1)
+figures.topk_bars(baseline[0], context=1)
 
 # %%
 #| label: initial-topk-start
-plots.topk_bars(baseline[0], context=0)
+figures.topk_bars(baseline[0], context=0)
 
 # %%
 #| label: initial-samples

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, interactive, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -46,15 +46,15 @@ best = {before: step.recipe_runs, step.winner: step.groups[step.winner]}
 
 # %%
 #| label: adamw-lr-sweep
-plots.sweep(adamw, "lr", reference={step.recipe_label: step.recipe_runs})
+figures.sweep(adamw, "lr", reference={step.recipe_label: step.recipe_runs})
 
 # %%
 #| label: adamw-loss
-plots.loss_curves(best, reference=before)
+figures.loss_curves(best, reference=before)
 
 # %%
 #| label: adamw-loss-interactive
-plots.loss_curves_plotly(tables.step_groups(step), reference=before)
+interactive.loss_curves(tables.step_groups(step), reference=before)
 
 # %%
 #| label: adamw-results
@@ -62,7 +62,7 @@ tables.step_table(step)
 
 # %%
 #| label: adamw-topk
-plots.topk_grid(
+figures.topk_grid(
     {
         "SGD (challenge)": step.recipe_runs[0],
         step.winner: step.groups[step.winner][0],

@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -44,11 +44,11 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: schedule-loss
-plots.loss_curves(groups, reference=step.reference)
+figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: schedule-lr
-plots.lr_curves(groups)
+figures.lr_curves(groups)
 
 # %%
 #| label: schedule-results
@@ -57,4 +57,4 @@ tables.step_table(step)
 # %%
 #| label: schedule-diagnostics
 # seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
-plots.gradient_norms(ladder.diagnostic_runs("schedule"))
+figures.gradient_norms(ladder.diagnostic_runs("schedule"))

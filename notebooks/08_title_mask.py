@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -44,7 +44,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: title_mask-loss
-plots.loss_curves(groups, reference=step.reference)
+figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: title_mask-results
@@ -53,4 +53,4 @@ tables.step_table(step)
 # %%
 #| label: title-mask-diagnostics
 # seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
-plots.attention_use(ladder.diagnostic_runs("title_mask"))
+figures.attention_use(ladder.diagnostic_runs("title_mask"))

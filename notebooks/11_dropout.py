@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -45,7 +45,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: dropout-loss
-plots.loss_curves(groups, reference=step.reference)
+figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: dropout-results
@@ -54,4 +54,4 @@ tables.step_table(step)
 # %%
 #| label: dropout-diagnostics
 # seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
-plots.overfitting(ladder.diagnostic_runs("dropout"))
+figures.overfitting(ladder.diagnostic_runs("dropout"))

@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -43,7 +43,7 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: shape-loss
-plots.loss_curves(groups, reference=step.reference)
+figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: shape-results

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -56,12 +56,12 @@ retuned = [
 
 # %%
 #| label: muon-lr-sweep
-plots.sweep(muon, "muon_lr", reference={step.recipe_label: step.recipe_runs})
+figures.sweep(muon, "muon_lr", reference={step.recipe_label: step.recipe_runs})
 
 # %%
 #| label: muon-loss
 best = {before: step.recipe_runs, step.winner: step.groups[step.winner]}
-plots.loss_curves(best, reference=before)
+figures.loss_curves(best, reference=before)
 
 # %%
 #| label: muon-results
@@ -78,4 +78,4 @@ tables.optimizer_settings(step.groups[step.winner][0])
 # %%
 #| label: muon-diagnostics
 # seed 11 of each, with lmlab.diagnostics (trained by `lmlab ladder`)
-plots.update_ratios(ladder.diagnostic_runs("muon"))
+figures.update_ratios(ladder.diagnostic_runs("muon"))

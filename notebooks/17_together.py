@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -52,7 +52,7 @@ alone = {
 
 # %%
 #| label: together-gap
-plots.paired_gap(
+figures.paired_gap(
     {TOGETHER: step.groups[TOGETHER]}, step.recipe_runs, level=step.level
 )
 

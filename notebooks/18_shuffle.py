@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -44,11 +44,11 @@ groups = tables.step_groups(step)
 
 # %%
 #| label: shuffle-loss
-plots.loss_curves(groups, reference=step.reference, x="epoch")
+figures.loss_curves(groups, reference=step.reference, x="epoch")
 
 # %%
 #| label: shuffle-gap
-plots.paired_gap(
+figures.paired_gap(
     {step.winner: step.groups[step.winner]}, step.recipe_runs, level=step.level
 )
 

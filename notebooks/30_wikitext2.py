@@ -30,7 +30,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 # %% tags=["parameters"]
 import textwrap
 
-from lmlab import notebook_setup, plots, tables, wordlevel
+from lmlab import figures, notebook_setup, tables, wordlevel
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -56,7 +56,7 @@ groups = wordlevel.runs(PROFILE, WORD_DATA, recipes, seeds=STUDY.seeds_for(PROFI
 
 # %%
 #| label: wikitext2-curves
-plots.loss_curves(groups, reference=STUDY.final_baseline, val="val_ppl")
+figures.loss_curves(groups, reference=STUDY.final_baseline, val="val_ppl")
 
 # %%
 #| label: wikitext2-results

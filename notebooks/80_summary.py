@@ -31,7 +31,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 import json
 from pathlib import Path
 
-from lmlab import notebook_setup, plots, tables, wordlevel
+from lmlab import figures, interactive, notebook_setup, tables, wordlevel
 from lmlab.ladder import (
     Ladder,
     final_comparison,
@@ -81,11 +81,11 @@ tables.regime_table(data)
 
 # %%
 #| label: ladder-chart
-plots.ladder(groups, intervals=ladder_intervals(results))
+figures.ladder(groups, intervals=ladder_intervals(results))
 
 # %%
 #| label: ladder-chart-interactive
-plots.ladder_plotly(groups, intervals=ladder_intervals(results))
+interactive.ladder(groups, intervals=ladder_intervals(results))
 
 # %% [markdown]
 # The challenge baseline against the final recipe, seed by seed.
@@ -93,7 +93,7 @@ plots.ladder_plotly(groups, intervals=ladder_intervals(results))
 # %%
 #| label: final-curves
 final_groups = final_comparison(results, STUDY)
-plots.loss_curves(final_groups, reference="challenge baseline (SGD)")
+figures.loss_curves(final_groups, reference="challenge baseline (SGD)")
 
 # %%
 #| label: final-budget
@@ -121,7 +121,7 @@ tables.size_comparison(sizes)
 
 # %%
 #| label: size-curves
-plots.loss_curves(sizes[list(sizes)[-1]], reference="challenge baseline (SGD)")
+figures.loss_curves(sizes[list(sizes)[-1]], reference="challenge baseline (SGD)")
 
 # %% [markdown]
 # The changes the rule left not resolved, and the seeds that would resolve them.

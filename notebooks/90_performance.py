@@ -21,14 +21,14 @@
 import json
 from pathlib import Path
 
-from lmlab import notebook_setup, plots, tables
+from lmlab import figures, notebook_setup, tables
 
 notebook_setup.setup_notebook()
 results = json.loads(Path("../benchmarks/results.json").read_text())
 
 # %%
 #| label: perf-throughput
-plots.benchmark(results)
+figures.benchmark(results)
 
 # %%
 #| label: perf-table

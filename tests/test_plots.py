@@ -4,19 +4,19 @@ import pytest
 
 import lmlab
 from conftest import TINY
-from lmlab import plots
+from lmlab import figure_data, figures
 
 
 def test_figures_of_real_runs(runs_dir):
     bpe = [lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY, seed=s) for s in (1, 2)]
     words = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **{**TINY, "tokenizer": "word"})
 
-    fig = plots.topk_compare({"bpe": bpe[0], "words": words}, context=1)
+    fig = figures.topk_compare({"bpe": bpe[0], "words": words}, context=1)
     assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["bpe", "words"]
     assert len(fig.axes[0].patches) == 10  # ten bars
     assert bpe[0].id[:8] in fig.texts[0].get_text() and words.id[:8] in fig.texts[0].get_text()
 
-    fig = plots.loss_curves({"bpe": bpe}, val="val_ppl")
+    fig = figures.loss_curves({"bpe": bpe}, val="val_ppl")
     ax_val = fig.axes[1]
     assert ax_val.get_yscale() == "log" and "perplexity" in ax_val.get_ylabel()
     final_ppl = sum(r.final["val_ppl"] for r in bpe) / 2
@@ -55,10 +55,10 @@ def test_benchmarks_of_two_machines_stand_side_by_side():
             },
         }
     }
-    fig = plots.benchmark(results)
+    fig = figures.benchmark(results)
     assert [sub.get_suptitle() for sub in fig.subfigs] == ["CPU: EPYC, 2 cores", "GPU: H100"]
     assert [bar.get_height() for bar in fig.subfigs[1].axes[0].patches] == [1e5, 4e5]
-    assert "GPU: H100: full: 27.0M params, bf16" in plots.alt_text(fig)
+    assert "GPU: H100: full: 27.0M params, bf16" in figures.alt_text(fig)
     table = str(tables.benchmark_table(results))
     assert (
         "| GPU: H100 | full (bf16) | lmlab | 400,000 | 4.00x |" in table
@@ -69,25 +69,25 @@ def test_benchmarks_of_two_machines_stand_side_by_side():
 def test_training_loss_is_per_character_where_tokenizers_differ(runs_dir):
     small = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **{**TINY, "vocab_size": 400})
     large = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY)
-    per_token = plots.loss_curves({"a": [large], "b": [large]}).axes[0]
-    assert per_token.get_ylabel() == plots.TRAIN_LABEL
-    fig = plots.loss_curves({"400": [small], "512": [large]})
-    assert fig.axes[0].get_ylabel() == plots.TRAIN_PER_CHAR_LABEL
+    per_token = figures.loss_curves({"a": [large], "b": [large]}).axes[0]
+    assert per_token.get_ylabel() == figure_data.TRAIN_LABEL
+    fig = figures.loss_curves({"400": [small], "512": [large]})
+    assert fig.axes[0].get_ylabel() == figure_data.TRAIN_PER_CHAR_LABEL
     last = large.train_records()[-1]["train_loss"]
-    assert fig.axes[0].lines[1].get_ydata()[-1] == pytest.approx(last * plots.tokens_per_char(large))
+    assert fig.axes[0].lines[1].get_ydata()[-1] == pytest.approx(last * figure_data.tokens_per_char(large))
 
 
 def test_a_validation_curve_of_few_evaluations_is_drawn_as_points(runs_dir):
     run = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY)
-    assert len(run.evals()) <= plots.FEW_POINTS
-    assert plots.loss_curves({"run": [run]}).axes[1].lines[0].get_marker() == "o"
+    assert len(run.evals()) <= figures.FEW_POINTS
+    assert figures.loss_curves({"run": [run]}).axes[1].lines[0].get_marker() == "o"
 
 
 def test_the_topk_grid_puts_runs_in_rows_and_prefixes_in_columns(runs_dir):
     runs = {
         f"seed {s}": lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY, seed=s) for s in (1, 2)
     }
-    fig = plots.topk_grid(runs, contexts=(0, 1, 2))
+    fig = figures.topk_grid(runs, contexts=(0, 1, 2))
     assert len(fig.axes) == 6 and [ax.get_title().split("\n")[0] for ax in fig.axes[::3]] == [
         "seed 1",
         "seed 2",
@@ -101,8 +101,8 @@ def test_the_diagnostic_figures_draw_a_line_per_run_in_every_panel(runs_dir):
         "no mask": lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY),
         "title mask": lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY, title_mask=True),
     }
-    for draw in (plots.update_ratios, plots.gradient_norms, plots.attention_use, plots.overfitting):
+    for draw in (figures.update_ratios, figures.gradient_norms, figures.attention_use, figures.overfitting):
         fig = draw(runs)
         assert [len(ax.lines) for ax in fig.axes] == [2] * len(fig.axes), draw.__name__
-    own = plots.attention_use(runs).axes[1].lines[1].get_ydata()
+    own = figures.attention_use(runs).axes[1].lines[1].get_ydata()
     assert all(share == pytest.approx(1.0) for share in own)  # with the mask, attention stays in the title

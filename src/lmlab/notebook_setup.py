@@ -1,5 +1,6 @@
 """What a notebook calls to set itself up: its parameters (profile, data), the printed line that
-names them, and the display of figures and interactive plots."""
+names them, and the display of figures (lmlab.figures, described in words) and interactive plots
+(lmlab.interactive), in the study's colours (lmlab.palette)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def setup_notebook(study=None) -> None:
         shell.run_line_magic("matplotlib", "inline")
         from matplotlib.figure import Figure
 
-        from lmlab.plots import alt_text
+        from lmlab.figures import alt_text
 
         # the text beside the image is what the site gives as its alt text
         shell.display_formatter.formatters["text/plain"].for_type(
@@ -78,6 +79,6 @@ def setup_notebook(study=None) -> None:
 
     pio.renderers.default = "plotly_mimetype+notebook_connected" if in_colab() else "plotly_mimetype"
     if study is not None:
-        from lmlab.plots import use_palette
+        from lmlab.palette import use_palette
 
         use_palette(study.labels(), baselines=(study.baseline, study.final_baseline))

@@ -1,6 +1,6 @@
 """Tables and prose generated from runs and the ladder's summary, as Markdown a notebook displays.
 
-Every number a page states in words comes from here (or from a figure in lmlab.plots), so that
+Every number a page states in words comes from here (or from a figure in lmlab.figures), so that
 the next change of data changes the sentence. Groups are `{label: [runs]}`: the seeds of one
 configuration under one label.
 """
@@ -26,28 +26,6 @@ from lmlab.tokenize import round_trip_share
 from lmlab.train import legacy_coverages
 
 LADDER_NOTE = re.compile(r"^ladder \w+: ")
-
-
-def summary_rows(groups: dict[str, list[Run]], metric: str = "val_loss") -> list[dict]:
-    """Per group: n seeds, mean and std of the final metric, change against the previous group."""
-    rows, previous = [], None
-    for label, runs in groups.items():
-        mean, std = mean_std(final_values(runs, metric))
-        legacy, _ = mean_std(final_values(runs, "val_loss_legacy"))
-        rows.append(
-            {
-                "label": label,
-                "seeds": len(runs),
-                "mean": mean,
-                "std": std,
-                "legacy": legacy,
-                "delta": None if previous is None else mean - previous,
-                "notes": sorted({r.note for r in runs if r.note}),
-                "runs": [r.id for r in runs],
-            }
-        )
-        previous = mean
-    return rows
 
 
 class Markdown:

@@ -1,8 +1,9 @@
-"""Figures of runs. Every figure carries a footer naming profile, data and run ids.
+"""Figures of runs, drawn with matplotlib. Every figure carries a footer naming profile, data and run ids.
 
-Matplotlib figures are built with `matplotlib.figure.Figure` (not pyplot), so a notebook cell that
-ends with one shows it exactly once and stores it as an image output; plotly versions of the loss
-curves and the ladder give hover in the site.
+Figures are built with `matplotlib.figure.Figure` (not pyplot), so a notebook cell that ends with one
+shows it exactly once and stores it as an image output; `alt_text` describes one in words. The
+plotly versions of some of them, with hover in the site, are lmlab.interactive's; both take their
+numbers from lmlab.figure_data and their colours from lmlab.palette.
 """
 
 from __future__ import annotations
@@ -12,31 +13,26 @@ import re
 import numpy as np
 from matplotlib.figure import Figure
 
+from lmlab.figure_data import (
+    TRAIN_LABEL,
+    TRAIN_PER_CHAR_LABEL,
+    VAL_LABEL,
+    VAL_LABELS,
+    Groups,
+    all_runs,
+    ladder_points,
+    seed_curve,
+    tokenizations_differ,
+    tokens_per_char,
+)
+from lmlab.palette import COLORS, colors_for
 from lmlab.runs import Run, provenance
 from lmlab.stats import level_text, mean_std
-from lmlab.tables import summary_rows
 
-Groups = dict[str, list[Run]]
-COLORS = [  # strong colours first; a figure takes them in the order its labels come in the ladder
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
-    "#636363", "#6baed6", "#fd8d3c", "#74c476", "#9e9ac8", "#e7969c", "#5254a3", "#8ca252", "#bd9e39",
-    "#ad494a", "#a55194", "#17a589", "#c0392b", "#2e86c1", "#d68910", "#7d3c98", "#1e8449", "#b9770e",
-    "#5d6d7e", "#a04000", "#148f77", "#6c3483", "#2874a6", "#b03a2e", "#117864", "#7e5109", "#4a235a",
-]  # fmt: skip
-BASELINE_COLOR = "#222222"
 COLUMN_INCHES = (
     7.0  # the site's article column is about 727 CSS px: figures are drawn at that width (100 dpi)
 )
 FOOTER_POINTS = 8.0  # the provenance line: about 11 px on the page
-VAL_LABEL = "validation loss (nats/char)"
-VAL_LABELS = {
-    "val_loss": VAL_LABEL,
-    "val_ppl": "validation perplexity (per token)",
-    "val_bpc": "validation bits per char",
-}
-TRAIN_LABEL = "training loss (nats/token)"
-TRAIN_PER_CHAR_LABEL = "training loss (nats/char, approx.)"
 FEW_POINTS = 8  # a curve with this many evaluations or fewer is drawn as points joined by a thin line
 
 
@@ -44,38 +40,6 @@ def _footer(fig: Figure, runs: list[Run]) -> None:
     fig.text(
         0.01, 0.005, provenance(runs), fontsize=FOOTER_POINTS, color="0.35", ha="left", va="bottom", wrap=True
     )
-
-
-_palette: dict[str, str] = {}  # label -> colour for every figure, from the study (use_palette)
-
-
-def use_palette(labels: list[str], baselines=()) -> None:
-    """One colour per label across every figure of the site: `labels` in the study's order (Study.labels)
-    take the palette's colours in turn, its `baselines` near-black. A notebook's set-up passes its study's."""
-    _palette.clear()
-    _palette.update({label: COLORS[i % len(COLORS)] for i, label in enumerate(labels)})
-    _palette.update(dict.fromkeys(baselines, BASELINE_COLOR))
-
-
-def colors_for(labels) -> dict[str, str]:
-    """Each label's colour: a study label keeps its colour from use_palette, "before: X" takes X's; other
-    labels take the first colour no label of the figure has."""
-    out: dict[str, str] = {}
-    for label in labels:
-        color = _palette.get(label.removeprefix("before: "))
-        if color is None or any(_alike(color, used) for used in out.values()):
-            color = next(
-                (c for c in COLORS if not any(_alike(c, used) for used in out.values())),
-                COLORS[len(out) % len(COLORS)],
-            )
-        out[label] = color
-    return out
-
-
-def _alike(a: str, b: str) -> bool:
-    """Two colours a reader could confuse in one figure (the palette's later shades are close kin)."""
-    rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (a, b)]
-    return sum((x - y) ** 2 for x, y in zip(*rgb)) < 90**2
 
 
 def _is_number(text: str) -> bool:
@@ -120,43 +84,6 @@ def _describe(axes) -> str:
     return "; ".join(panels or ["(no labelled axes)"])
 
 
-def _runs(groups: Groups) -> list[Run]:
-    return [r for runs in groups.values() for r in runs]
-
-
-def tokens_per_char(run: Run) -> float | None:
-    """Training tokens per character of the run's training stream (its tokenizer's compression)."""
-    data = run.meta.get("data") or {}
-    try:
-        return data["tokens"]["train"] / data["chars"]["train"]
-    except (KeyError, TypeError, ZeroDivisionError):
-        return None
-
-
-def tokenizations_differ(groups: Groups) -> bool:
-    """Whether the groups cut the text into tokens differently, so that losses per token do not compare."""
-    return len({round(t, 6) for t in map(tokens_per_char, _runs(groups)) if t is not None}) > 1
-
-
-def _curve(
-    runs: list[Run], key: str, x: str, per_char: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and std across seeds of `key`, at the x values all runs share; `per_char` scales a
-    per-token value by each run's training tokens per character."""
-    series = []
-    for run in runs:
-        records = [r for r in run.metrics if key in r and r[key] is not None]
-        scale = (tokens_per_char(run) or 1.0) if per_char else 1.0
-        series.append({r[x]: r[key] * scale for r in records})
-    common = sorted(set.intersection(*(set(s) for s in series))) if series else []
-    values = np.array([[s[k] for k in common] for s in series], dtype=float)
-    return (
-        np.array(common, dtype=float),
-        values.mean(axis=0),
-        values.std(axis=0, ddof=1) if len(series) > 1 else np.zeros(len(common)),
-    )
-
-
 def loss_curves(
     groups: Groups,
     reference: str | None = None,
@@ -176,7 +103,7 @@ def loss_curves(
     for label, runs in groups.items():
         style = dict(color=colors[label], linestyle="--" if label == reference else "-", linewidth=1.6)
         for ax, key in ((ax_train, "train_loss"), (ax_val, val)):
-            xs, mean, std = _curve(runs, key, x, per_char=per_char and key == "train_loss")
+            xs, mean, std = seed_curve(runs, key, x, per_char=per_char and key == "train_loss")
             name = f"{label} (n={len(runs)})" if len(runs) > 1 else label
             points = dict(marker="o", markersize=5, linewidth=0.8) if len(xs) <= FEW_POINTS else {}
             ax.plot(xs, mean, label=name, **{**style, **points})
@@ -197,7 +124,7 @@ def loss_curves(
     if title:
         fig.suptitle(title)
     fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
-    _footer(fig, _runs(groups))
+    _footer(fig, all_runs(groups))
     return fig
 
 
@@ -292,23 +219,6 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
     return fig
 
 
-def ladder_points(
-    groups: Groups, intervals: dict[str, dict | None] | None, metric: str = "val_loss"
-) -> list[dict]:
-    """Per step: its label, best candidate's mean ± std, paired interval, whether it was adopted, and the
-    recipe's value after the step (the candidate's where adopted, else the recipe's before it)."""
-    points, recipe = [], None
-    for row in summary_rows(groups, metric):
-        paired = (intervals or {}).get(row["label"])
-        adopted = recipe is None or (paired is not None and paired["high"] < 0)
-        recipe = row["mean"] if adopted else recipe
-        step, _, best = row["label"].partition(": ")
-        points.append(
-            {**row, "step": step, "best": best, "paired": paired, "adopted": adopted, "recipe": recipe}
-        )
-    return points
-
-
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -392,7 +302,7 @@ def ladder(
         ax_paired.grid(alpha=0.3)
         ax_paired.tick_params(axis="y", left=False)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
-    _footer(fig, _runs(groups))
+    _footer(fig, all_runs(groups))
     return fig
 
 
@@ -492,159 +402,19 @@ def sweep(
     return fig
 
 
-# ------------------------------------------------------------------ plotly (interactive in the site)
-
-
-def loss_curves_plotly(groups: Groups, reference: str | None = None):
-    """The same panels as `loss_curves` (training, then validation), with hover."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    per_char = tokenizations_differ(groups)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("training", "validation (every token once)"))
-    colors = colors_for(groups)
-    for label, runs in groups.items():
-        dash = "dash" if label == reference else "solid"
-        for col, key, unit in (
-            (1, "train_loss", "nats/char" if per_char else "nats/token"),
-            (2, "val_loss", "nats/char"),
-        ):
-            xs, mean, std = _curve(runs, key, "step", per_char=per_char and key == "train_loss")
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=mean,
-                    name=label,
-                    legendgroup=label,
-                    showlegend=col == 2,
-                    line=dict(color=colors[label], dash=dash),
-                    error_y=dict(type="data", array=std, visible=len(runs) > 1 and col == 2, thickness=1),
-                    hovertemplate=f"step %{{x}}<br>%{{y:.4f}} {unit}<extra>{label}</extra>",
-                ),
-                row=1,
-                col=col,
-            )
-    fig.update_xaxes(title_text="optimizer step")
-    fig.update_yaxes(title_text=TRAIN_PER_CHAR_LABEL if per_char else TRAIN_LABEL, row=1, col=1)
-    fig.update_yaxes(title_text=VAL_LABEL, row=1, col=2)
-    fig.update_layout(height=440, legend=dict(orientation="h", y=-0.25))
-    _plotly_frame(fig, _runs(groups))
+def lr_curves(groups: Groups) -> Figure:
+    """The learning rate each group trained with, as recorded step by step (first seed)."""
+    fig = Figure(figsize=(5.6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for label, color in colors_for(groups).items():
+        records = groups[label][0].train_records()
+        ax.plot([r["step"] for r in records], [r["lr"] for r in records], label=label, color=color)
+    ax.set(xlabel="optimizer step", ylabel="learning rate")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.get_layout_engine().set(rect=(0, 0.1, 1, 1))  # room for a footer of two lines
+    _footer(fig, all_runs(groups))
     return fig
-
-
-def ladder_plotly(groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None):
-    """The same panels as `ladder`: the recipe's path with each step's best candidate (hollow where not
-    adopted), and each step's paired interval; hover gives the values."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    points = ladder_points(groups, intervals, metric)
-    names = [f"{p['step']}: {p['best']}" for p in points]
-    columns = 2 if intervals else 1
-    fig = make_subplots(
-        rows=1, cols=columns, shared_yaxes=True, column_widths=[0.56, 0.44][:columns], horizontal_spacing=0.03
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[p["recipe"] for p in points],
-            y=names,
-            mode="lines",
-            line=dict(color="#8c8c8c", shape="vh"),
-            name="the recipe after each step",
-            hoverinfo="skip",
-        ),
-        row=1,
-        col=1,
-    )
-    hover = [
-        f"<b>{n}</b><br>{p['mean']:.4f} ± {p['std']:.4f} (n={p['seeds']})"
-        + (
-            ""
-            if p["paired"] is None
-            else f"<br>paired difference {p['paired']['mean']:+.4f}, {level_text(p['paired']['level'])} interval "
-            f"[{p['paired']['low']:+.4f}, {p['paired']['high']:+.4f}]"
-        )
-        + ("<br>adopted" if p["adopted"] else "<br>not adopted")
-        for n, p in zip(names, points)
-    ]
-    symbols = ["circle" if p["adopted"] else "circle-open" for p in points]
-    colors = [COLORS[0] if p["adopted"] else COLORS[1] for p in points]
-    fig.add_trace(
-        go.Scatter(
-            x=[p["mean"] for p in points],
-            y=names,
-            mode="markers",
-            name="best candidate",
-            marker=dict(size=9, color=colors, symbol=symbols),
-            error_x=dict(type="data", array=[p["std"] for p in points]),
-            hovertext=hover,
-            hoverinfo="text",
-        ),
-        row=1,
-        col=1,
-    )
-    if intervals:
-        shown = [(n, p["paired"]) for n, p in zip(names, points) if p["paired"] is not None]
-        # a step far larger than the rest (AdamW's) is drawn at the panel's edge, its value in the hover
-        edge = max([0.05] + [max(-q["low"], q["high"]) for _, q in shown if abs(q["mean"]) <= 0.1]) * 1.1
-        far = [abs(q["mean"]) > 0.1 for _, q in shown]
-        fig.add_trace(
-            go.Scatter(
-                x=[max(-edge, min(edge, q["mean"])) for _, q in shown],
-                y=[n for n, _ in shown],
-                mode="markers",
-                name="paired difference",
-                marker=dict(
-                    size=9,
-                    color=[COLORS[0] if q["high"] < 0 else COLORS[1] for _, q in shown],
-                    symbol=[
-                        "triangle-left" if f else "circle" if q["high"] < 0 else "circle-open"
-                        for f, (_, q) in zip(far, shown)
-                    ],
-                ),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[0 if f else q["high"] - q["mean"] for f, (_, q) in zip(far, shown)],
-                    arrayminus=[0 if f else q["mean"] - q["low"] for f, (_, q) in zip(far, shown)],
-                ),
-                hovertext=[
-                    f"{n}<br>paired difference {q['mean']:+.4f}, {level_text(q['level'])} interval [{q['low']:+.4f}, {q['high']:+.4f}]"
-                    + (" (beyond the panel's edge)" if f else "")
-                    for f, (n, q) in zip(far, shown)
-                ],
-                hoverinfo="text",
-            ),
-            row=1,
-            col=2,
-        )
-        fig.add_vline(x=0, line=dict(color="gray", width=1), row=1, col=2)
-        fig.update_xaxes(
-            title_text="paired difference (the step's interval)", range=[-edge, edge], row=1, col=2
-        )
-    fig.update_xaxes(title_text=VAL_LABEL if metric == "val_loss" else metric, row=1, col=1)
-    fig.update_yaxes(autorange="reversed", automargin=True, tickfont=dict(size=10))
-    fig.update_layout(height=140 + 26 * len(points), showlegend=False)
-    _plotly_frame(fig, _runs(groups))
-    return fig
-
-
-def _plotly_frame(fig, runs: list[Run]) -> None:
-    """Provenance in small type at the top of the figure, where nothing else is (the axis labels are
-    at the bottom and may take any height), with room above the plot so the mode bar stays off the legend."""
-    where, _, ids = provenance(runs).partition(" · runs ")
-    fig.update_layout(
-        template="plotly_white",
-        title=dict(
-            text=f"{where}<br>runs {ids}" if ids else where,
-            x=0,
-            xanchor="left",
-            y=0.985,
-            yanchor="top",
-            font=dict(size=10, color="gray"),
-        ),
-        margin=dict(l=60, r=20, t=80, b=60),  # room for the x axes' titles below the ticks
-    )
 
 
 # ------------------------------------------------------------------ diagnostics (lmlab.diagnostics)
@@ -742,6 +512,9 @@ def overfitting(runs: dict[str, Run]) -> Figure:
     ])  # fmt: skip
 
 
+# ------------------------------------------------------------------ benchmarks (benchmarks/results.json)
+
+
 def benchmark(results: dict) -> Figure:
     """Training tokens/s of the reference loop and of lmlab per machine (a row each) and profile,
     with MFU against the machine's measured matrix-product peak."""
@@ -786,19 +559,4 @@ def benchmark(results: dict) -> Figure:
             fontsize=FOOTER_POINTS,
             color="0.35",
         )
-    return fig
-
-
-def lr_curves(groups: Groups) -> Figure:
-    """The learning rate each group trained with, as recorded step by step (first seed)."""
-    fig = Figure(figsize=(5.6, 3.4), layout="constrained")
-    ax = fig.subplots()
-    for label, color in colors_for(groups).items():
-        records = groups[label][0].train_records()
-        ax.plot([r["step"] for r in records], [r["lr"] for r in records], label=label, color=color)
-    ax.set(xlabel="optimizer step", ylabel="learning rate")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.get_layout_engine().set(rect=(0, 0.1, 1, 1))  # room for a footer of two lines
-    _footer(fig, _runs(groups))
     return fig
