@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, run_tables, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -50,7 +50,7 @@ figures.loss_curves(groups)
 
 # %%
 #| label: initial-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: initial-token-freq
@@ -66,4 +66,4 @@ figures.topk_bars(baseline[0], context=0)
 
 # %%
 #| label: initial-samples
-tables.samples(baseline[0])
+run_tables.samples(baseline[0])

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, interactive, notebook_setup, tables
+from lmlab import figures, interactive, notebook_setup, run_tables, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -54,11 +54,11 @@ figures.loss_curves(best, reference=before)
 
 # %%
 #| label: adamw-loss-interactive
-interactive.loss_curves(tables.step_groups(step), reference=before)
+interactive.loss_curves(step_tables.step_groups(step), reference=before)
 
 # %%
 #| label: adamw-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: adamw-topk
@@ -71,4 +71,4 @@ figures.topk_grid(
 
 # %%
 #| label: adamw-samples
-tables.samples(step.groups[step.winner][0])
+run_tables.samples(step.groups[step.winner][0])

@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -40,7 +40,7 @@ print(notebook_setup.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 ladder = Ladder(STUDY, PROFILE, DATA)
 step = ladder.step("schedule")
-groups = tables.step_groups(step)
+groups = step_tables.step_groups(step)
 
 # %%
 #| label: schedule-loss
@@ -52,7 +52,7 @@ figures.lr_curves(groups)
 
 # %%
 #| label: schedule-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: schedule-diagnostics

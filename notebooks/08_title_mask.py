@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -40,7 +40,7 @@ print(notebook_setup.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 ladder = Ladder(STUDY, PROFILE, DATA)
 step = ladder.step("title_mask")
-groups = tables.step_groups(step)
+groups = step_tables.step_groups(step)
 
 # %%
 #| label: title_mask-loss
@@ -48,7 +48,7 @@ figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: title_mask-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: title-mask-diagnostics

@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -39,7 +39,7 @@ print(notebook_setup.describe(PROFILE, data=DATA))
 # %%
 # trains only the runs the store lacks
 step = Ladder(STUDY, PROFILE, DATA).step("tokenizer")
-groups = tables.step_groups(step)
+groups = step_tables.step_groups(step)
 
 # %%
 #| label: tokenizer-loss
@@ -47,7 +47,7 @@ figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: tokenizer-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %% [markdown]
 # The same context, predicted by one run (seed 1) of each candidate: the pieces each vocabulary
@@ -61,4 +61,4 @@ figures.topk_compare(first_seeds, context=1)
 # %%
 #| label: tokenizer-checks
 # every candidate's tokenizer, made again from the data (the cache keeps them)
-tables.tokenizer_checks(step, PROFILE, DATA)
+step_tables.tokenizer_checks(step, PROFILE, DATA)

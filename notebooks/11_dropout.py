@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -41,7 +41,7 @@ print(notebook_setup.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 ladder = Ladder(STUDY, PROFILE, DATA)
 step = ladder.step("dropout")
-groups = tables.step_groups(step)
+groups = step_tables.step_groups(step)
 
 # %%
 #| label: dropout-loss
@@ -49,7 +49,7 @@ figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: dropout-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: dropout-diagnostics

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, run_tables, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -65,15 +65,15 @@ figures.loss_curves(best, reference=before)
 
 # %%
 #| label: muon-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: muon-against-adamw
-tables.winner_against(step, retuned)
+step_tables.winner_against(step, retuned)
 
 # %%
 #| label: muon-settings
-tables.optimizer_settings(step.groups[step.winner][0])
+run_tables.optimizer_settings(step.groups[step.winner][0])
 
 # %%
 #| label: muon-diagnostics

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -44,7 +44,9 @@ step = ladder.step("regularization")
 two_epochs = ladder.step("dropout", train=False)
 # the challenge baseline is the reference for the ratio;
 # beside the recipe its curve would flatten the others
-groups = {k: v for k, v in tables.step_groups(step).items() if k != STUDY.baseline}
+groups = {
+    k: v for k, v in step_tables.step_groups(step).items() if k != STUDY.baseline
+}
 
 # %%
 #| label: regularization-loss
@@ -52,12 +54,14 @@ figures.loss_curves(groups, reference=step.reference, x="epoch")
 
 # %%
 #| label: regularization-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: regularization-two-epochs
-tables.step_table(two_epochs)
+step_tables.step_table(two_epochs)
 
 # %%
 #| label: regularization-regimes
-tables.regimes(two_epochs, step)
+step_tables.regimes(
+    two_epochs, step, key="dropout", baseline_name="challenge baseline"
+)

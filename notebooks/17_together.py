@@ -26,12 +26,13 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
 STUDY = load_study()
 notebook_setup.setup_notebook(STUDY)
+from study import together
 from study.ladder import TOGETHER, TOGETHER_CHANGES, leave_one_out
 
 # LMLAB_PROFILE and LMLAB_DATA override these
@@ -42,7 +43,7 @@ print(notebook_setup.describe(PROFILE, data=DATA))
 # trains only the runs the store lacks
 ladder = Ladder(STUDY, PROFILE, DATA)
 step = ladder.step("together")
-groups = tables.step_groups(step)
+groups = step_tables.step_groups(step)
 # each change measured alone, at its own step earlier in the ladder
 alone = {
     r.winner: r
@@ -58,10 +59,10 @@ figures.paired_gap(
 
 # %%
 #| label: together-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: together-ablation
-tables.ablation(
+together.ablation(
     step, TOGETHER, {part: leave_one_out(part) for part in TOGETHER_CHANGES}, alone
 )

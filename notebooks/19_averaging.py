@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -39,7 +39,7 @@ print(notebook_setup.describe(PROFILE, data=DATA))
 # %%
 # trains only the runs the store lacks
 step = Ladder(STUDY, PROFILE, DATA).step("averaging")
-groups = tables.step_groups(step)
+groups = step_tables.step_groups(step)
 
 # %%
 #| label: averaging-loss
@@ -47,8 +47,8 @@ figures.paired_gap(step.groups, step.recipe_runs, level=step.level)
 
 # %%
 #| label: averaging-results
-tables.step_table(step)
+step_tables.step_table(step)
 
 # %%
 #| label: averaging-within
-tables.averaging_within_runs(step)
+step_tables.averaging_within_runs(step)

@@ -25,7 +25,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
     subprocess.run([*pip, LMLAB], check=True)
 
 # %% tags=["parameters"]
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -38,7 +38,7 @@ print(notebook_setup.describe(PROFILE, data=DATA))
 # %%
 # trains only the runs the store lacks
 step = Ladder(STUDY, PROFILE, DATA).step("gates")
-groups = tables.step_groups(step)
+groups = step_tables.step_groups(step)
 
 # %%
 #| label: gates-loss
@@ -52,4 +52,4 @@ figures.paired_gap(
 
 # %%
 #| label: gates-results
-tables.step_table(step)
+step_tables.step_table(step)

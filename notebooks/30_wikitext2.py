@@ -30,7 +30,7 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 # %% tags=["parameters"]
 import textwrap
 
-from lmlab import figures, notebook_setup, tables, wordlevel
+from lmlab import figures, notebook_setup, wordlevel
 from lmlab.ladder import Ladder, load_study
 
 # the project's study: study/ beside notebooks/
@@ -60,9 +60,9 @@ figures.loss_curves(groups, reference=STUDY.final_baseline, val="val_ppl")
 
 # %%
 #| label: wikitext2-results
-tables.wordlevel_table(groups)
+wikitext.table(groups)
 
 # %%
 #| label: wikitext2-finding
 adamw = next(label for label in groups if label.startswith("AdamW"))
-tables.wordlevel_comparison(groups, "final recipe", adamw)
+wikitext.comparison(groups, "final recipe", adamw)

@@ -31,14 +31,13 @@ if "google.colab" in sys.modules:  # Colab: install the toolkit first
 import json
 from pathlib import Path
 
-from lmlab import figures, interactive, notebook_setup, tables, wordlevel
+from lmlab import figures, interactive, ladder_tables, notebook_setup, run_tables
 from lmlab.ladder import (
     Ladder,
     final_comparison,
     ladder_groups,
     ladder_intervals,
     load_study,
-    runs_used,
     summary,
     write_summary,
 )
@@ -47,6 +46,8 @@ from lmlab.runs import record_use
 # the project's study: study/ beside notebooks/
 STUDY = load_study()
 notebook_setup.setup_notebook(STUDY)
+import study.summary
+
 # LMLAB_PROFILE and LMLAB_DATA override these
 PROFILE, DATA = notebook_setup.parameters()
 print(notebook_setup.describe(PROFILE, data=DATA))
@@ -62,22 +63,22 @@ write_summary(data, Path("../results"))
 
 # %%
 #| label: ladder-findings
-tables.findings(data)
+study.summary.findings(data)
 
 # %%
 #| label: ladder-table
-tables.ladder_table(data)
+ladder_tables.ladder_table(data)
 
 # %%
 #| label: rule-error
 simulated = json.loads(Path("../benchmarks/results.json").read_text()).get(
     "rule_error"
 )
-tables.rule_error(results, simulated)
+ladder_tables.rule_error(results, simulated)
 
 # %%
 #| label: regime-table
-tables.regime_table(data)
+ladder_tables.regime_table(data)
 
 # %%
 #| label: ladder-chart
@@ -93,15 +94,15 @@ interactive.ladder(groups, intervals=ladder_intervals(results))
 # %%
 #| label: final-curves
 final_groups = final_comparison(results, STUDY)
-figures.loss_curves(final_groups, reference="challenge baseline (SGD)")
+figures.loss_curves(final_groups, reference=STUDY.final_baseline)
 
 # %%
 #| label: final-budget
-tables.budget_comparison(final_groups)
+run_tables.budget_comparison(final_groups)
 
 # %%
 #| label: final-table
-tables.final_table(data)
+ladder_tables.final_table(data)
 
 # %% [markdown]
 # The same comparison at the challenge's model and vocabulary (6 x 512, 16,000 pieces), on this
@@ -117,26 +118,22 @@ if at_size:
 
 # %%
 #| label: size-comparison
-tables.size_comparison(sizes)
+study.summary.size_comparison(sizes)
 
 # %%
 #| label: size-curves
-figures.loss_curves(sizes[list(sizes)[-1]], reference="challenge baseline (SGD)")
+figures.loss_curves(sizes[list(sizes)[-1]], reference=STUDY.final_baseline)
 
 # %% [markdown]
 # The changes the rule left not resolved, and the seeds that would resolve them.
 
 # %%
 #| label: more-seeds
-tables.more_seeds_table(ladder.more_seeds(train=False))
+ladder_tables.more_seeds_table(ladder.more_seeds(train=False))
 
 # %% [markdown]
 # What changes between the `cpu` profile of this report and the challenge's `full` profile.
 
 # %%
 #| label: profiles-table
-tables.profiles_table(
-    extra={"WikiText-2": {p: wordlevel.budget(p) for p in ("cpu", "full")}},
-    note=f"The ladder's complete steps trained {runs_used(results)} runs at this "
-    "profile; the WikiText-2 page adds its own, which its table lists.",
-)
+study.summary.profiles_table(results)

@@ -21,7 +21,7 @@
 import json
 from pathlib import Path
 
-from lmlab import figures, notebook_setup, tables
+from lmlab import figures, notebook_setup, perf_tables
 
 notebook_setup.setup_notebook()
 results = json.loads(Path("../benchmarks/results.json").read_text())
@@ -32,17 +32,17 @@ figures.benchmark(results)
 
 # %%
 #| label: perf-table
-tables.benchmark_table(results)
+perf_tables.benchmark_table(results)
 
 # %%
 #| label: perf-profile
 profiles = json.loads(Path("../benchmarks/profiles.json").read_text())
-tables.profile_table(profiles, "cpu")
+perf_tables.profile_table(profiles, "cpu")
 
 # %%
 #| label: perf-memory
-tables.memory_table(results)
+perf_tables.memory_table(results)
 
 # %%
 #| label: perf-executors
-tables.executors_table(results)
+perf_tables.executors_table(results)

@@ -17,9 +17,9 @@ LAYERS = (
     {"runs", "events", "diagnostics", "train"},  # training and the run store
     {"stats", "workers", "executors"},
     {"ladder", "wordlevel", "api"},  # the study and the Python API
-    {"palette", "figure_data"},  # presentation's parts: colours, plotted numbers
+    {"markdown", "palette", "figure_data"},  # presentation's parts: Markdown, colours, plotted numbers
     {  # presentation: tables, figures, a notebook's set-up and execution, the site
-        *("tables", "figures", "interactive"),
+        *("step_tables", "ladder_tables", "run_tables", "perf_tables", "figures", "interactive"),
         *("notebook_setup", "notebooks", "check", "site", "browser_check"),
     },
     {"cli", "__init__", "__main__"},
@@ -112,5 +112,5 @@ def test_a_planted_cycle_is_found(tmp_path, inside_a_function):
 
 
 def test_a_lower_module_importing_a_higher_one_is_named():
-    graph = {"config": {"tables"}, "tables": {"config"}}
-    assert upward_imports(graph) == ["config (layer 1) imports tables (layer 8)"]
+    graph = {"config": {"step_tables"}, "step_tables": {"config"}}
+    assert upward_imports(graph) == ["config (layer 1) imports step_tables (layer 8)"]

@@ -1,7 +1,7 @@
 import pytest
 
 from conftest import HN_TITLES, ROOT, TINY
-from lmlab import tables
+from lmlab import ladder_tables, step_tables
 from lmlab.config import PROFILES
 from lmlab.ladder import (
     NOMINAL_LEVEL,
@@ -80,7 +80,7 @@ def test_each_step_starts_from_the_best_recipe_so_far(small_ladder):
     )
     ratio = group_mean(last.groups[last.winner]) / group_mean(base.groups["SGD (challenge)"])
     assert data["final_recipe"]["ratio_to_baseline"] == pytest.approx(ratio)
-    table = str(tables.final_table(data))
+    table = str(ladder_tables.final_table(data))
     assert f"**{ratio:.3f}**" in table and "challenge baseline (SGD)" in table and table.count("| seed") == 2
     assert data["complete"] and f"{base.groups['SGD (challenge)'][0].meta['num_params'] / 1e6:.2f}M" in table
     paired = data["steps"][1]["candidates"]["adamw"]["paired_difference"]
@@ -134,7 +134,9 @@ def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatc
     assert same.verdict == "not resolved" and not same.adopted and same.paired["n"] == 5
     assert [r.config["seed"] for r in same.recipe_runs] == [1, 2, 3, 4, 5] and same.recipe_after == {}
     assert later.complete and later.recipe == {} and later.verdict  # from the recipe the unresolved step kept
-    assert "**Not resolved:**" in str(tables.step_table(same)) and "n=5" in str(tables.step_table(same))
+    assert "**Not resolved:**" in str(step_tables.step_table(same)) and "n=5" in str(
+        step_tables.step_table(same)
+    )
 
 
 def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recipe(monkeypatch, tmp_path):
@@ -192,14 +194,14 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
     assert at_24["settings"]["lr"] == (6e-3 if longer.adopted else 3e-3)
     after = group_mean(longer.groups["higher lr"] if longer.adopted else longer.recipe_runs)
     assert at_24["ratio_to_baseline"] == pytest.approx(after / group_mean(baseline))
-    table = str(tables.ladder_table(data))  # another budget's numbers stay out of the ladder's table
+    table = str(ladder_tables.ladder_table(data))  # another budget's numbers stay out of the ladder's table
     assert "| AdamW for longer" not in table and "AdamW for longer measures at another budget" in table
-    regime = str(tables.regime_table(data))
+    regime = str(ladder_tables.regime_table(data))
     assert "| at max_steps=24 |" in regime and "| higher lr |" in regime and "| SGD (challenge) |" in regime
     assert (
         f"| {group_mean(baseline) / group_mean(baseline):.3f} |" in regime
     )  # the baseline's own ratio, 1.000
-    regimes = str(tables.regimes(opt, longer, key="lr"))
+    regimes = str(step_tables.regimes(opt, longer, key="lr"))
     assert "The ladder's recipe, measured at its own budget, keeps lr=0.003" in regimes
     assert (
         "a recipe for max_steps=24 takes lr=0.006."
@@ -207,14 +209,15 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
         else "takes lr=0.003: the two regimes agree"
     ) in regimes
     assert f"**{at_24['ratio_to_baseline']:.3f}** of the baseline" in regimes
-    assert "| SGD (challenge) (not eligible) | the profile's own settings |" in str(tables.step_table(longer))
-    findings = str(tables.findings(data))
-    assert f"reaches **{data['final_recipe']['ratio_to_baseline']:.3f}** of the baseline" in findings
+    assert "| SGD (challenge) (not eligible) | the profile's own settings |" in str(
+        step_tables.step_table(longer)
+    )
+    verdicts = str(ladder_tables.verdict_list(data))
     assert (
         f"AdamW for longer (max_steps=24): higher lr {longer.verdict} ({longer.paired['mean']:+.3f})"
-        in findings
+        in verdicts
     )
-    assert "Adopted:** adamw" in findings and "higher lr" not in findings.split("At another budget")[0]
+    assert "Adopted:** adamw" in verdicts and "higher lr" not in verdicts.split("At another budget")[0]
 
 
 def test_results_stop_at_the_first_incomplete_step(small_ladder):
@@ -229,7 +232,7 @@ def test_results_stop_at_the_first_incomplete_step(small_ladder):
         "steps_after": ["worse", "init"],
     }
     assert 'the step "Optimizer" has 4 runs still to train; after it come worse, init' in str(
-        tables.ladder_table(data)
+        ladder_tables.ladder_table(data)
     )
 
 
@@ -258,7 +261,7 @@ def test_a_candidate_that_is_not_eligible_is_shown_but_never_adopted(monkeypatch
         ]
         == "an unfair score"
     )
-    table = str(tables.step_table(opt))
+    table = str(step_tables.step_table(opt))
     assert (
         "| adamw (not eligible) |" in table
         and "adamw is shown but cannot be adopted: an unfair score" in table

@@ -4,7 +4,7 @@ import pytest
 
 import lmlab
 from conftest import TINY
-from lmlab import figure_data, figures
+from lmlab import figure_data, figures, perf_tables
 
 
 def test_figures_of_real_runs(runs_dir):
@@ -26,8 +26,6 @@ def test_figures_of_real_runs(runs_dir):
 
 
 def test_benchmarks_of_two_machines_stand_side_by_side():
-    from lmlab import tables
-
     def measured(tps: dict, precision: str) -> dict:
         return {
             "precision": precision,
@@ -59,7 +57,7 @@ def test_benchmarks_of_two_machines_stand_side_by_side():
     assert [sub.get_suptitle() for sub in fig.subfigs] == ["CPU: EPYC, 2 cores", "GPU: H100"]
     assert [bar.get_height() for bar in fig.subfigs[1].axes[0].patches] == [1e5, 4e5]
     assert "GPU: H100: full: 27.0M params, bf16" in figures.alt_text(fig)
-    table = str(tables.benchmark_table(results))
+    table = str(perf_tables.benchmark_table(results))
     assert (
         "| GPU: H100 | full (bf16) | lmlab | 400,000 | 4.00x |" in table
         and "| CPU: EPYC, 2 cores | full (fp32) | lmlab | 500 | 1.25x |" in table

@@ -86,7 +86,7 @@ PLANTS = """# %% [markdown]
 from matplotlib.figure import Figure
 from IPython.display import Markdown
 from lmlab.notebook_setup import setup_notebook
-from lmlab.tables import markdown
+from lmlab.markdown import markdown
 
 setup_notebook()
 

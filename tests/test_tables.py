@@ -1,11 +1,11 @@
 """Tables and generated sentences, from recorded numbers."""
 
-from lmlab import tables
+from lmlab import perf_tables, run_tables
 
 
 def test_profiles_table_lists_what_differs_and_extra_budgets():
 
-    table = str(tables.profiles_table(extra={"words": {"cpu": {"d_model": 128}}}, note="a note"))
+    table = str(run_tables.profiles_table(extra={"words": {"cpu": {"d_model": 128}}}, note="a note"))
     assert "| `d_model` | 256 | 512 |" in table and "| `lr` |" not in table  # only what differs
     assert "| words: `d_model` | 128 | 512 |" in table and "a note" in table  # missing values: the profile's
 
@@ -29,7 +29,7 @@ def test_profile_table_puts_the_variants_side_by_side():
         }
 
     table = str(
-        tables.profile_table(
+        perf_tables.profile_table(
             {"cpu/reference": rec("reference", 600, 400), "cpu/lmlab": rec("lmlab", 600, 100)}
         )
     )
@@ -37,4 +37,4 @@ def test_profile_table_puts_the_variants_side_by_side():
         "| `aten::mm` | 60.0% | 85.7% |" in table
         and "| **CPU time per step** | **200 ms** | **140 ms** |" in table
     )
-    assert "No profile" in str(tables.profile_table({}, "full"))
+    assert "No profile" in str(perf_tables.profile_table({}, "full"))

@@ -1,7 +1,8 @@
 """The word-level page's library: the benchmark's vocabulary and files, the recipe's transfer, the table."""
 
 from conftest import WIKITEXT, corpus_lines
-from lmlab import tables, wordlevel
+from lmlab import wordlevel
+from study import wikitext
 
 
 def test_recipe_transfers_training_settings_but_not_tokenizer_or_size():
@@ -37,7 +38,7 @@ def test_baseline_and_recipe_on_wikitext_report_word_perplexity(runs_dir):
     assert (
         adamw.final["test_ppl"] < base.final["test_ppl"]
     )  # AdamW trains this tiny model much faster than SGD
-    table = str(tables.wordlevel_table(groups))
+    table = str(wikitext.table(groups))
     assert (
         "| **baseline** (n=1)" in table and "AWD-LSTM" in table and f"{adamw.final['test_ppl']:.1f}" in table
     )

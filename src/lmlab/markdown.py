@@ -1,0 +1,80 @@
+"""Markdown a notebook displays, and the cells its tables are made of.
+
+`Markdown` shows its text as HTML in a notebook; the formatters below write the values the tables of
+lmlab.step_tables, lmlab.ladder_tables and the others share (a paired difference, a candidate's
+settings, parameter counts, the runs' notes) the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lmlab.runs import Run
+from lmlab.stats import level_text
+
+LADDER_NOTE = re.compile(r"^ladder \w+: ")
+
+
+class Markdown:
+    """Text written in Markdown (tables, emphasis, code), displayed as HTML.
+
+    The site's theme shows a `text/markdown` output as its source, pipes and all, but renders
+    `text/html`; so a notebook shows this as HTML. Raw HTML inside the text is escaped rather than
+    passed through, so `<unk>` reads as written. `str()` gives the Markdown back."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        from markdown_it import MarkdownIt
+
+        return MarkdownIt("commonmark", {"html": False}).enable("table").render(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def markdown(text: str) -> Markdown:
+    return Markdown(text)
+
+
+def paired_cell(paired: dict | None) -> str:
+    """A paired difference as one table cell: mean, interval (its level where it is not 95%) and the seeds it pairs."""
+    if paired is None:
+        return ""
+    level = paired.get("level", 0.95)
+    at = "" if level == 0.95 else f" at {level_text(level)}"
+    return f"{paired['mean']:+.4f} [{paired['low']:+.4f}, {paired['high']:+.4f}]{at}, n={paired['n']}"
+
+
+def paired_words(paired: dict | None) -> str:
+    """A paired difference in words: its mean, the seeds it pairs and its interval."""
+    if paired is None:
+        return "not comparable seed by seed (fewer than two shared seeds)"
+    return (
+        f"{paired['mean']:+.4f} nats/char, paired over {paired['n']} seeds ({level_text(paired.get('level', 0.95))} interval "
+        f"[{paired['low']:+.4f}, {paired['high']:+.4f}])"
+    )
+
+
+def change_text(change: dict) -> str:
+    """A candidate's settings as a table cell; a change that sets every key back (None) is the profile itself."""
+    if change and all(v is None for v in change.values()):
+        return "the profile's own settings"
+    # 6 significant digits: a rate scaled by 0.7 prints as 0.014, not 0.013999999999999999
+    shown = (f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in change.items())
+    return f"`{', '.join(shown)}`" if change else ""
+
+
+def notes(runs: list[Run]) -> str:
+    """The runs' notes, less the ones the ladder writes itself ("ladder <step>: <candidate>"), which
+    only repeat the row's label."""
+    return "; ".join(sorted({r.note for r in runs if r.note and not LADDER_NOTE.match(r.note)}))
+
+
+def parameter_counts(runs: list[Run], exact: bool = False) -> str:
+    """The runs' parameter counts, each once: in millions, or `exact`ly."""
+    counts = sorted({r.meta.get("num_params") for r in runs if r.meta.get("num_params")})
+    return " / ".join(f"{n:,}" if exact else f"{n / 1e6:.2f}M" for n in counts)
