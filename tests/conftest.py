@@ -138,7 +138,8 @@ def project(tmp_path_factory):
             root / name,
             ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "kernel-*", "__pycache__"),
         )
-    shutil.copy(ROOT / "myst.yml", root / "myst.yml")
+    for name in ("myst.yml", "pyproject.toml"):  # the site's config, and the project's [tool.lmlab]
+        shutil.copy(ROOT / name, root / name)
     (root / "benchmarks").mkdir()
     for name in ("results.json", "profiles.json"):
         shutil.copy(ROOT / "benchmarks" / name, root / "benchmarks" / name)

@@ -68,12 +68,12 @@ def test_check_catches_a_figure_without_an_image_and_stale_code(project, tmp_pat
     )
     ipynb = broken / "notebooks" / "02_adamw.ipynb"
     nb = json.loads(ipynb.read_text())
-    nb["metadata"]["lmlab"]["code_hashes"]["plots.py"] = "0" * 12
+    nb["metadata"]["lmlab"]["code_hashes"]["figures.py"] = "0" * 12
     ipynb.write_text(json.dumps(nb))
     out = lmlab("check", cwd=broken)
     assert out.returncode == 1
     assert "figure '#initial-samples' embeds no image output" in out.stderr
-    assert "02_adamw: stale, the code it imported changed since it was executed (plots.py)" in out.stderr
+    assert "02_adamw: stale, the code it imported changed since it was executed (figures.py)" in out.stderr
 
 
 def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp_path):
@@ -92,3 +92,53 @@ def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp
     assert out.returncode == 1
     assert "Figure 1 is numbered on 2 pages (/content/02-adamw.md, /content/03-schedule.md)" in out.stderr
     assert "2 pages are titled 'AdamW' (/content/02-adamw.md, /content/04-init.md)" in out.stderr
+
+
+def foreign_project(root, embed: str):
+    """A MyST project lmlab did not make: a notebook executed by nbclient in a plain kernel, and a page
+    that embeds its labelled output (`embed`: the label the page asks for)."""
+    import nbclient
+    import nbformat
+
+    (root / "myst.yml").write_text(
+        "version: 1\nproject:\n  title: Someone else's analysis\n  toc:\n    - file: index.md\n"
+        "    - file: analysis.ipynb\nsite:\n  template: book-theme\n"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Analysis"),
+        nbformat.v4.new_code_cell("#| label: squares\nprint([n * n for n in range(5)])"),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbclient.NotebookClient(nb, kernel_name="python3").execute()
+    nbformat.write(nb, root / "analysis.ipynb")
+    (root / "index.md").write_text(f"# Findings\n\nThe squares:\n\n```{{embed}} #{embed}\n```\n")
+
+
+def test_check_on_a_myst_project_lmlab_did_not_make(tmp_path):
+    """Correctness holds for any MyST project; this study's conventions are warnings until a project
+    turns them on: an embed without a link to its cell is a warning here, a failure where enforced."""
+    good = tmp_path / "good"
+    good.mkdir()
+    foreign_project(good, "squares")
+    out = lmlab("check", cwd=good)
+    assert out.returncode == 0, out.stderr
+    assert "warning" in out.stderr and "'#squares' has no link to its cell" in out.stderr
+    assert "[cell-links]" in out.stderr
+
+    (good / "pyproject.toml").write_text('[tool.lmlab]\nrules = ["cell-links"]\n')
+    out = lmlab("check", cwd=good)
+    assert out.returncode == 1 and "'#squares' has no link to its cell" in out.stderr
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    foreign_project(broken, "cubes")
+    out = lmlab("check", cwd=broken)
+    assert out.returncode == 1 and "embed of unknown label '#cubes'" in out.stderr
+
+
+def test_a_rule_the_toolkit_does_not_know_is_a_clear_error(tmp_path):
+    (tmp_path / "myst.yml").write_text("version: 1\nproject:\n  title: t\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.lmlab]\nrules = ["cell-link"]\n')
+    out = lmlab("check", cwd=tmp_path)
+    assert out.returncode == 2 and "rules names no rule: cell-link" in out.stderr

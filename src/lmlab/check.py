@@ -2,15 +2,30 @@
 
 mystmd only warns on a broken cross-reference and is silent about an embed whose label does not
 exist, so the checks read the built page JSON (`_build/site/content/*.json`) themselves.
+
+Two kinds of finding. Correctness holds for any MyST project, lmlab's or not: an embed of a label
+that does not exist, an unresolved reference, a figure without an image, a label two notebooks
+define, a notebook lmlab executed that is stale. Conventions (RULES) are this kind of study's house
+style; a project turns them on in its pyproject.toml (`[tool.lmlab] rules = [...]`), which makes
+them failures; otherwise they are reported as warnings.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmlab import notebooks, site
+from lmlab import notebooks, project, site
 from lmlab.errors import LmlabError
+
+RULES = {
+    "cell-links": "every embedded output links to the notebook cell that made it",
+    "figure-numbers": "each page numbers its figures with its own prefix",
+    "unique-titles": "no two pages share a title",
+    "colab-repository": "every notebook's Colab badge and install cell name the repository in myst.yml",
+    "lmlab-notebooks": "every notebook was executed by `lmlab notebooks run` (so its freshness is known)",
+}
 
 IMAGE_MIMETYPES = ("image/", "application/vnd.plotly.v1+json")
 
@@ -119,25 +134,61 @@ def duplicate_labels(sources: list[Path]) -> list[str]:
     return problems
 
 
-def check(root: Path) -> list[str]:
-    """Every problem found, one line each; empty when the site is sound."""
+@dataclass
+class Findings:
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def convention(self, rule: str, problems: list[str], enforced: set[str]) -> None:
+        """A convention's problems: failures where the project turns the rule on, else warnings."""
+        target = self.failures if rule in enforced else self.warnings
+        target += [f"{p} [{rule}]" for p in problems]
+
+
+def repository_problems(root: Path, sources: list[Path]) -> list[str]:
+    try:
+        repo = notebooks.repository(root)
+    except LmlabError as e:
+        return [str(e)] if sources else []
+    if repo is None:
+        return []
+    return [
+        f"{source.stem}: its Colab badge or install cell names {other}, but myst.yml names {repo}; "
+        f"`lmlab notebooks run {source.stem}` makes it follow myst.yml"
+        for source in sources
+        for other in sorted(notebooks.named_repositories(source) - {repo})
+    ]
+
+
+def check(root: Path) -> Findings:
+    """Every problem found, one line each, as failures and warnings; no failure: the site is sound."""
     if not (root / "myst.yml").exists():
         raise LmlabError(f"no myst.yml in {root}; run lmlab check from the project root")
+    enforced = project.rules(root)
+    unknown = enforced - set(RULES)
+    if unknown:
+        raise LmlabError(
+            f"[tool.lmlab] rules names no rule: {', '.join(sorted(unknown))}; the rules: {', '.join(RULES)}"
+        )
+    found = Findings()
     sources = notebooks.sources(root / "notebooks")
-    problems = duplicate_labels(sources)
-    repo = notebooks.repository(root)
+    found.failures += duplicate_labels(sources)
+    unrecorded = []
     for source in sources:
-        problems += notebooks.status(source).problems()
-        problems += [
-            f"{source.stem}: its Colab badge or install cell names {other}, but myst.yml names {repo}; "
-            f"`lmlab notebooks run {source.stem}` makes it follow myst.yml"
-            for other in sorted(notebooks.named_repositories(source) - {repo})
-        ]
+        status = notebooks.status(source)
+        if status.executed and not status.recorded:
+            unrecorded.append(f"{source.stem}: {notebooks.NOT_RECORDED}")
+        found.failures += status.problems()
+    found.convention("lmlab-notebooks", unrecorded, enforced)
+    found.convention("colab-repository", repository_problems(root, sources), enforced)
     site.build_content(root)
     pages = sorted((root / "_build" / "site" / "content").glob("*.json"))
     if not pages:
-        problems.append("myst build --site produced no pages")
+        found.failures.append("myst build --site produced no pages")
     docs = [json.loads(page.read_text(encoding="utf-8")) for page in pages]
     for doc in docs:
-        problems += page_problems(doc) + unlinked_cells(doc)
-    return problems + duplicate_numbers(docs) + duplicate_titles(docs)
+        found.failures += page_problems(doc)
+    found.convention("cell-links", [p for doc in docs for p in unlinked_cells(doc)], enforced)
+    found.convention("figure-numbers", duplicate_numbers(docs), enforced)
+    found.convention("unique-titles", duplicate_titles(docs), enforced)
+    return found

@@ -34,13 +34,16 @@ REPOSITORY_IN_NOTEBOOK = (
 )
 
 
-def repository(root: Path) -> str:
+def repository(root: Path) -> str | None:
     """`owner/name` of the project's GitHub repository, from `project.github` in myst.yml: the one place
-    that names it (a fork changes it there, and `lmlab notebooks run` carries it into every notebook)."""
+    that names it (a fork changes it there, and `lmlab notebooks run` carries it into every notebook).
+    None where myst.yml names none (a new project, not on GitHub yet)."""
     import yaml
 
     config = yaml.safe_load((root / "myst.yml").read_text(encoding="utf-8")) or {}
-    github = str((config.get("project") or {}).get("github", ""))
+    github = str((config.get("project") or {}).get("github") or "")
+    if not github:
+        return None
     match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(\.git)?/?", github)
     if not match:
         raise LmlabError(
@@ -212,7 +215,7 @@ def run(directory: Path, names: list[str], jobs: int = 1, log=print) -> list[dic
     root = project_root(directory)
     if root is not None:
         repo = repository(root)
-        for source in chosen:
+        for source in chosen if repo else ():
             if follow_repository(source, repo):
                 log(f"{source.stem}: its Colab badge and install cell now name {repo} (myst.yml)")
     # decided once here, not by every kernel: finding out whether there is a GPU imports torch (seconds)
@@ -242,18 +245,27 @@ def _report(source: Path, record: dict, log) -> None:
 
 # ------------------------------------------------------------------ status
 
+NOT_RECORDED = "executed outside `lmlab notebooks run`, so whether it is stale is unknown"
+
 
 @dataclass
 class Status:
     name: str
     executed: bool = False
+    recorded: bool = False  # executed by `lmlab notebooks run`, which records what it was made from
     in_sync: bool = False
     stale_reasons: list[str] = field(default_factory=list)
     missing_outputs: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.executed and self.in_sync and not self.stale_reasons and not self.missing_outputs
+        return (
+            self.executed
+            and self.recorded
+            and self.in_sync
+            and not self.stale_reasons
+            and not self.missing_outputs
+        )
 
     def problems(self) -> list[str]:
         if not self.executed:
@@ -284,9 +296,8 @@ def status(source: Path) -> Status:
     executed = jupytext.read(ipynb)
     st.in_sync = _cells(jupytext.read(source)) == _cells(executed)
     record = executed.metadata.get("lmlab", {})
-    if not record:
-        st.stale_reasons.append("it was not executed by `lmlab notebooks run`")
-    else:
+    st.recorded = bool(record)
+    if record:
         if record.get("source_hash") != text_hash(source) and st.in_sync is False:
             pass  # already reported as out of sync
         elif record.get("source_hash") != text_hash(source):
