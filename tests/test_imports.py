@@ -20,7 +20,7 @@ LAYERS = (
     {"markdown", "palette", "figure_data"},  # presentation's parts: Markdown, colours, plotted numbers
     {  # presentation: tables, figures, a notebook's set-up and execution, the site
         *("step_tables", "ladder_tables", "run_tables", "perf_tables", "figures", "interactive"),
-        *("notebook_setup", "notebooks", "check", "site", "browser_check"),
+        *("notebook_setup", "notebooks", "check", "site", "browser_check", "scaffold"),
     },
     {"cli", "__init__", "__main__"},
 )

@@ -173,6 +173,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--root", default=".", help="project root holding myst.yml")
 
+    new = sub.add_parser(
+        "new",
+        help="write a new study that works at once: a two-step ladder, its notebooks and pages, a README",
+        description="DIR gets myst.yml, content/ (an overview and a page per step), notebooks/ (jupytext "
+        "pairs), study/ (a two-step ladder: the baseline and AdamW), tests/, a README with the two commands, "
+        "a Makefile and .ci/run. Its README says how to add a step.",
+    )
+    new.add_argument("directory", metavar="DIR", help="the new study's folder (new, or empty)")
+    new.add_argument("--title", help="the site's title (default: from DIR)")
+    new.add_argument(
+        "--data",
+        metavar="FILE",
+        help="the text to train on, one example per line (default: data/train.txt in DIR, to be put there)",
+    )
+
     w = sub.add_parser(
         "site",
         help="the HTML site: install the theme, build it, or check it in a real browser",
@@ -344,6 +359,7 @@ def cmd_notebooks(args) -> int:
             rows.append(
                 f"{'ok   ' if st.ok else 'STALE'}  {source.stem}"
                 + "".join(f"\n       - {p}" for p in st.problems())
+                + (f"\n       - {notebooks.NOT_RECORDED}" if st.executed and not st.recorded else "")
             )
         print("\n".join(rows) if rows else f"no notebooks in {directory}")
         return 0
@@ -434,13 +450,33 @@ def _ladder_workers(args, data: str) -> None:
 def cmd_check(args) -> int:
     from lmlab.check import check
 
-    problems = check(Path(args.root))
-    if problems:
-        print(f"lmlab check: {len(problems)} problem(s)", file=sys.stderr)
-        for p in problems:
+    found = check(Path(args.root))
+    if found.warnings:
+        print(
+            f"lmlab check: {len(found.warnings)} warning(s), conventions the project does not enforce",
+            file=sys.stderr,
+        )
+        for p in found.warnings:
+            print(f"  - {p}", file=sys.stderr)
+    if found.failures:
+        print(f"lmlab check: {len(found.failures)} problem(s)", file=sys.stderr)
+        for p in found.failures:
             print(f"  - {p}", file=sys.stderr)
         return 1
     print("lmlab check: site content built; every embed, reference and notebook is sound", file=sys.stderr)
+    return 0
+
+
+def cmd_new(args) -> int:
+    from lmlab.scaffold import new
+
+    directory = Path(args.directory)
+    written = new(directory, title=args.title, data=args.data)
+    print(f"lmlab new: {len(written)} files in {directory}", file=sys.stderr)
+    if not args.data:
+        print(f"lmlab new: put the text to train on, one example per line, in {directory / 'data' / 'train.txt'}",
+              file=sys.stderr)  # fmt: skip
+    print(f"next: cd {directory} && make report (the README says how to add a step)", file=sys.stderr)
     return 0
 
 
@@ -497,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         "notebooks": cmd_notebooks,
         "ladder": cmd_ladder,
         "check": cmd_check,
+        "new": cmd_new,
         "site": cmd_site,
     }
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lmlab import config
 from lmlab.config import HUB_DATASET
-from lmlab.project import beside_project
+from lmlab.project import data_setting
 
 
 def in_colab() -> bool:
@@ -27,7 +27,7 @@ def default_profile() -> str:
 
 def parameters() -> tuple[str, str]:
     """(profile, data) for a notebook: environment first (LMLAB_PROFILE, LMLAB_DATA); else the
-    default profile; the offline copy of the titles beside the project when present, else the hub
+    default profile, and the data the project names (`[tool.lmlab] data`), else the challenge's hub
     dataset."""
     profile = os.environ.get("LMLAB_PROFILE") or default_profile()
     if not os.environ.get("LMLAB_PROFILE") and in_colab() and profile != config.default_profile(gpu=True):
@@ -35,8 +35,7 @@ def parameters() -> tuple[str, str]:
             f"lmlab: this Colab runtime has no GPU, so the notebook takes the `{profile}` profile (minutes a run); "
             "for the challenge's `full` profile choose Runtime > Change runtime type > a GPU, and run it again"
         )
-    local = beside_project("hn-titles", "titles.txt")
-    data = os.environ.get("LMLAB_DATA") or (str(local) if local else HUB_DATASET)
+    data = os.environ.get("LMLAB_DATA") or data_setting() or HUB_DATASET
     return profile, data
 
 

@@ -72,3 +72,19 @@ def rules(root: Path | None = None) -> set[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise LmlabError("[tool.lmlab] rules must be a list of rule names")
     return set(value)
+
+
+def data_setting(root: Path | None = None) -> str | None:
+    """The data the project names (`[tool.lmlab] data`): a path from the project's folder (made
+    absolute) or a hub dataset's name; a list names sources in order of preference, and the first
+    path that exists wins, else the first name that is no path (the hub dataset). None: it names none."""
+    root = root or project_root()
+    value = settings(root).get("data")
+    choices = value if isinstance(value, list) else [value] if value else []
+    for choice in choices:
+        path = Path(choice).expanduser()
+        path = path if path.is_absolute() or root is None else root / path
+        if path.exists():
+            return str(path.resolve())
+    names = [c for c in choices if "/" in c and not c.startswith((".", "/", "~")) and c.count("/") == 1]
+    return names[0] if names else (choices[0] if choices else None)
