@@ -110,3 +110,26 @@ def test_a_notebook_is_current_until_what_it_was_made_from_changes(tmp_path):
     (lock,) = problems_when(record={"lock_hash": "0" * 12})
     assert "executed under another requirements.lock" in lock
     assert problems_when(outputs=[]) == ["01_probe: cell 'probe' has no output"]
+
+
+def test_editing_a_sentence_of_the_study_makes_only_the_notebooks_showing_it_stale(project, tmp_path):
+    """A notebook records the project's modules it imported (the study's) beside lmlab's: a sentence
+    edited in study/together.py makes the together page's notebook stale and no other; an edit to the
+    study's ladder, which every step's notebook imports, makes each of those stale."""
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("_build", "runs", "__pycache__"))
+    directory = copy / "notebooks"
+    assert all(notebooks.status(source).ok for source in notebooks.sources(directory))
+
+    prose = copy / "study" / "together.py"
+    text = prose.read_text()
+    sentence = next(line for line in text.splitlines() if line.strip().startswith('"') and len(line) > 60)
+    prose.write_text(text.replace(sentence, sentence.replace('"', '"Indeed, ', 1), 1))
+    stale = {s.stem: notebooks.status(s).problems() for s in notebooks.sources(directory)}
+    assert [name for name, problems in stale.items() if problems] == ["17_together"]
+    assert "changed since it was executed (study/together.py)" in stale["17_together"][0]
+
+    ladder = copy / "study" / "ladder.py"
+    ladder.write_text(ladder.read_text() + "\n# one more line\n")
+    stale = [s.stem for s in notebooks.sources(directory) if notebooks.status(s).problems()]
+    assert "05_rope" in stale and "80_summary" in stale and "90_performance" not in stale

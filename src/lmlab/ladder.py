@@ -164,7 +164,7 @@ def budget_text(budget: dict) -> str:
 
 
 def beyond_length(budget: dict) -> dict:
-    """A step's budget less its length: settings the recipe it starts from takes (R-Drop's dropout 0.2)."""
+    """A step's budget less its length: settings the recipe it starts from takes (a dropout rate, say)."""
     return {key: value for key, value in budget.items() if key != "epochs"}
 
 
@@ -234,7 +234,7 @@ class StepResult:
     @property
     def reference(self) -> str:
         """The label of the runs the candidates are paired with: the recipe, with what the step's budget
-        adds beyond its length (R-Drop's reference is the recipe with dropout 0.2)."""
+        adds beyond its length (a step measured at a dropout rate compares with the recipe at that rate)."""
         added = beyond_length(self.step.budget)
         return f"before: {self.recipe_label}" + (f", {budget_text(added)}" if added else "")
 
@@ -434,6 +434,36 @@ class Ladder:
     @property
     def size_profile(self) -> str | None:
         return self.study.at_size.get(self.profile)
+
+    def fingerprint_at(self, profile: str) -> str:
+        """The ladder's data as another profile reads it (its cap on titles may differ)."""
+        return (
+            self.fingerprint if profile == self.profile else fingerprint(make_config(profile, data=self.data))
+        )
+
+    def at_profile(
+        self, profile: str, plans: dict[str, dict], seeds=None, train: bool = False, progress: bool = False
+    ) -> dict[str, list[Run]]:
+        """Each plan's settings over another `profile` (on the ladder's data), one run per seed (the
+        study's seeds for that profile, or `seeds`: {label: seeds} or one tuple for all); trained where
+        the store lacks them when `train`, else only the finished runs are given."""
+        data_fingerprint = self.fingerprint_at(profile)
+        jobs = {}
+        for name, change in plans.items():
+            chosen = seeds.get(name) if isinstance(seeds, dict) else seeds
+            jobs[name] = [
+                self.job(
+                    {**change, "data": self.data, "seed": seed, "note": f"at {profile}: {name}"},
+                    profile,
+                    data_fingerprint,
+                )
+                for seed in chosen or self.study.seeds_for(profile)
+            ]
+        missing = [job for js in jobs.values() for job in js if not finished(self.store.run(job.run_id))]
+        if missing and train:
+            self.executor.train_jobs(missing, self.store, data_fingerprint, progress=progress)
+        groups = {name: [self.store.run(job.run_id) for job in js] for name, js in jobs.items()}
+        return {name: [run for run in runs if finished(run)] for name, runs in groups.items()}
 
     def at_size(self, train: bool = True, progress: bool = False) -> dict[str, list[Run]] | None:
         """The baseline and the final recipe at the study's `at_size` profile (for this study the
@@ -709,8 +739,39 @@ def runs_used(results: list[StepResult]) -> int:
 FINAL_RECIPE = "final recipe"
 
 
+def against_baseline(
+    groups: dict[str, list[Run]], baseline: str, profile: str, data_fingerprint: str
+) -> dict:
+    """Groups of runs against the baseline's, as data: per group its seeds, each metric's values, mean
+    and std (the site's full-coverage metric and the challenge's legacy one), the device and time of
+    each run; per group beside the baseline, the paired difference (seed by seed, 95%) and the ratio of
+    the means in both metrics."""
+
+    def values(runs, metric):
+        return [run.final[metric] for run in runs]
+
+    out = {"profile": profile, "data_fingerprint": data_fingerprint, "baseline": baseline, "groups": {}}
+    for label, runs in groups.items():
+        group = {"seeds": [run.config["seed"] for run in runs], "runs": [run.id for run in runs]}
+        for metric in ("val_loss", "val_loss_legacy"):
+            group[metric] = values(runs, metric)
+            group[f"{metric}_mean"], group[f"{metric}_std"] = (
+                mean_std(group[metric]) if runs else (None, None)
+            )
+        group["device"] = sorted({run.meta.get("device_name") or run.meta.get("device", "?") for run in runs})
+        group["train_seconds"] = [run.final.get("train_seconds") for run in runs]
+        if label != baseline and runs and groups.get(baseline):
+            group["paired_difference"] = paired_difference(runs, groups[baseline])
+            group["ratio"] = {
+                metric: group[f"{metric}_mean"] / mean_std(values(groups[baseline], metric))[0]
+                for metric in ("val_loss", "val_loss_legacy")
+            }
+        out["groups"][label] = group
+    return out
+
+
 def final_comparison(results: list[StepResult], study: Study) -> dict[str, list[Run]]:
-    """The challenge baseline's runs and the final recipe's (the last adopted candidate's), over the
+    """The baseline's runs and the final recipe's (the last adopted candidate's), over the
     complete steps at the ladder's budget."""
     followed = _followed(results)
     adopted = [r for r in followed if r.adopted]

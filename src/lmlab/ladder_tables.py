@@ -345,3 +345,37 @@ def rule_error(results, simulated: dict | None):
     lines += ["", f"**Verdicts the correction changed:** {'; '.join(changed)}." if changed
               else "**The correction changed no verdict.**"]  # fmt: skip
     return markdown("\n".join(lines))
+
+
+def against_baseline_table(comparison: dict, planned: dict[str, int] | None = None):
+    """Groups against the baseline at one profile (lmlab.ladder.against_baseline) as a Markdown table:
+    each group's mean ± std in the full-coverage metric and the legacy one, its paired difference to
+    the baseline, and the ratio of the means in both metrics; `planned`: {label: seeds planned}, so a
+    group still training says how many of its runs are in."""
+    lines = [
+        f"| | runs | val_loss (nats/char) | legacy metric | − {comparison['baseline']}, paired [95%] | ratio | ratio (legacy) |",
+        "|:---|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def spread(group, metric):
+        mean, std = group[f"{metric}_mean"], group[f"{metric}_std"]
+        return "" if mean is None else f"{mean:.4f} ± {std:.4f}" if len(group[metric]) > 1 else f"{mean:.4f}"
+
+    for label, group in comparison["groups"].items():
+        n = len(group["runs"])
+        runs = f"{n} of {planned[label]}" if planned and planned.get(label, n) != n else str(n)
+        ratio = group.get("ratio", {})
+        lines.append(
+            f"| {label} | {runs} | {spread(group, 'val_loss')} | {spread(group, 'val_loss_legacy')} | "
+            f"{paired_cell(group.get('paired_difference'))} | "
+            + " | ".join(f"{ratio[m]:.3f}" if m in ratio else "" for m in ("val_loss", "val_loss_legacy"))
+            + " |"
+        )
+    runs = [run for group in comparison["groups"].values() for run in group["runs"]]
+    devices = sorted({d for group in comparison["groups"].values() for d in group["device"]})
+    lines += [
+        "",
+        f"*profile {comparison['profile']} · data fingerprint {comparison['data_fingerprint'][:8]} · "
+        f"trained on {', '.join(devices) or 'nothing yet'} · runs {', '.join(r[:8] for r in runs) or 'none yet'}.*",
+    ]
+    return markdown("\n".join(lines))

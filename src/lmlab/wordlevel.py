@@ -1,4 +1,4 @@
-"""The word-level check: the challenge baseline and a recipe of the ladder on WikiText-2.
+"""The word-level check: recipes of a ladder trained on WikiText-2 words.
 
 WikiText-2 (Merity et al., 2016) is the standard small word-level benchmark: 2.1M training words,
 a fixed 33,278-word vocabulary (rarer words are already `<unk>` in the files) and perplexity per
@@ -10,7 +10,8 @@ norm, MLP, mask, tying, dropout). The tokenizer is fixed by the benchmark, and t
 and the training budget are this page's, per profile: a 33k-word softmax dominates the cost of a
 small model, so the `cpu` budget is a narrow model and a slice of the training text. The shape is
 the same for every recipe, so the models compared here are the same size up to what a recipe's
-own changes add or remove (RoPE drops the position table; SwiGLU rounds its hidden width).
+own changes add or remove (rotary positions drop the position table; a gated MLP rounds its
+hidden width).
 """
 
 from __future__ import annotations
