@@ -2,6 +2,7 @@
 
     python benchmarks/bench_train.py --profile cpu          # one profile's model config
     python benchmarks/bench_train.py                        # smoke, cpu and full (full: a few steps)
+    python benchmarks/bench_train.py --precision            # fp32 against bf16 at full, cpu-27m and cpu
 
 For each profile's model config it measures, in one process and interleaved round by round so
 both see the same machine: tokens/s of a training step (forward, backward, optimizer) for the
@@ -86,7 +87,8 @@ def peak_memory_mb(device: torch.device) -> float | None:
 
 
 def bench_precision() -> str:
-    """lmlab's arithmetic on this machine: bf16 autocast on CUDA, fp32 elsewhere (a bf16 matmul on CPU is far slower)."""
+    """The arithmetic of the profiles' committed runs here: bf16 autocast on CUDA, fp32 on a CPU (where
+    `--precision` measures bf16 beside it: native on some CPUs, emulated and slow on others)."""
     return "bf16" if torch.cuda.is_available() else "fp32"
 
 
@@ -286,12 +288,62 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
     return out
 
 
+PRECISION_PROFILES = ("full", "cpu-27m", "cpu")
+PRECISION_STEPS = {"full": 2, "cpu-27m": 2, "cpu": 8}
+
+
+def bench_precisions(profiles, data: str, rounds: int, log) -> dict:
+    """fp32 against bf16 autocast, one training step of each profile's model in each, alternating
+    round by round in one process (so both see the same machine); and a matrix product's rate in each
+    arithmetic, the per-operator figure beside the whole step's. Only where bf16 trains here."""
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ["LMLAB_CACHE"] = str(tmp / "cache")
+        for profile in profiles:
+            steps = PRECISION_STEPS[profile]
+            trainers = {p: make_trainer(profile, tmp, data=data, precision=p) for p in ("fp32", "bf16")}
+            cfg = trainers["fp32"].cfg
+            device = trainers["fp32"].device
+
+            def run(t, n):
+                for _ in range(n):
+                    t.train_step()
+                    t.step += 1
+                float(t.pending_loss)
+
+            for t in trainers.values():  # warm-up: the first step allocates
+                run(t, 1)
+            times = {p: [] for p in trainers}
+            for r in range(rounds):
+                for p, t in trainers.items():
+                    times[p].append(time_steps(lambda n, t=t: run(t, n), steps, device) / steps)
+                log(
+                    f"[{profile}] round {r + 1}/{rounds}: "
+                    + ", ".join(f"{p} {times[p][-1]:.2f} s/step" for p in times)
+                )
+            per_step = {p: statistics.median(ts) for p, ts in times.items()}
+            out[profile] = {
+                "params": trainers["fp32"].model.num_params(),
+                "batch_tokens": cfg.batch_size * cfg.block_size,
+                "timed_steps": steps * rounds,
+                "s_per_step": per_step,
+                "s_per_step_all": times,
+                "bf16_speedup": per_step["fp32"] / per_step["bf16"],
+            }
+        out["gemm_gflops"] = {p: gemm_peak_gflops(torch.device("cpu"), p) for p in ("fp32", "bf16")}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--profile", action="append", choices=list(STEPS), help="repeatable; default: all three"
+        "--profile",
+        action="append",
+        choices=sorted({*STEPS, *PRECISION_PROFILES}),
+        help="repeatable; default: all three",
     )
     parser.add_argument("--data", default=default_data())
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant")
@@ -300,6 +352,11 @@ def main() -> None:
         "--data-only",
         action="store_true",
         help="measure only data preparation (cheap; merged into the results)",
+    )
+    parser.add_argument(
+        "--precision",
+        action="store_true",
+        help="measure only fp32 against bf16 (full, cpu-27m and cpu; on a CPU, where it has native bf16)",
     )
     args = parser.parse_args()
     profiles = args.profile or list(STEPS)
@@ -314,6 +371,20 @@ def main() -> None:
     entry["machine"] = here
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     entry.setdefault("profiles", {})
+    if args.precision:
+        from lmlab.devices import bf16_refusal
+
+        refusal = bf16_refusal(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+        if refusal:
+            sys.exit(f"bench_train --precision: {refusal}")
+        chosen = [p for p in PRECISION_PROFILES if not args.profile or p in args.profile]
+        entry["precision"] = {"date": now, **bench_precisions(chosen, args.data, 3, log)}
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        for profile in chosen:
+            r = entry["precision"][profile]
+            print(f"{profile}: fp32 {r['s_per_step']['fp32']:.2f} s/step, bf16 {r['s_per_step']['bf16']:.2f} s/step, "
+                  f"bf16 {r['bf16_speedup']:.2f}x")  # fmt: skip
+        return
     if args.data_only:
         entry["data_prep_date"] = now
         for profile in profiles:
