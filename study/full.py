@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from lmlab.config import make_config
-from lmlab.ladder import Ladder, recipe_at_size
+from lmlab.ladder import Ladder, beyond_length, recipe_at_size
 from lmlab.markdown import markdown
 
 LEADERBOARD = 0.646  # the best credible published ratio, 1.13 / 1.753, in the challenge's legacy metric
@@ -22,7 +22,12 @@ def plans(ladder: Ladder) -> dict[str, dict]:
     recipe = recipe_at_size(ladder.results(), ladder.study)
     seven = ladder.step("regularization", train=False)
     recipe |= seven.candidates[seven.winner] if seven.adopted else {}
-    return {ladder.study.final_baseline: {}, RECIPE: recipe, RDROP: {**recipe, "rdrop": 1.0}}
+    rdrop = {
+        **recipe,
+        **beyond_length(ladder.study.step("rdrop").budget),
+        "rdrop": 1.0,
+    }  # as its step measured it
+    return {ladder.study.final_baseline: {}, RECIPE: recipe, RDROP: rdrop}
 
 
 def planned(ladder: Ladder) -> dict[str, int]:
