@@ -18,13 +18,18 @@
 # so SGD's learning rate is no guide to its own: we sweep five values with three seeds each.
 
 # %%
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+if "google.colab" in sys.modules:  # Colab: the project (its study) and lmlab
+    REPO = "https://github.com/lmlab/lmlab"
+    if not os.path.isdir("project"):
+        git = ["git", "clone", "-q", "--depth", "1"]
+        subprocess.run([*git, REPO, "project"], check=True)
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, LMLAB], check=True)
+    subprocess.run([*pip, "./project"], check=True)
+    os.chdir("project/notebooks")
 
 # %% tags=["parameters"]
 from lmlab import figures, interactive, notebook_setup, run_tables, step_tables

@@ -17,13 +17,18 @@
 # Three seeds per candidate, starting from the best recipe of the ladder so far.
 
 # %%
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # Colab: install the toolkit first
-    LMLAB = "lmlab @ git+https://github.com/lmlab/lmlab"
+if "google.colab" in sys.modules:  # Colab: the project (its study) and lmlab
+    REPO = "https://github.com/lmlab/lmlab"
+    if not os.path.isdir("project"):
+        git = ["git", "clone", "-q", "--depth", "1"]
+        subprocess.run([*git, REPO, "project"], check=True)
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, LMLAB], check=True)
+    subprocess.run([*pip, "./project"], check=True)
+    os.chdir("project/notebooks")
 
 # %% tags=["parameters"]
 from lmlab import figures, notebook_setup, step_tables

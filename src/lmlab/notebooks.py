@@ -30,7 +30,7 @@ LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)
 # where a notebook names the repository: its Colab badge and its Colab install cell
 REPOSITORY_IN_NOTEBOOK = (
     re.compile(r"(https://colab\.research\.google\.com/github/)([\w.-]+/[\w.-]+)(/blob/)"),
-    re.compile(r"(git\+https://github\.com/)([\w.-]+/[\w.-]+?)(\.git)?(?=[\"'@#])"),
+    re.compile(r"(REPO = \"https://github\.com/)([\w.-]+/[\w.-]+?)(\.git)?(?=\")"),
 )
 
 
