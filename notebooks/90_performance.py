@@ -35,6 +35,10 @@ figures.benchmark(results)
 perf_tables.benchmark_table(results)
 
 # %%
+#| label: perf-precision
+perf_tables.precision_table(results)
+
+# %%
 #| label: perf-profile
 profiles = json.loads(Path("../benchmarks/profiles.json").read_text())
 perf_tables.profile_table(profiles, "cpu")

@@ -132,3 +132,37 @@ def executors_table(results: dict):
 def _with_startup(e: dict) -> float:
     """Ray's runs per hour when its start-up counts, as the local workers' process start-ups do."""
     return e["runs"] / (e["runs"] / e["ray_runs_per_hour"] * 3600 + e["ray_startup_s"]) * 3600
+
+
+def precision_table(results: dict):
+    """fp32 against bf16 autocast per machine and profile (benchmarks/bench_train.py --precision): the
+    seconds of a training step in each, and bf16's speed-up; with the machine's matrix-product rate in
+    each arithmetic beside it."""
+    lines = [
+        "| machine | profile | parameters | tokens a step | fp32 (s/step) | bf16 (s/step) | bf16 speed-up |",
+        "|:---|:---|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for name, entry in results["machines"].items():
+        measured = entry.get("precision")
+        if not measured:
+            continue
+        for profile, r in measured.items():
+            if not isinstance(r, dict) or "s_per_step" not in r:
+                continue
+            lines.append(
+                f"| {name} | {profile} | {r['params'] / 1e6:.1f}M | {r['batch_tokens']:,} | "
+                f"{r['s_per_step']['fp32']:.2f} | {r['s_per_step']['bf16']:.2f} | {r['bf16_speedup']:.2f}x |"
+            )
+        gemm = measured.get("gemm_gflops", {})
+        if gemm:
+            notes.append(
+                f"{name}: a 2048 × 2048 matrix product runs at {gemm['fp32']:,.0f} GFLOP/s in fp32 and "
+                f"{gemm['bf16']:,.0f} in bf16; each row is the median of 3 rounds of a few steps, fp32 and bf16 "
+                f"alternating in one process; measured {measured['date']}."
+            )
+    if len(lines) == 2:
+        return markdown(
+            "*No machine has measured fp32 against bf16 yet (`benchmarks/bench_train.py --precision`).*"
+        )
+    return markdown("\n".join(lines + [""] + [f"*{n}*" for n in notes]))
