@@ -133,9 +133,9 @@ figures.loss_curves(sizes[list(sizes)[-1]], reference=STUDY.final_baseline)
 
 # %% [markdown]
 # The challenge's own size: the `full` profile, seven epochs over every title of the data, the
-# recipe in the seven-epoch regime the ladder found. A run takes about 80 minutes on a CPU with
-# native bf16 and minutes on a GPU, so they are trained outside this notebook; it reads the ones in
-# the store.
+# recipe in the seven-epoch regime the ladder found. A run takes most of an hour on a 2-core CPU
+# with native bf16 (the Performance page times a step; the table gives each run's training time)
+# and minutes on a GPU, so they are trained outside this notebook; it reads the ones in the store.
 
 # %%
 at_full = ladder.at_profile(full.PROFILE, full.plans(ladder), seeds=full.SEEDS)

@@ -353,8 +353,9 @@ def against_baseline_table(comparison: dict, planned: dict[str, int] | None = No
     the baseline, and the ratio of the means in both metrics; `planned`: {label: seeds planned}, so a
     group still training says how many of its runs are in."""
     lines = [
-        f"| | runs | val_loss (nats/char) | legacy metric | − {comparison['baseline']}, paired [95%] | ratio | ratio (legacy) |",
-        "|:---|---:|---:|---:|---:|---:|---:|",
+        "| | runs done | val_loss (nats/char) | legacy metric (nats/char) | difference from the baseline, paired "
+        "[95%] | ratio to the baseline | legacy ratio | training (min a run) |",
+        "|:---|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def spread(group, metric):
@@ -365,15 +366,19 @@ def against_baseline_table(comparison: dict, planned: dict[str, int] | None = No
         n = len(group["runs"])
         runs = f"{n} of {planned[label]}" if planned and planned.get(label, n) != n else str(n)
         ratio = group.get("ratio", {})
+        minutes = [s / 60 for s in group["train_seconds"] if s]
         lines.append(
             f"| {label} | {runs} | {spread(group, 'val_loss')} | {spread(group, 'val_loss_legacy')} | "
             f"{paired_cell(group.get('paired_difference'))} | "
             + " | ".join(f"{ratio[m]:.3f}" if m in ratio else "" for m in ("val_loss", "val_loss_legacy"))
-            + " |"
+            + f" | {', '.join(f'{m:.0f}' for m in minutes)} |"
         )
     runs = [run for group in comparison["groups"].values() for run in group["runs"]]
     devices = sorted({d for group in comparison["groups"].values() for d in group["device"]})
     lines += [
+        "",
+        "*Ratios divide the group's mean by the baseline's, in each metric; a group with one seed planned "
+        "gets no interval. Training minutes are each run's own, on whatever else its machine was doing.*",
         "",
         f"*profile {comparison['profile']} · data fingerprint {comparison['data_fingerprint'][:8]} · "
         f"trained on {', '.join(devices) or 'nothing yet'} · runs {', '.join(r[:8] for r in runs) or 'none yet'}.*",

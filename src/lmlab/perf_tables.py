@@ -138,28 +138,41 @@ def precision_table(results: dict):
     """fp32 against bf16 autocast per machine and profile (benchmarks/bench_train.py --precision): the
     seconds of a training step in each, and bf16's speed-up; with the machine's matrix-product rate in
     each arithmetic beside it."""
+    machines = {name: e["precision"] for name, e in results["machines"].items() if e.get("precision")}
+    named = len(machines) > 1  # one machine: named in the note, not on every row
     lines = [
-        "| machine | profile | parameters | tokens a step | fp32 (s/step) | bf16 (s/step) | bf16 speed-up |",
-        "|:---|:---|---:|---:|---:|---:|---:|",
+        "| " + ("machine | " if named else "") + "profile | parameters | tokens a step | fp32 (s/step) | "
+        "bf16 (s/step) | bf16 speed-up |",
+        "|" + (":---|" if named else "") + ":---|---:|---:|---:|---:|---:|",
     ]
     notes = []
-    for name, entry in results["machines"].items():
-        measured = entry.get("precision")
-        if not measured:
-            continue
+    for name, measured in machines.items():
+        steps = []
         for profile, r in measured.items():
             if not isinstance(r, dict) or "s_per_step" not in r:
                 continue
+            steps.append(f"{r['timed_steps'] // 3} at `{profile}`")
             lines.append(
-                f"| {name} | {profile} | {r['params'] / 1e6:.1f}M | {r['batch_tokens']:,} | "
-                f"{r['s_per_step']['fp32']:.2f} | {r['s_per_step']['bf16']:.2f} | {r['bf16_speedup']:.2f}x |"
+                "| " + (f"{name} | " if named else "") + f"`{profile}` | {r['params'] / 1e6:.1f}M | "
+                f"{r['batch_tokens']:,} | {r['s_per_step']['fp32']:.2f} | {r['s_per_step']['bf16']:.2f} | "
+                f"{r['bf16_speedup']:.2f}x |"
+            )
+        check = measured.get("loss_check")
+        if check:
+            ours, seeds = check["bf16_minus_fp32"], check["seed2_minus_seed1"]
+            notes.append(
+                f"{name}: the loss check, the challenge baseline at `{check['profile']}` for {check['steps']} steps: "
+                f"bf16 minus fp32 at one seed, {ours['final']:+.4f} nats/char at the end (at most {ours['largest']:.4f} "
+                f"apart over {ours['evaluations']} evaluations); a second fp32 seed minus the first, "
+                f"{seeds['final']:+.4f} at the end (at most {seeds['largest']:.4f}) "
+                f"(`benchmarks/precision_check.py`; runs {', '.join(r['id'][:8] for r in check['runs'].values())})."
             )
         gemm = measured.get("gemm_gflops", {})
         if gemm:
             notes.append(
                 f"{name}: a 2048 × 2048 matrix product runs at {gemm['fp32']:,.0f} GFLOP/s in fp32 and "
-                f"{gemm['bf16']:,.0f} in bf16; each row is the median of 3 rounds of a few steps, fp32 and bf16 "
-                f"alternating in one process; measured {measured['date']}."
+                f"{gemm['bf16']:,.0f} in bf16; each row is the median of 3 rounds ({', '.join(steps)} steps a "
+                f"round), fp32 and bf16 alternating in one process; measured {measured['date']}."
             )
     if len(lines) == 2:
         return markdown(
