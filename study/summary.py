@@ -70,8 +70,8 @@ def findings(summary: dict):
             f"profile: at the same profile {'; '.join(calibration) or 'no other ratio is measured yet'}. "
             f"{aim}None of these ratios says how the "
             "recipe would fare on the full-scale leaderboard: ratios do not transfer between profiles (AdamW alone, "
-            "for one, is about 0.75 of the baseline in published full-scale results), and no run of this study "
-            "exists at full scale.",
+            "for one, is about 0.75 of the baseline in published full-scale results); the runs of this study at "
+            "the challenge's own size are in the summary's full-scale table.",
         ]
     return markdown("\n".join(lines))
 
