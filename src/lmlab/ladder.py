@@ -475,7 +475,6 @@ class Ladder:
         profile = self.size_profile
         if profile is None:
             raise LmlabError(f"the `{self.profile}` profile has no profile in the study's at_size")
-        data_fingerprint = fingerprint(make_config(profile, data=self.data))
         results = self.results()
         recipes = [(FINAL_RECIPE, recipe_at_size(results, self.study))]
         if not train:
@@ -486,22 +485,8 @@ class Ladder:
             ]
         for label, recipe in recipes:
             plans = {self.study.final_baseline: {}, label: recipe}
-            jobs = {
-                name: [
-                    self.job(
-                        {**change, "data": self.data, "seed": seed, "note": f"at {profile}: {name}"},
-                        profile,
-                        data_fingerprint,
-                    )
-                    for seed in self.seeds
-                ]
-                for name, change in plans.items()
-            }
-            missing = [job for js in jobs.values() for job in js if not finished(self.store.run(job.run_id))]
-            if missing and train:
-                self.executor.train_jobs(missing, self.store, data_fingerprint, progress=progress)
-            groups = {name: [self.store.run(job.run_id) for job in js] for name, js in jobs.items()}
-            if all(finished(run) for runs in groups.values() for run in runs):
+            groups = self.at_profile(profile, plans, seeds=self.seeds, train=train, progress=progress)
+            if all(len(runs) == len(self.seeds) for runs in groups.values()):
                 for run in [r for runs in groups.values() for r in runs]:
                     record_use(run)
                 return groups

@@ -191,11 +191,10 @@ def execute(source: Path, timeout: int = 3600) -> dict:
         modules_path.unlink(missing_ok=True)
     nb.cells.pop()  # the modules cell
     run_ids = list(dict.fromkeys(u[0] for u in used))
+    root = project_root(source.parent)
     record = {
         "source_hash": text_hash(source),
-        "code_hashes": module_hashes(
-            imported_modules(modules, project_root(source.parent)), project_root(source.parent)
-        ),
+        "code_hashes": module_hashes(imported_modules(modules, root), root),
         "lock_hash": lock_hash(),
         "executed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
