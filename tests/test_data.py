@@ -159,3 +159,31 @@ def test_hub_titles_are_shuffled_and_split_like_the_local_copy(hub_copy):
 def test_unknown_hub_dataset_is_named(hub_copy):
     with pytest.raises(LmlabError, match="data=nobody/nothing: cannot load it from the hub"):
         load_splits(cfg(data="nobody/nothing"))
+
+
+def test_test_split_is_the_next_texts_disjoint_and_the_same_for_every_run_of_a_profile():
+    asked = load_splits(cfg(data=str(HN_TITLES), num_titles=1000, test_titles=500))
+    plain = load_splits(cfg(data=str(HN_TITLES), num_titles=1000))
+    # asking for a test split changes nothing a run trains or validates on
+    assert (asked.train, asked.valid, asked.fingerprint) == (plain.train, plain.valid, plain.fingerprint)
+    lines = HN_TITLES.read_text(encoding="utf-8").splitlines()
+    order = datasets.Dataset.from_dict({"title": lines}).shuffle(seed=1337)["title"]
+    assert asked.test == [t.strip() for t in order[1000:1500]]
+    assert len(asked.test) == 500 and asked.chars("test") == len(EOS.join(asked.test) + EOS)
+    rows = HN_TITLES.read_text(encoding="utf-8").splitlines()
+    first_1000 = set(order[:1000])
+    assert not any(t in first_1000 for t in order[1000:1500] if rows.count(t) == 1)  # no title twice
+    # the same texts whatever else the run changes: model, tokenizer, seed
+    other = load_splits(
+        cfg(data=str(HN_TITLES), num_titles=1000, test_titles=500, seed=7, tokenizer="unigram")
+    )
+    assert other.test == asked.test
+
+
+def test_a_test_split_beyond_the_data_is_refused_with_what_is_left():
+    with pytest.raises(LmlabError, match=r"4,000 texts, so 1,000 are left .* at most test_titles=1000"):
+        load_splits(cfg(data=str(HN_TITLES), num_titles=3000, test_titles=2000))
+    with pytest.raises(LmlabError, match="every text is in training or validation at this profile"):
+        load_splits(cfg(data=str(HN_TITLES), num_titles=0, test_titles=10))
+    with pytest.raises(LmlabError, match="brings its own split"):
+        load_splits(cfg(data=str(WIKITEXT), test_titles=10))

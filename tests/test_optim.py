@@ -6,6 +6,7 @@ import torch
 
 from conftest import tiny
 from lmlab.config import make_config
+from lmlab.errors import LmlabError
 from lmlab.model import GPT
 from lmlab.optim import lr_factor, make_optimizer, param_groups
 
@@ -95,3 +96,13 @@ def test_muon_orthogonalizes_in_the_runs_arithmetic(monkeypatch):
         weight.grad = grad.clone()
         optim.Muon([weight], precision, lr=0.01).step()
     assert calls == ["fp32", "bf16"]
+
+
+def test_sgd_momentum_and_nesterov_reach_torch_and_are_refused_where_they_mean_nothing():
+    sgd = make_optimizer(make_config("smoke", momentum=0.9, nesterov=True), GPT(tiny()), torch.device("cpu"))
+    assert isinstance(sgd, torch.optim.SGD)
+    assert (sgd.defaults["momentum"], sgd.defaults["nesterov"]) == (0.9, True)
+    with pytest.raises(LmlabError, match="nesterov=true needs momentum above 0"):
+        make_config("smoke", nesterov=True)
+    with pytest.raises(LmlabError, match="optimizer=adamw has its own"):
+        make_config("smoke", optimizer="adamw", momentum=0.9)

@@ -1,3 +1,4 @@
+import json
 import math
 
 import pytest
@@ -6,7 +7,7 @@ import torch
 import lmlab
 from conftest import TINY, WIKITEXT, cli, interrupted_run
 from lmlab import devices
-from lmlab.config import make_config
+from lmlab.config import from_dict, make_config
 from lmlab.model import GPT, ModelConfig
 from lmlab.runs import RunStore
 from lmlab.train import Trainer, World, evaluate, evaluate_legacy, symmetric_kl
@@ -226,3 +227,22 @@ def test_rdrop_penalizes_disagreement_symmetrically_and_needs_dropout():
     assert symmetric_kl(a, b).item() == pytest.approx(symmetric_kl(b, a).item())
     with pytest.raises(lmlab.LmlabError, match="dropout=0"):
         make_config("smoke", rdrop=1.0, dropout=0.0)
+
+
+def test_a_run_scores_the_test_split_only_when_asked(runs_dir):
+    from lmlab.project import cache_root
+    from lmlab.tokenize import cache_key
+
+    plain = lmlab.run("smoke", runs_dir=runs_dir, progress=False, **TINY)
+    assert not any(k.startswith("test_") for k in plain.final)
+    assert "test" not in plain.meta["data"]["texts"]
+    tested = lmlab.run("smoke", runs_dir=runs_dir, progress=False, test_titles=300, **TINY)
+    assert tested.id != plain.id
+    # the same training: asking for the test split adds a score and changes no other number
+    assert tested.final["val_loss"] == plain.final["val_loss"]
+    assert {"test_loss", "test_loss_legacy", "test_ppl"} <= set(tested.final)
+    assert tested.meta["data"]["texts"]["test"] == 300
+    # the plain run's token cache entry holds no test split: nothing of it was read
+    entry = cache_root() / "tokens" / cache_key(from_dict(plain.config), plain.meta["data"]["fingerprint"])
+    assert (entry / "done").exists() and not (entry / "test.npy").exists()
+    assert json.loads((entry / "texts.json").read_text())["test"] is None

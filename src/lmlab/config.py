@@ -45,6 +45,12 @@ class Config:
         high=0.5,
         low_open=True,
     )
+    test_titles: int = _setting(
+        0,
+        "texts after the first num_titles in the same shuffled order, held out of training and validation "
+        "and scored once at the end as a test split (0 = none, never read; a directory scores its own test.txt)",
+        low=0,
+    )
     # tokenizer
     tokenizer: str = _setting(
         "bpe", "sentencepiece bpe or unigram, or whitespace words", choices=("bpe", "unigram", "word")
@@ -96,6 +102,8 @@ class Config:
     weight_decay: float = _setting(
         0.0, "decoupled weight decay (adamw: not on norms, biases, embeddings)", low=0.0
     )
+    momentum: float = _setting(0.0, "sgd momentum (0 = plain SGD, the challenge's)", low=0.0, high=1.0)
+    nesterov: bool = _setting(False, "sgd: Nesterov's momentum (needs momentum > 0)")
     muon_lr: float = _setting(
         0.02, "Muon's peak learning rate (optimizer=muon), on the same schedule", low=0.0, low_open=True
     )
@@ -255,6 +263,9 @@ ADDED_LATER = frozenset(
         "average",
         "ema_decay",
         "rdrop",
+        "test_titles",
+        "momentum",
+        "nesterov",
     }
 )
 """Settings added after runs were recorded: at their default they stay out of the run id, so that
@@ -335,6 +346,12 @@ def validate(cfg: Config) -> Config:
     if cfg.rdrop and not cfg.dropout:
         raise LmlabError(
             f"rdrop={cfg.rdrop:g} compares two dropout masks, and dropout=0 draws none; set dropout above 0"
+        )
+    if cfg.nesterov and not cfg.momentum:
+        raise LmlabError("nesterov=true needs momentum above 0 (for example momentum=0.9)")
+    if (cfg.momentum or cfg.nesterov) and cfg.optimizer != "sgd":
+        raise LmlabError(
+            f"momentum and nesterov set SGD's momentum; optimizer={cfg.optimizer} has its own (beta1)"
         )
     if cfg.ema_decay == 1 and cfg.average == "ema":
         raise LmlabError("ema_decay=1 never moves the average from the initial weights; use a value below 1")

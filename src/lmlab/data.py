@@ -106,13 +106,29 @@ def _prep_fingerprint(content_digest: str, cfg: Config, kind: str) -> str:
     return hashlib.sha256(prep.encode()).hexdigest()[:16]
 
 
-def _shuffle_and_split(ds, column: str, cfg: Config) -> tuple[list[str], list[str]]:
-    """The challenge's recipe: shuffle with the seed, take num_titles, strip, first 90% train."""
+def _shuffle_and_split(ds, column: str, cfg: Config) -> tuple[list[str], list[str], list[str] | None]:
+    """The challenge's recipe: shuffle with the seed, take num_titles, strip, first 90% train. The test
+    split, when asked for, is the next test_titles texts in the same order: no run of the profile, whatever
+    it asks, trains or validates on them."""
     ds = ds.shuffle(seed=cfg.data_seed)
     n = len(ds) if cfg.num_titles == 0 else min(cfg.num_titles, len(ds))
     texts = [t.strip() for t in ds[:n][column]]  # a slice is one columnar read; row iteration is 20x slower
     n_train = int(n * (1 - cfg.val_frac))
-    return texts[:n_train], texts[n_train:]
+    test = None
+    if cfg.test_titles:
+        if len(ds) < n + cfg.test_titles:
+            left = len(ds) - n
+            raise LmlabError(
+                f"data={cfg.data}: test_titles={cfg.test_titles:,} asks for texts beyond the first {n:,}, and the "
+                f"source has {len(ds):,} texts, so {left:,} are left for a test split"
+                + (
+                    "; every text is in training or validation at this profile, so it has no test split"
+                    if left == 0
+                    else f"; ask for at most test_titles={left}"
+                )
+            )
+        test = [t.strip() for t in ds[n : n + cfg.test_titles][column]]
+    return texts[:n_train], texts[n_train:], test
 
 
 def _text_column(column_names: list[str], data: str) -> str:
@@ -203,10 +219,10 @@ def load_splits(cfg: Config) -> Splits:
             ) from None
         digest, source = _file_digest([path]), str(path)
     column = _text_column(ds.column_names, cfg.data)
-    train, valid = _shuffle_and_split(ds, column, cfg)
+    train, valid, test = _shuffle_and_split(ds, column, cfg)
     if skipped:
         print(f"data: skipped {skipped} line(s) of {path} that are not valid UTF-8", file=sys.stderr)
-    splits = Splits(train, valid, None, source, _prep_fingerprint(digest, cfg, kind), skipped)
+    splits = Splits(train, valid, test, source, _prep_fingerprint(digest, cfg, kind), skipped)
     _check_not_empty(splits, cfg)
     return splits
 
@@ -237,6 +253,11 @@ def _hub_texts(ds, name: str) -> dict[str, list[str]]:
 
 
 def _given_split(texts: dict[str, list[str]], source: str, fp: str, skipped: int, cfg: Config) -> Splits:
+    if cfg.test_titles:
+        raise LmlabError(
+            f"data={cfg.data} brings its own split, and its test split (when it has one) is scored at the end of "
+            "every run; test_titles cuts a test split from a single list of texts, so leave it at 0 here"
+        )
     vocabulary = None
     if cfg.num_titles and cfg.num_titles < len(texts["train"]):
         # Only training is cut. Valid and test are the benchmark, and so is the vocabulary: the

@@ -119,7 +119,13 @@ class Muon(torch.optim.Muon):
 
 def make_optimizer(cfg: Config, model: torch.nn.Module, device: torch.device):
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            nesterov=cfg.nesterov,
+            weight_decay=cfg.weight_decay,
+        )
     matrices = muon_matrices(model) if cfg.optimizer == "muon" else []
     # the fused kernel runs the whole update in one pass; it exists on CPU and CUDA in torch >= 2.4
     fused = device.type in ("cpu", "cuda")

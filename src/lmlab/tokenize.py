@@ -190,6 +190,8 @@ def reorder_texts(stream: np.ndarray, eos_id: int, rng: np.random.Generator) -> 
 
 def cache_key(cfg: Config, data_fingerprint: str) -> str:
     spec = f"v{CACHE_VERSION}|{data_fingerprint}|{cfg.tokenizer}|{cfg.vocab_size}|{cfg.tokenizer_fit}"
+    if cfg.test_titles:  # an entry holds the test split only for the runs that ask for it
+        spec += f"|test={cfg.test_titles}"
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 

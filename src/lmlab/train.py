@@ -369,13 +369,13 @@ class Trainer:
         try:
             for split in splits:
                 out.update(self.score(model, split))
-            if legacy:
-                out["val_loss_legacy"] = evaluate_legacy(
+            for split in [s for s in ("valid", "test") if s in self.ids] if legacy else []:
+                out[f"{'val' if split == 'valid' else 'test'}_loss_legacy"] = evaluate_legacy(
                     model,
-                    self.ids["valid"],
+                    self.ids[split],
                     self.cfg.block_size,
                     self.cfg.batch_size,
-                    self.splits.chars("valid"),
+                    self.splits.chars(split),
                     self.device,
                     self.cfg.precision,
                 )
@@ -677,7 +677,11 @@ def train(
         world.barrier()
     if world.main and not quiet:
         extra = [f"legacy {final['val_loss_legacy']:.4f}"] if "val_loss_legacy" in final else []
-        extra += [f"test ppl {final['test_ppl']:.1f}"] if "test_ppl" in final else []
+        extra += (
+            [f"test_loss {final['test_loss']:.4f}, test ppl {final['test_ppl']:.1f}"]
+            if "test_loss" in final
+            else []
+        )
         print(
             f"run {run.id}: done, val_loss {final['val_loss']:.4f} nats/char ({', '.join(extra) or 'no test split'}) "
             f"in {trainer.train_seconds:.0f}s",
