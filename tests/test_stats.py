@@ -31,3 +31,14 @@ def test_paired_difference_pairs_seeds_and_gives_a_t_interval(tmp_path):
     assert wide["mean"] == paired["mean"] and wide["high"] - wide["mean"] == pytest.approx(
         9.9248 * 0.057735 / 3**0.5, rel=1e-3
     )
+    # t = -0.13333 / (0.057735 / sqrt 3) = -4.0 on 2 degrees of freedom: two-sided p = 0.0572
+    assert paired["p"] == pytest.approx(0.0572, abs=1e-3)
+    # the interval excludes zero exactly when p is below 1 - level
+    assert (paired["high"] < 0) == (paired["p"] < 0.05) and (wide["high"] < 0) == (wide["p"] < 0.01)
+
+
+def test_holm_steps_down_through_the_sorted_p_values():
+    # sorted 0.01, 0.03, 0.04 are multiplied by 3, 2, 1 and kept non-decreasing: 0.03, 0.06, 0.06
+    assert stats.holm([0.04, 0.01, 0.03]) == pytest.approx([0.06, 0.03, 0.06])
+    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert stats.holm([]) == []

@@ -47,7 +47,31 @@ def paired_difference(
         return None
     mean = statistics.fmean(diffs)
     half = half_width(len(diffs), statistics.stdev(diffs), level)
-    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half, "level": level}
+    return {
+        "n": len(diffs),
+        "mean": mean,
+        "low": mean - half,
+        "high": mean + half,
+        "level": level,
+        "p": paired_p(diffs),
+    }
+
+
+def paired_p(diffs: list[float]) -> float:
+    """The two-sided p-value of the paired t test that the differences' mean is zero."""
+    from scipy import stats
+
+    if statistics.stdev(diffs) == 0:  # identical differences: t is infinite, or undefined at zero
+        return 1.0 if statistics.fmean(diffs) == 0 else 0.0
+    return float(stats.ttest_1samp(diffs, 0.0).pvalue)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of a family's p-values: an adjusted p below alpha rejects with the
+    chance of any false rejection in the whole family at most alpha."""
+    from statsmodels.stats.multitest import multipletests
+
+    return [float(p) for p in multipletests(p_values, method="holm")[1]] if p_values else []
 
 
 def seeds_to_resolve(diffs: list[float], level: float, most: int = 200) -> int | None:

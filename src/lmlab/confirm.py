@@ -1,0 +1,135 @@
+"""The ladder's conclusions confirmed on fresh seeds and held-out texts.
+
+A ladder decides each step on the same validation texts and seeds, one step at a time, with its error
+controlled per step only. A confirmation trains, on seeds no decision used and with a test split no
+decision read, the baseline, the final recipe, and the final recipe with each adopted change taken
+out (put back to what it replaced) or each never-adopted change put in. Each variant is paired with
+the recipe seed by seed on the test split, and Holm's correction over the whole family bounds the
+chance of any false verdict in it by `alpha`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lmlab.config import make_config
+from lmlab.errors import LmlabError
+from lmlab.ladder import FINAL_RECIPE, Ladder, StepResult, _followed
+from lmlab.runs import Run
+from lmlab.stats import holm, mean_std, paired_difference
+
+WITHOUT, WITH = "without", "with"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    seeds: tuple[int, ...] = (101, 102, 103, 104, 105)  # seeds no decision of the ladder used
+    test_titles: int = 4000  # the texts after the profile's, in the same shuffled order
+    split: dict[str, dict[str, dict]] = field(default_factory=dict)
+    """A step whose adopted change is several changes, taken out one at a time: {step: {part: change}}."""
+    additions: dict[str, dict] = field(default_factory=dict)
+    """Changes the ladder did not adopt, put into the final recipe once more: {label: change}."""
+    alpha: float = 0.05  # the chance of any false verdict in the family
+
+
+def parts(results: list[StepResult], split: dict[str, dict[str, dict]]) -> dict[str, tuple[StepResult, dict]]:
+    """Every adopted change of the ladder's recipe: {label: (its step, its settings)}. A change that a
+    later adoption changed again (AdamW, once Muon replaced it) is superseded and not listed; a step in
+    `split` gives its parts."""
+    adopted = [r for r in _followed(results) if r.adopted]
+    out = {}
+    for i, r in enumerate(adopted):
+        change = r.candidates[r.winner]
+        later = {key for s in adopted[i + 1 :] for key in s.candidates[s.winner]}
+        if later & set(change):
+            continue
+        for label, part in split.get(r.step.name, {r.winner: change}).items():
+            unknown = set(part) - set(change)
+            if unknown:
+                raise LmlabError(
+                    f"part '{label}' of step '{r.step.name}' sets {', '.join(unknown)}, which it does not change"
+                )
+            out[label] = (r, part)
+    return out
+
+
+def removals(ladder: Ladder, split: dict[str, dict[str, dict]] | None = None) -> dict[str, dict]:
+    """Per adopted change, the settings that put it back to what it replaced, over the final recipe:
+    the value before its step, else the profile's."""
+    profile = make_config(ladder.profile)
+    return {
+        label: {key: r.recipe.get(key, getattr(profile, key)) for key in part}
+        for label, (r, part) in parts(ladder.results(), split or {}).items()
+    }
+
+
+def plans(ladder: Ladder, confirmation: Confirmation) -> dict[str, dict]:
+    """The confirmation's runs as settings over the ladder's profile: the baseline, the final recipe,
+    each adopted change taken out and each addition put in, every one scored on the test split."""
+    results = ladder.results()
+    if not results or not results[-1].complete:
+        raise LmlabError("the ladder is not complete: a confirmation takes apart its final recipe")
+    recipe = next(r.recipe_after for r in reversed(_followed(results)))
+    test = {"test_titles": confirmation.test_titles}
+    out = {ladder.study.final_baseline: test, FINAL_RECIPE: recipe | test}
+    for label, put_back in removals(ladder, confirmation.split).items():
+        out[f"{WITHOUT} {label}"] = recipe | put_back | test
+    for label, change in confirmation.additions.items():
+        out[f"{WITH} {label}"] = recipe | change | test
+    return out
+
+
+def train(ladder: Ladder, confirmation: Confirmation, progress: bool = False) -> dict[str, list[Run]]:
+    """Train what the store lacks, seed by seed across the plans (so a stopped session leaves every
+    variant with as many seeds as the others), and return the finished runs."""
+    plan = plans(ladder, confirmation)
+    for seed in confirmation.seeds:
+        ladder.at_profile(ladder.profile, plan, seeds=(seed,), train=True, progress=progress)
+    return runs(ladder, confirmation)
+
+
+def runs(ladder: Ladder, confirmation: Confirmation) -> dict[str, list[Run]]:
+    return ladder.at_profile(ladder.profile, plans(ladder, confirmation), seeds=confirmation.seeds)
+
+
+def verdict(paired: dict | None, adjusted_p: float | None, alpha: float, kind: str) -> str:
+    """What a variant says about its change, at the family's level: for a change taken out, "held"
+    when taking it out hurts, "leaves the recipe" when taking it out helps; for one put in, "helps"
+    or "hurts"; else "not confirmed" (taken out) or "no effect resolved" (put in)."""
+    if paired is None or adjusted_p is None:
+        return "too few seeds"
+    if adjusted_p >= alpha:
+        return "not confirmed" if kind == WITHOUT else "no effect resolved"
+    hurts = paired["mean"] > 0  # the variant's loss is higher than the recipe's
+    if kind == WITHOUT:
+        return "held" if hurts else "leaves the recipe"
+    return "hurts" if hurts else "helps"
+
+
+def family(
+    groups: dict[str, list[Run]],
+    reference: str = FINAL_RECIPE,
+    metric: str = "test_loss",
+    alpha: float = 0.05,
+) -> dict[str, dict]:
+    """Every variant ("without ..." or "with ...") paired with the reference seed by seed on `metric`,
+    its p-value adjusted by Holm over the variants that have one, and its verdict."""
+    variants = {label: runs for label, runs in groups.items() if label.split(" ", 1)[0] in (WITHOUT, WITH)}
+    paired = {label: paired_difference(runs, groups[reference], metric) for label, runs in variants.items()}
+    tested = [label for label, p in paired.items() if p is not None]
+    adjusted = dict(zip(tested, holm([paired[label]["p"] for label in tested])))
+    out = {}
+    for label, runs in variants.items():
+        kind, change = label.split(" ", 1)
+        mean, std = mean_std([run.final.get(metric) for run in runs])
+        out[label] = {
+            "change": change,
+            "kind": kind,
+            "seeds": [run.config["seed"] for run in runs],
+            "mean": mean,
+            "std": std,
+            "paired": paired[label],
+            "p_holm": adjusted.get(label),
+            "verdict": verdict(paired[label], adjusted.get(label), alpha, kind),
+        }
+    return out
