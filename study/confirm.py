@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from lmlab.confirm import Confirmation
 from lmlab.ladder import Ladder
-
 from study.ladder import LADDER, TOGETHER_CHANGES
 
 CONFIRMATION = Confirmation(
