@@ -134,17 +134,6 @@ def machine_name(m: dict) -> str:
     return f"GPU: {m['cuda']}" if m["cuda"] else f"CPU: {m['cpu']}, {m['cores']} cores"
 
 
-def flops_per_token(model, cfg) -> float:
-    """6 x (matmul parameters) + attention (PaLM appendix B): embeddings lookups cost no FLOPs, the head does."""
-    params = (
-        model.num_params()
-        - model.token_emb.weight.numel()
-        - (model.pos_emb.numel() if model.pos_emb is not None else 0)
-    )
-    params += model.head.weight.numel()
-    return 6 * params + 12 * cfg.n_layer * cfg.d_model * cfg.block_size
-
-
 # ------------------------------------------------------------------ the measurements
 
 
@@ -260,7 +249,7 @@ def bench_profile(profile: str, data: str, compile_too: bool, log) -> dict:
         eval_tps = {"reference": ref_eval_tokens / ref_eval, "lmlab": (len(valid) - 1) / our_eval}
 
         peak = gemm_peak_gflops(device, precision)
-        fpt = flops_per_token(trainer.model, cfg)
+        fpt = trainer.model.flops_per_token()
         best = max((n for n in runners if n != "reference"), key=lambda n: train_tps[n])
         out.update(
             {

@@ -27,6 +27,14 @@ def test_the_challenge_model_has_its_parameter_count():
         assert GPT(ModelConfig(vocab_size=16_000)).num_params() == 27_172_864
 
 
+def test_training_flops_count_the_head_once_and_no_embedding_lookup():
+    with torch.device("meta"):
+        tied, untied = (GPT(ModelConfig(vocab_size=16_000, tie_embeddings=t)) for t in (True, False))
+    # 27,172,864 less the position table (128 x 512), the token table being the head's weight; attention 12 L d T
+    assert tied.flops_per_token() == 6 * (27_172_864 - 128 * 512) + 12 * 6 * 512 * 128 == 167_362_560
+    assert untied.flops_per_token() == tied.flops_per_token()  # an untied head is the same product
+
+
 def one_switch_at_a_time():
     for key, values in SWITCHES.items():
         for v in values[1:]:

@@ -168,6 +168,15 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())  # parameters() counts a tied weight once
 
+    def flops_per_token(self) -> int:
+        """Training FLOPs per token, forward and backward: 6 x the parameters of the matrix products
+        (the output head's included, the embedding lookups' not) plus attention's 12 x n_layer x
+        d_model x block_size (PaLM, appendix B)."""
+        lookups = self.token_emb.weight.numel() + (self.pos_emb.numel() if self.pos_emb is not None else 0)
+        head = self.head.weight.numel() if self.cfg.tie_embeddings else 0  # counted once, as the embedding
+        matmul = self.num_params() - lookups + head
+        return 6 * matmul + 12 * self.cfg.n_layer * self.cfg.d_model * self.cfg.block_size
+
     def title_mask(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, 1, T, T) boolean: causal, and within one title. An `<eos>` input opens the next title."""
         title = torch.cumsum(idx == self.cfg.eos_id, dim=1)

@@ -1,0 +1,62 @@
+"""What a group of runs cost: training FLOPs per token (from the model, whatever the machine) and the
+tokens per second and minutes each run took here (as recorded, under whatever else the machine ran)."""
+
+from __future__ import annotations
+
+import statistics
+
+import torch
+
+from lmlab.config import from_dict
+from lmlab.model import GPT, ModelConfig
+from lmlab.runs import Run
+
+
+def flops_per_token(run: Run) -> int | None:
+    """The run's training FLOPs per token (lmlab.model.GPT.flops_per_token); R-Drop's two passes of
+    each batch count twice. None where the run does not record its vocabulary."""
+    vocab = run.meta.get("data", {}).get("tokenizer", {}).get("vocab_size")
+    if not vocab:
+        return None
+    cfg = from_dict(run.config)
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        model = GPT(ModelConfig.from_settings(cfg, vocab))
+    return model.flops_per_token() * (2 if cfg.rdrop else 1)
+
+
+def _median(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def cost(runs: list[Run]) -> dict:
+    """The median over the runs of their training tokens per second and minutes of training, and the
+    FLOPs per token of their model."""
+    flops = {flops_per_token(run) for run in runs} - {None}
+    return {
+        "flops_per_token": flops.pop() if len(flops) == 1 else None,
+        "tok_per_s": _median(run.final.get("tok_per_s") for run in runs),
+        "minutes": _median(
+            run.final["train_seconds"] / 60 for run in runs if run.final.get("train_seconds") is not None
+        ),
+    }
+
+
+COST_HEADER = ["MFLOP/token", "tokens/s", "min/run"]
+
+
+def cost_cells(runs: list[Run]) -> list[str]:
+    c = cost(runs)
+    return [
+        "" if c["flops_per_token"] is None else f"{c['flops_per_token'] / 1e6:.1f}",
+        "" if c["tok_per_s"] is None else f"{c['tok_per_s']:,.0f}",
+        "" if c["minutes"] is None else f"{c['minutes']:.1f}",
+    ]
+
+
+COST_NOTE = (
+    "*MFLOP/token: training FLOPs per token of the model (6 x its matrix products' parameters plus "
+    "attention, PaLM's count; R-Drop's two passes count twice), whatever the machine. tokens/s and min/run: "
+    "the median run's training speed and minutes as recorded on the machine that trained it, with whatever "
+    "else ran beside it: they vary with that load, so read only large differences.*"
+)
