@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lmlab.config import make_config
 from lmlab.errors import LmlabError
-from lmlab.ladder import FINAL_RECIPE, Ladder, StepResult, _followed
+from lmlab.ladder import FINAL_RECIPE, Ladder, StepResult, _followed, against_baseline
 from lmlab.runs import Run
 from lmlab.stats import holm, mean_std, paired_difference
 
@@ -81,15 +81,47 @@ def plans(ladder: Ladder, confirmation: Confirmation) -> dict[str, dict]:
 
 def train(ladder: Ladder, confirmation: Confirmation, progress: bool = False) -> dict[str, list[Run]]:
     """Train what the store lacks, seed by seed across the plans (so a stopped session leaves every
-    variant with as many seeds as the others), and return the finished runs."""
+    variant with as many seeds as the others), then the confirmed recipe where it is none of them; return
+    the finished runs."""
     plan = plans(ladder, confirmation)
     for seed in confirmation.seeds:
         ladder.at_profile(ladder.profile, plan, seeds=(seed,), train=True, progress=progress)
+    label, settings = confirmed(ladder, confirmation, runs(ladder, confirmation))
+    if label not in plan:
+        ladder.at_profile(
+            ladder.profile, {label: settings}, seeds=confirmation.seeds, train=True, progress=progress
+        )
     return runs(ladder, confirmation)
 
 
 def runs(ladder: Ladder, confirmation: Confirmation) -> dict[str, list[Run]]:
-    return ladder.at_profile(ladder.profile, plans(ladder, confirmation), seeds=confirmation.seeds)
+    """The finished runs of every plan, and of the confirmed recipe where it is none of them."""
+    plan = plans(ladder, confirmation)
+    groups = ladder.at_profile(ladder.profile, plan, seeds=confirmation.seeds)
+    label, settings = confirmed(ladder, confirmation, groups)
+    if label not in plan:
+        groups |= ladder.at_profile(ladder.profile, {label: settings}, seeds=confirmation.seeds)
+    return groups
+
+
+CONFIRMED_RECIPE = "confirmed recipe"
+
+
+def confirmed(ladder: Ladder, confirmation: Confirmation, groups: dict[str, list[Run]]) -> tuple[str, dict]:
+    """The final recipe as the family decides it: every change whose removal helps at the family's level
+    is put back. Its label is the plan's that has those settings (the final recipe itself when no change
+    leaves, the variant without it when one does), else "confirmed recipe". Until every seed of the
+    family has finished, the final recipe."""
+    plan = plans(ladder, confirmation)
+    if any(len(groups.get(label, [])) < len(confirmation.seeds) for label in plan):
+        return FINAL_RECIPE, plan[FINAL_RECIPE]
+    leaving = [label for label, row in family(groups, alpha=confirmation.alpha).items()
+               if row["verdict"] in ("leaves the recipe", "helps")]  # fmt: skip
+    settings = dict(plan[FINAL_RECIPE])
+    for label in leaving:
+        settings |= {key: value for key, value in plan[label].items() if plan[FINAL_RECIPE].get(key) != value}
+    same = [label for label, other in plan.items() if other == settings]
+    return (same[0] if same else CONFIRMED_RECIPE), settings
 
 
 def verdict(paired: dict | None, adjusted_p: float | None, alpha: float, kind: str) -> str:
@@ -121,7 +153,7 @@ def family(
     out = {}
     for label, runs in variants.items():
         kind, change = label.split(" ", 1)
-        mean, std = mean_std([run.final.get(metric) for run in runs])
+        mean, std = mean_std([run.final.get(metric) for run in runs]) if runs else (None, None)
         out[label] = {
             "change": change,
             "kind": kind,
@@ -133,3 +165,51 @@ def family(
             "verdict": verdict(paired[label], adjusted.get(label), alpha, kind),
         }
     return out
+
+
+def ladder_gain(results: list[StepResult], change: dict, adopted_at: StepResult | None = None) -> dict | None:
+    """What the ladder measured for `change`: the adopting step's own difference where it adopted this
+    change alone, else at the first step that tried it alone its candidate minus that step's recipe (at
+    the step's level), else the adopting step's."""
+    if adopted_at is not None and adopted_at.candidates[adopted_at.winner] == change:
+        return {"step": adopted_at.step.name, "title": adopted_at.step.title, "candidate": adopted_at.winner,
+                "paired": adopted_at.paired}  # fmt: skip
+    for r in _followed(results):
+        for label, candidate in r.candidates.items():
+            if candidate == change and r.recipe_runs:
+                paired = paired_difference(r.groups[label], r.recipe_runs, level=r.level)
+                return {"step": r.step.name, "title": r.step.title, "candidate": label, "paired": paired}
+    if adopted_at is None:
+        return None
+    return {"step": adopted_at.step.name, "title": adopted_at.step.title, "candidate": adopted_at.winner,
+            "paired": adopted_at.paired}  # fmt: skip
+
+
+METRICS = ("test_loss", "test_loss_legacy", "val_loss", "val_loss_legacy")
+
+
+def summary(ladder: Ladder, confirmation: Confirmation, groups: dict[str, list[Run]]) -> dict:
+    """The confirmation as data: its seeds and test split, the family's verdicts beside each change's gain
+    on the ladder, the recipe they confirm, and the baseline against it in both metrics on both splits."""
+    label, settings = confirmed(ladder, confirmation, groups)
+    baseline = ladder.study.final_baseline
+    compared = {name: groups.get(name, []) for name in dict.fromkeys((baseline, FINAL_RECIPE, label))}
+    results = ladder.results()
+    steps = parts(results, confirmation.split)
+    return {
+        "seeds": list(confirmation.seeds),
+        "test_titles": confirmation.test_titles,
+        "metric": "test_loss (nats/char, every test token once), paired with the final recipe seed by seed",
+        "alpha": confirmation.alpha,
+        "correction": f"Holm over the family's {sum(1 for n in groups if n.split(' ', 1)[0] in (WITHOUT, WITH))} variants",
+        "family": family(groups, alpha=confirmation.alpha),
+        "ladder_gain": {
+            **{f"{WITHOUT} {part}": ladder_gain(results, change, r) for part, (r, change) in steps.items()},
+            **{
+                f"{WITH} {label}": ladder_gain(results, change)
+                for label, change in confirmation.additions.items()
+            },
+        },
+        "confirmed_recipe": {"label": label, "settings": settings},
+        "final": against_baseline(compared, baseline, ladder.profile, ladder.fingerprint, metrics=METRICS),
+    }

@@ -560,3 +560,62 @@ def benchmark(results: dict) -> Figure:
             color="0.35",
         )
     return fig
+
+
+def family(summary: dict, runs: list[Run]) -> Figure:
+    """What each change is worth inside the final recipe: per row, the loss without the change minus
+    the loss with it, so that above zero the change helps. Filled: the confirmation on the test split at
+    fresh seeds, with its 95% interval (solid where Holm's verdict over the family resolves it); hollow:
+    what the ladder measured when it tried the change, on validation."""
+    from matplotlib.lines import Line2D
+
+    rows = [(label, row) for label, row in summary["family"].items()]
+    fig = Figure(figsize=(COLUMN_INCHES, 0.36 * len(rows) + 1.7), layout="constrained")
+    ax = fig.subplots()
+    ax.axvline(0, color="0.4", linewidth=1)
+    resolved_verdicts = ("held", "leaves the recipe", "helps", "hurts")
+    for y, (label, row) in enumerate(rows):
+        sign = 1 if row["kind"] == "without" else -1  # a change put in is worth the recipe minus the variant
+        paired, gain = row["paired"], summary["ladder_gain"].get(label)
+        if gain and gain.get("paired"):
+            ax.plot(-gain["paired"]["mean"], y, "o", markersize=6, markerfacecolor="none", color=COLORS[1])
+        if paired:
+            low, high = sorted((sign * paired["low"], sign * paired["high"]))
+            resolved = row["verdict"] in resolved_verdicts
+            ax.plot([low, high], [y, y], color=COLORS[0], linewidth=2 if resolved else 1,
+                    linestyle="-" if resolved else (0, (2, 2)))  # fmt: skip
+            ax.plot(sign * paired["mean"], y, "o", markersize=6, color=COLORS[0])
+    ax.set_yticks(range(len(rows)), [f"{row['change']} ({'taken out' if row['kind'] == 'without' else 'put in'})"
+                                     for _, row in rows])  # fmt: skip
+    ax.invert_yaxis()
+    ax.set_xlabel("loss without the change minus with it (nats/char); above zero the change helps")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(
+        handles=[
+            Line2D(
+                [],
+                [],
+                color=COLORS[0],
+                marker="o",
+                linewidth=2,
+                label="confirmation: test split, fresh seeds, 95% interval (solid where Holm resolves it)",
+            ),
+            Line2D(
+                [],
+                [],
+                color=COLORS[1],
+                marker="o",
+                markerfacecolor="none",
+                linestyle="none",
+                label="the ladder when it tried the change (validation)",
+            ),
+        ],  # fmt: skip
+        fontsize=8,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=1,
+        frameon=False,
+    )
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 1))
+    _footer(fig, runs)
+    return fig

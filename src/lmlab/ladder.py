@@ -30,7 +30,14 @@ from lmlab.errors import LmlabError
 from lmlab.executors import make_executor
 from lmlab.project import project_root, study_spec
 from lmlab.runs import Run, RunStore, finished, record_use
-from lmlab.stats import mean_std, paired_difference, paired_values, seeds_to_resolve
+from lmlab.stats import (
+    final_values,
+    mean_std,
+    paired_difference,
+    paired_ratio,
+    paired_values,
+    seeds_to_resolve,
+)
 from lmlab.workers import Job
 
 FALSE_ADOPTION = 0.05  # the most often a step may adopt a change that does nothing
@@ -725,32 +732,36 @@ FINAL_RECIPE = "final recipe"
 
 
 def against_baseline(
-    groups: dict[str, list[Run]], baseline: str, profile: str, data_fingerprint: str
+    groups: dict[str, list[Run]],
+    baseline: str,
+    profile: str,
+    data_fingerprint: str,
+    metrics: tuple[str, ...] = ("val_loss", "val_loss_legacy"),
 ) -> dict:
     """Groups of runs against the baseline's, as data: per group its seeds, each metric's values, mean
-    and std (the site's full-coverage metric and the challenge's legacy one), the device and time of
-    each run; per group beside the baseline, the paired difference (seed by seed, 95%) and the ratio of
-    the means in both metrics."""
-
-    def values(runs, metric):
-        return [run.final[metric] for run in runs]
-
+    and std (by default the site's full-coverage metric and the challenge's legacy one), the device and
+    time of each run; per group beside the baseline, in each metric, the paired difference and the ratio
+    of seed to seed (each with its 95% interval) and the ratio of the means. `paired_difference` is the
+    first metric's."""
     out = {"profile": profile, "data_fingerprint": data_fingerprint, "baseline": baseline, "groups": {}}
     for label, runs in groups.items():
         group = {"seeds": [run.config["seed"] for run in runs], "runs": [run.id for run in runs]}
-        for metric in ("val_loss", "val_loss_legacy"):
-            group[metric] = values(runs, metric)
+        for metric in metrics:
+            group[metric] = final_values(runs, metric)
             group[f"{metric}_mean"], group[f"{metric}_std"] = (
                 mean_std(group[metric]) if runs else (None, None)
             )
         group["device"] = sorted({run.meta.get("device_name") or run.meta.get("device", "?") for run in runs})
         group["train_seconds"] = [run.final.get("train_seconds") for run in runs]
-        if label != baseline and runs and groups.get(baseline):
-            group["paired_difference"] = paired_difference(runs, groups[baseline])
+        base = groups.get(baseline)
+        if label != baseline and runs and base:
+            group["paired"] = {metric: paired_difference(runs, base, metric) for metric in metrics}
+            group["paired_difference"] = group["paired"][metrics[0]]
             group["ratio"] = {
-                metric: group[f"{metric}_mean"] / mean_std(values(groups[baseline], metric))[0]
-                for metric in ("val_loss", "val_loss_legacy")
+                metric: group[f"{metric}_mean"] / mean_std(final_values(base, metric))[0]
+                for metric in metrics
             }
+            group["ratio_paired"] = {metric: paired_ratio(runs, base, metric) for metric in metrics}
         out["groups"][label] = group
     return out
 

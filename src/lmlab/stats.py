@@ -57,6 +57,24 @@ def paired_difference(
     }
 
 
+def paired_ratio(
+    runs: list[Run], baseline: list[Run], metric: str = "val_loss", level: float = 0.95
+) -> dict | None:
+    """Candidate over baseline seed by seed, over the seeds both have, with a t interval at `level` on the
+    mean of the ratios; None under two pairs."""
+    base = {r.config.get("seed"): r.final.get(metric) for r in baseline}
+    ratios = [
+        run.final[metric] / base[run.config.get("seed")]
+        for run in runs
+        if run.final.get(metric) is not None and base.get(run.config.get("seed"))
+    ]
+    if len(ratios) < 2:
+        return None
+    mean = statistics.fmean(ratios)
+    half = half_width(len(ratios), statistics.stdev(ratios), level)
+    return {"n": len(ratios), "mean": mean, "low": mean - half, "high": mean + half, "level": level}
+
+
 def paired_p(diffs: list[float]) -> float:
     """The two-sided p-value of the paired t test that the differences' mean is zero."""
     from scipy import stats
