@@ -52,6 +52,7 @@ from lmlab.runs import record_use
 # the project's study: study/ beside notebooks/
 STUDY = load_study()
 notebook_setup.setup_notebook(STUDY)
+import study.confirm
 import study.summary
 from study import full
 
@@ -66,6 +67,10 @@ groups = ladder_groups(results)
 for run in [r for runs in groups.values() for r in runs]:
     record_use(run)
 data = summary(results, STUDY, PROFILE, ladder.fingerprint)
+if data[
+    "complete"
+]:  # the final recipe confirmed on fresh seeds and test titles (notebook 85 shows it)
+    data["confirmation"] = study.confirm.summary(ladder)
 write_summary(data, Path("../results"))
 
 # %%

@@ -10,8 +10,11 @@ from __future__ import annotations
 from lmlab import confirm
 from lmlab.config import DEFAULT_PROFILE
 from lmlab.confirm import Confirmation
-from lmlab.ladder import Ladder, group_mean
+from lmlab.costs import cost
+from lmlab.ladder import FINAL_RECIPE, Ladder, group_mean
+from lmlab.markdown import markdown, paired_words
 from lmlab.project import data_setting
+from lmlab.stats import paired_difference, paired_ratio
 from study.ladder import LADDER, TOGETHER_CHANGES
 
 CONFIRMATION = Confirmation(
@@ -68,10 +71,10 @@ def tuned_sgd(ladder: Ladder, train: bool = False) -> dict[str, list]:
     return ladder.at_profile(ladder.profile, plans, train=train)
 
 
-def best_tuned_sgd(sweep: dict[str, list]) -> str | None:
-    """The sweep's rate with the lowest mean validation loss over the seeds, once all have finished."""
+def best_tuned_sgd(sweep: dict[str, list], seeds: int) -> str | None:
+    """The sweep's rate with the lowest mean validation loss over the seeds, once all `seeds` have finished."""
     rates = {label: runs for label, runs in sweep.items() if label in tuned_sgd_sweep()}
-    if any(len(runs) < len(LADDER.seeds) for runs in rates.values()):
+    if any(len(runs) < seeds for runs in rates.values()):
         return None
     return min(rates, key=lambda label: group_mean(rates[label]))
 
@@ -92,10 +95,149 @@ def train_all(ladder: Ladder) -> None:
     """Everything the confirmation reads, in the order its conclusions need it: the family on fresh
     seeds, the tuned baseline, R-Drop's controls (the longest runs) last."""
     confirm.train(ladder, CONFIRMATION)
-    label = best_tuned_sgd(tuned_sgd(ladder, train=True))
+    label = best_tuned_sgd(tuned_sgd(ladder, train=True), len(ladder.seeds))
     tuned_sgd_confirmed(ladder, label, train=True)
     rdrop_runs(ladder, train=True)
 
 
 if __name__ == "__main__":  # python -m study.confirm: train what the confirmation lacks
     train_all(ladder())
+
+
+def tuned_comparison(ladder: Ladder, groups: dict[str, list]) -> dict:
+    """The tuned SGD against the challenge's: the sweep (validation, the ladder's seeds), AdamW's gain
+    over each, and the final recipe's ratio to each on the fresh seeds and the test split."""
+    sweep = tuned_sgd(ladder)
+    best = best_tuned_sgd(sweep, len(ladder.seeds))
+    baseline = ladder.study.final_baseline
+    adamw = ladder.step("adamw", train=False)
+    out = {
+        "rates": {label: [run.final.get("val_loss") for run in runs] for label, runs in sweep.items()},
+        "best": best,
+        "adamw_step": {
+            "candidate": adamw.winner,
+            "minus_challenge_sgd": paired_difference(adamw.groups[adamw.winner], sweep[baseline]),
+            "minus_tuned_sgd": paired_difference(adamw.groups[adamw.winner], sweep[best]) if best else None,
+        },
+    }
+    if best:
+        fresh = tuned_sgd_confirmed(ladder, best)[TUNED_BASELINE]
+        recipe = groups.get(FINAL_RECIPE, [])
+        out["fresh_seeds"] = {
+            "tuned_minus_challenge": paired_difference(fresh, groups.get(baseline, []), "test_loss"),
+            "recipe_over_challenge": paired_ratio(recipe, groups.get(baseline, []), "test_loss"),
+            "recipe_over_tuned": paired_ratio(recipe, fresh, "test_loss"),
+            "runs": [run.id for run in fresh],
+        }
+    return out
+
+
+def rdrop_comparison(ladder: Ladder) -> dict:
+    """R-Drop against each control, seed by seed on validation (the runs of the R-Drop step's seeds)."""
+    groups = rdrop_runs(ladder)
+    rdrop = groups["R-Drop 1"]
+    return {
+        label: {
+            "seeds": [run.config["seed"] for run in runs],
+            "val_loss": [run.final.get("val_loss") for run in runs],
+            "rdrop_minus_this": paired_difference(rdrop, runs) if label != "R-Drop 1" else None,
+            **cost(runs),
+        }
+        for label, runs in groups.items()
+    }
+
+
+def summary(ladder: Ladder) -> dict:
+    """results/summary.json's confirmation section."""
+    groups = confirm.runs(ladder, CONFIRMATION)
+    return {
+        **confirm.summary(ladder, CONFIRMATION, groups),
+        "tuned_baseline": tuned_comparison(ladder, groups),
+        "rdrop_controls": rdrop_comparison(ladder),
+    }
+
+
+def _interval(ratio: dict | None) -> str:
+    return "" if ratio is None else f"{ratio['mean']:.3f} [{ratio['low']:.3f}, {ratio['high']:.3f}]"
+
+
+def reading(data: dict):
+    """What the confirmation says so far, in words: the final ratio on test, and which adoptions held."""
+    planned = len(data["seeds"])
+    final = data["final"]["groups"]
+    recipe = data["confirmed_recipe"]["label"]
+    ratio = final.get(recipe, {}).get("ratio_paired", {})
+    family = data["family"]
+    done = sum(len(row["seeds"]) for row in family.values()) + sum(len(g["runs"]) for g in final.values())
+    total = planned * (len(family) + len(final))
+    lines = []
+    if done < total:
+        lines.append(
+            f"**In progress:** {done} of the {total} runs of the baseline, the recipe and the family have finished. "
+            "Until every seed has, Holm's correction runs over the variants that have two or more and the verdicts "
+            "are provisional."
+        )
+    if ratio.get("test_loss"):
+        lines.append(
+            f"On seeds {data['seeds'][0]}-{data['seeds'][-1]} and the {data['test_titles']:,} test titles, the {recipe}'s "
+            f"loss is {_interval(ratio['test_loss'])} of the baseline's, seed by seed (95% interval); in the challenge's "
+            f"legacy metric {_interval(ratio.get('test_loss_legacy'))}, and on the validation titles every decision "
+            f"read {_interval(ratio.get('val_loss'))}."
+        )
+    by_verdict: dict[str, list[str]] = {}
+    for row in family.values():
+        by_verdict.setdefault(row["verdict"], []).append(row["change"])
+    words = {
+        "held": "taking it out hurts: the adoption held",
+        "not confirmed": "taking it out cannot be told from the seeds' noise at the family's level: not confirmed",
+        "leaves the recipe": "taking it out helps: it leaves the recipe",
+        "helps": "putting it in helps",
+        "hurts": "putting it in hurts",
+        "no effect resolved": "putting it in has no effect the family resolves",
+        "too few seeds": "too few seeds yet",
+    }
+    told = [f"{', '.join(changes)}: {words[v]}" for v, changes in by_verdict.items()]
+    if told:
+        lines.append("Inside the final recipe, " + "; ".join(told) + ".")
+    if recipe != FINAL_RECIPE:
+        lines.append(f"The recipe this confirms is the {recipe}; the site's final numbers are its.")
+    return markdown("\n\n".join(lines))
+
+
+def tuned_reading(tuned: dict):
+    """The tuned SGD baseline in words: the best rate, AdamW's gain against each SGD, and the final
+    recipe's ratio to each on the fresh seeds."""
+    adamw = tuned["adamw_step"]
+    lines = []
+    if tuned["best"] is None:
+        lines.append("**In progress:** the sweep has not finished on every seed; no rate is chosen yet.")
+    else:
+        lines.append(
+            f"The best rate is {tuned['best']}. The ladder's {adamw['candidate']} minus the challenge's SGD: "
+            f"{paired_words(adamw['minus_challenge_sgd'])}; minus the tuned SGD: {paired_words(adamw['minus_tuned_sgd'])}."
+        )
+    fresh = tuned.get("fresh_seeds")
+    if fresh and fresh["recipe_over_tuned"]:
+        lines.append(
+            f"On the fresh seeds and the test split the final recipe's loss is "
+            f"{_interval(fresh['recipe_over_challenge'])} of the challenge baseline's and "
+            f"{_interval(fresh['recipe_over_tuned'])} of the tuned SGD's."
+        )
+    return markdown("\n\n".join(lines))
+
+
+def rdrop_reading(controls: dict):
+    """R-Drop against each control, and what each costs."""
+    rdrop = controls["R-Drop 1"]
+    lines = []
+    for label, row in controls.items():
+        if label == "R-Drop 1":
+            continue
+        if row["rdrop_minus_this"] is None:
+            lines.append(f"{label}: not trained yet.")
+            continue
+        cost_words = ""
+        if row["minutes"] and rdrop["minutes"]:
+            cost_words = f"; R-Drop took {rdrop['minutes'] / row['minutes']:.1f}x its minutes a run"
+        lines.append(f"R-Drop minus {label}: {paired_words(row['rdrop_minus_this'])}{cost_words}.")
+    return markdown(" ".join(lines))
