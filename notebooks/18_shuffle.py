@@ -38,6 +38,8 @@ from lmlab.ladder import Ladder, load_study
 # the project's study: study/ beside notebooks/
 STUDY = load_study()
 notebook_setup.setup_notebook(STUDY)
+import study.shuffle
+
 # LMLAB_PROFILE and LMLAB_DATA override these
 PROFILE, DATA = notebook_setup.parameters()
 print(notebook_setup.describe(PROFILE, data=DATA))
@@ -50,6 +52,10 @@ groups = step_tables.step_groups(step)
 # %%
 #| label: shuffle-loss
 figures.loss_curves(groups, reference=step.reference, x="epoch")
+
+# %%
+#| label: shuffle-reading
+study.shuffle.reading(step)
 
 # %%
 #| label: shuffle-gap

@@ -33,8 +33,10 @@ def ablation(result, combined: str, left_out: dict[str, str], alone: dict):
         lines += ["", "So " + "; ".join(v for v in verdicts if v) + ". The pairs are ablations, not candidates: the "
                       "recipe takes the three together, the change this step tested"
                       + (f", and so carries {' and '.join(hurt)} although this ablation finds "
-                         f"{'it' if len(hurt) == 1 else 'them'} no help; a step that tests dropping "
-                         f"{'it' if len(hurt) == 1 else 'them'} is the ladder's next." if hurt else ".")]  # fmt: skip
+                         f"{'it' if len(hurt) == 1 else 'them'} no help. No later step of the ladder tests "
+                         f"dropping {'it' if len(hurt) == 1 else 'them'}; the [confirmation](./confirmation.md) "
+                         "takes each part out of the final recipe on fresh seeds and titles no decision read." if hurt
+                         else ".")]  # fmt: skip
     singles = {part: r.paired for part, r in alone.items() if r.paired}
     if singles:
         together = paired_words(result.paired)

@@ -606,6 +606,7 @@ def _group(runs: list[Run], settings: dict | None = None) -> dict:
         "val_loss": values,
         "mean": group_mean(runs),
         "std": mean_std(values)[1],
+        "legacy_mean": mean_std(final_values(runs, "val_loss_legacy"))[0] if runs else None,
         "runs": [run.id for run in runs],
         "parameters": runs[0].meta.get("num_params") if runs else None,
     }
@@ -684,13 +685,16 @@ def summary(results: list[StepResult], study: Study, profile: str, data_fingerpr
     if followed:
         baseline = followed[0]["candidates"][followed[0]["best"]]["mean"]
         adopted = [s for s in followed if s["adopted"]]
-        final = adopted[-1]["candidates"][adopted[-1]["best"]]["mean"] if adopted else baseline
+        first = followed[0]["candidates"][followed[0]["best"]]
+        last = adopted[-1]["candidates"][adopted[-1]["best"]] if adopted else first
         chain = " + ".join(s["best"] for s in adopted) or followed[0]["best"]
         out["final_recipe"] = {
             "settings": followed[-1]["recipe_after"],
             "label": chain,
-            "val_loss": final,
-            "ratio_to_baseline": final / baseline,
+            "val_loss": last["mean"],
+            "ratio_to_baseline": last["mean"] / baseline,
+            "val_loss_legacy": last["legacy_mean"],
+            "legacy_ratio_to_baseline": last["legacy_mean"] / first["legacy_mean"],
         }
         for s in steps:
             if s["follows"]:
