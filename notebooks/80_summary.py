@@ -36,7 +36,7 @@ if "google.colab" in sys.modules:  # Colab: the project (its study) and lmlab
 import json
 from pathlib import Path
 
-from lmlab import figures, interactive, ladder_tables, notebook_setup, run_tables
+from lmlab import figures, ladder_tables, notebook_setup, run_tables
 from lmlab.ladder import (
     Ladder,
     against_baseline,
@@ -95,10 +95,6 @@ ladder_tables.regime_table(data)
 # %%
 #| label: ladder-chart
 figures.ladder(groups, intervals=ladder_intervals(results))
-
-# %%
-#| label: ladder-chart-interactive
-interactive.ladder(groups, intervals=ladder_intervals(results))
 
 # %% [markdown]
 # The challenge baseline against the final recipe, seed by seed.

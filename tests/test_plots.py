@@ -104,3 +104,38 @@ def test_the_diagnostic_figures_draw_a_line_per_run_in_every_panel(runs_dir):
         assert [len(ax.lines) for ax in fig.axes] == [2] * len(fig.axes), draw.__name__
     own = figures.attention_use(runs).axes[1].lines[1].get_ydata()
     assert all(share == pytest.approx(1.0) for share in own)  # with the mask, attention stays in the title
+
+
+def test_the_ladder_chart_drawn_with_the_studys_longest_labels_cuts_none(tmp_path):
+    from lmlab.runs import Run, write_json
+    from study.ladder import LADDER
+
+    groups, intervals = {}, {}
+    for i, step in enumerate(LADDER.steps):
+        label = f"{step.title}: {max(step.changes({}), key=len)}"
+        runs = []
+        for seed in (1, 2):
+            folder = tmp_path / f"{i}-{seed}"
+            folder.mkdir()
+            write_json(folder / "config.json", {"seed": seed})
+            write_json(
+                folder / "meta.json", {"status": "done", "final": {"val_loss": 2.0 - 0.02 * i + 0.001 * seed}}
+            )
+            runs.append(Run(folder))
+        groups[label] = runs
+        # one step far beyond the others, as AdamW's is: drawn at the axis's edge with its value
+        mean = -0.4 if i == 1 else (-0.02 if i % 3 else 0.01)
+        intervals[label] = None if i == 0 else {"n": 2, "mean": mean, "low": mean - 0.01, "high": mean + 0.01}
+    fig = figures.ladder(groups, intervals=intervals)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ticks = fig.axes[0].get_yticklabels()
+    assert [t.get_text().replace("\n", " ") for t in ticks] == list(groups)  # wrapped, never cut
+    boxes = [t.get_window_extent(renderer) for t in ticks]
+    assert all(box.x0 >= 0 for box in boxes)  # inside the figure's left edge
+    assert all(upper.y0 > lower.y1 for upper, lower in zip(boxes, boxes[1:]))  # no two labels overlap
+    edge = fig.axes[1].get_xlim()[0]
+    assert edge >= -0.11 and any("-0.400" in t.get_text() for t in fig.axes[1].texts)

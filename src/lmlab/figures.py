@@ -219,24 +219,44 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
     return fig
 
 
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+LADDER_LABEL_CHARS = 34  # a row label wraps onto a second line beyond this: none is cut
+LADDER_CLIP = (
+    0.1  # the paired panel's axis ends here; a step beyond it is drawn at the edge, its value written
+)
+
+
+def _verdict_style(paired: dict | None, adopted: bool) -> dict:
+    """One marker per verdict, on both panels: adopted (filled), worse (a filled cross), not resolved (hollow)."""
+    if adopted:
+        return dict(marker="o", color=COLORS[0], markerfacecolor=COLORS[0])
+    if paired is not None and paired["low"] > 0:
+        return dict(marker="X", color=COLORS[1], markerfacecolor=COLORS[1])
+    return dict(marker="o", color="0.45", markerfacecolor="white")
 
 
 def ladder(
     groups: Groups, metric: str = "val_loss", intervals: dict[str, dict | None] | None = None
 ) -> Figure:
     """The ladder a step a row, top to bottom. Left: the recipe's validation loss after each step (a
-    path that moves only where a step was adopted) and each step's best candidate (filled where adopted,
-    hollow where not: off the path). Right, with `intervals`: each step's paired difference to the recipe
-    it started from, with the interval it was decided by, against zero."""
+    path that moves only where a step was adopted) and each step's best candidate, its marker saying
+    the verdict: filled where adopted (on the path), a cross where worse, hollow where not resolved.
+    Right, with `intervals`: each step's paired difference to the recipe it started from, with the
+    interval it was decided by, against zero, on a linear axis; a step beyond it is drawn at its edge
+    with its value written beside it."""
+    import textwrap
+
     from matplotlib.lines import Line2D
 
     points = ladder_points(groups, intervals, metric)
     ys = np.arange(len(points))
-    fig = Figure(figsize=(COLUMN_INCHES, 0.34 * len(points) + 1.6), layout="constrained")
+    labels = [
+        re.sub(r" \((not resolved|worse|by mean|undecided)\)$", "", f"{p['step']}: {p['best']}")
+        for p in points
+    ]
+    wrapped = [textwrap.fill(label, LADDER_LABEL_CHARS) for label in labels]
+    fig = Figure(figsize=(COLUMN_INCHES, 0.4 * len(points) + 2.0), layout="constrained")
     if intervals:
-        ax, ax_paired = fig.subplots(1, 2, sharey=True, width_ratios=(1.25, 1))
+        ax, ax_paired = fig.subplots(1, 2, sharey=True, width_ratios=(1.1, 1))
     else:
         ax, ax_paired = fig.subplots(), None
     # the recipe's path: at each row the recipe after that step; it jumps at the row of the step that moved it
@@ -246,62 +266,51 @@ def ladder(
         path_y += [y, y]
     ax.plot(path_x, path_y, color="0.55", linewidth=1.4, zorder=1)
     for y, p in zip(ys, points):
-        color = COLORS[0] if p["adopted"] else COLORS[1]
-        ax.errorbar(
-            p["mean"],
-            y,
-            xerr=p["std"],
-            fmt="o",
-            color=color,
-            markersize=5,
-            capsize=2,
-            markerfacecolor=color if p["adopted"] else "white",
-            zorder=2,
+        ax.errorbar(p["mean"], y, xerr=p["std"], fmt="none", ecolor="0.45", capsize=2, zorder=2)
+        ax.plot(
+            p["mean"], y, linestyle="", markersize=6, zorder=3, **_verdict_style(p["paired"], p["adopted"])
         )
-    # the marker's fill says whether it was adopted: the label needs no verdict
-    labels = [
-        re.sub(r" \((not resolved|worse|by mean|undecided)\)$", "", f"{p['step']}: {p['best']}")
-        for p in points
-    ]
-    ax.set_yticks(ys, [_short(label, 40) for label in labels], fontsize=7.5)
-    ax.invert_yaxis()
+    ax.set_yticks(ys, wrapped, fontsize=7.5)
+    ax.set_ylim(len(points) - 0.5, -0.5)
     ax.set_xlabel(VAL_LABEL if metric == "val_loss" else metric)
     ax.grid(alpha=0.3)
-    fig.legend(
-        handles=[
-            Line2D([], [], color="0.55", label="the recipe after each step"),
-            Line2D([], [], marker="o", linestyle="", color=COLORS[0], label="best candidate, adopted"),
-            Line2D([], [], marker="o", linestyle="", color=COLORS[1], markerfacecolor="white",
-                   label="best candidate, not adopted"),
-        ],
-        fontsize=7.5,
-        loc="outside upper center",
-        ncols=3,
-    )  # fmt: skip
+    handles = [
+        Line2D([], [], color="0.55", label="the recipe after each step"),
+        Line2D([], [], linestyle="", markersize=6, label="adopted", **_verdict_style(None, True)),
+        Line2D([], [], linestyle="", markersize=6, label="worse", **_verdict_style({"low": 1}, False)),
+        Line2D([], [], linestyle="", markersize=6, label="not resolved", **_verdict_style(None, False)),
+    ]
+    ax.legend(handles=handles, fontsize=7.5, loc="lower right", framealpha=0.95)
     if ax_paired is not None:
         ax_paired.axvline(0, color="0.4", linewidth=1)
+        shown = [p["paired"] for p in points if p["paired"]]
+        high = max([q["high"] for q in shown] + [0.0])
+        low = max(min([q["low"] for q in shown] + [0.0]), -LADDER_CLIP)
+        pad = 0.06 * (high - low)
+        left, right = low - pad, high + pad
         for y, p in zip(ys, points):
             q = p["paired"]
             if q is None:
                 continue
-            below = q["high"] < 0
-            ax_paired.errorbar(
-                q["mean"],
-                y,
-                xerr=[[q["mean"] - q["low"]], [q["high"] - q["mean"]]],
-                fmt="o",
-                capsize=2,
-                markersize=5,
-                color=COLORS[0] if below else COLORS[1],
-                markerfacecolor=COLORS[0] if below else "white",
-            )
-        ax_paired.set_xscale("symlog", linthresh=0.02)
-        ticks = [t for t in (-0.1, 0.0, 0.02) if ax_paired.get_xlim()[0] <= t <= ax_paired.get_xlim()[1]]
-        ax_paired.set_xticks(ticks, [f"{t:g}" for t in ticks])  # symlog's own ticks crowd into each other
-        ax_paired.set_xlabel("paired difference to the recipe\n(the step's interval; symlog beyond ±0.02)")
+            style = _verdict_style(q, p["adopted"])
+            if q["mean"] < left:  # beyond the axis: an arrow at its edge, and the value
+                ax_paired.plot(left, y, marker="<", markersize=7, color=style["color"], linestyle="")
+                ax_paired.annotate(f"{q['mean']:+.3f} [{q['low']:+.3f}, {q['high']:+.3f}]", (left, y),
+                                   xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)  # fmt: skip
+                continue
+            ax_paired.errorbar(q["mean"], y, xerr=[[q["mean"] - max(q["low"], left)], [q["high"] - q["mean"]]],
+                               fmt="none", ecolor=style["color"], capsize=2)  # fmt: skip
+            if q["low"] < left:  # the interval goes on past the axis
+                ax_paired.plot(left, y, marker="<", markersize=5, color=style["color"], linestyle="")
+            ax_paired.plot(q["mean"], y, linestyle="", markersize=6, **style)
+        ax_paired.set_xlim(left, right)
+        ax_paired.set_xlabel(
+            "paired difference to the recipe\n(nats/char, with the step's interval;\n"
+            f"◀: it runs on past {-LADDER_CLIP:g})"
+        )
         ax_paired.grid(alpha=0.3)
         ax_paired.tick_params(axis="y", left=False)
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 1))
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, 1))
     _footer(fig, all_runs(groups))
     return fig
 
