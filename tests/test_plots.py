@@ -139,3 +139,30 @@ def test_the_ladder_chart_drawn_with_the_studys_longest_labels_cuts_none(tmp_pat
     assert all(upper.y0 > lower.y1 for upper, lower in zip(boxes, boxes[1:]))  # no two labels overlap
     edge = fig.axes[1].get_xlim()[0]
     assert edge >= -0.11 and any("-0.400" in t.get_text() for t in fig.axes[1].texts)
+
+
+def test_a_label_keeps_one_colour_and_labels_drawn_together_never_share_one():
+    from lmlab import palette
+
+    labels = [f"candidate {i}" for i in range(60)]  # more labels than colours
+    groups = [labels[i : i + 4] for i in range(0, 60, 4)]
+    palette.use_palette(["baseline", *labels], baselines=["baseline"], groups=groups)
+    palette._used.clear()
+    palette._drawn_together.clear()
+    for group in groups:
+        colors = palette.colors_for(["baseline", "before: candidate 0", *group])
+        assert colors["baseline"] == palette.BASELINE_COLOR
+        assert colors["before: candidate 0"] == palette.REFERENCE_COLOR  # a step's recipe is grey
+        assert not any(palette._alike(colors[a], colors[b]) for a in group for b in group if a != b)
+    first = palette.colors_for(["a label the study does not name", "candidate 5"])
+    again = palette.colors_for(["candidate 9", "a label the study does not name"])
+    assert first["a label the study does not name"] == again["a label the study does not name"]
+    assert first["candidate 5"] == palette.color_of("candidate 5")
+    record = palette.used()
+    assert all(len(shades) == 1 for shades in record["colors"].values())
+    # what lmlab check reports from a notebook's record: two colours for one label, one colour for two
+    problems = palette.clashes(
+        {"x": ["#1f77b4", "#d62728"], "y": ["#2ca02c"], "z": ["#2ca02c"]}, [["x", "y"]]
+    )
+    assert any("'x' is drawn in 2 colours" in p for p in problems)
+    assert any("'y' and 'z' are drawn in one colour" in p for p in problems)

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmlab import notebooks, project, site
+from lmlab import notebooks, palette, project, site
 from lmlab.errors import LmlabError
 
 RULES = {
@@ -25,6 +25,7 @@ RULES = {
     "unique-titles": "no two pages share a title",
     "colab-repository": "every notebook's Colab badge and install cell name the repository in myst.yml",
     "lmlab-notebooks": "every notebook was executed by `lmlab notebooks run` (so its freshness is known)",
+    "one-colour": "a label has one colour in every figure, and no two labels of one notebook share one",
 }
 
 IMAGE_MIMETYPES = ("image/", "application/vnd.plotly.v1+json")
@@ -145,6 +146,31 @@ class Findings:
         target += [f"{p} [{rule}]" for p in problems]
 
 
+def colour_problems(sources: list[Path]) -> list[str]:
+    """Across the notebooks' recorded figures (lmlab.palette): a label drawn in two colours anywhere, and in
+    one notebook two labels drawn in one colour or, in one figure, alike."""
+    import nbformat
+
+    problems, where = [], {}
+    for source in sources:
+        executed = source.with_suffix(".ipynb")
+        if not executed.exists():
+            continue
+        record = nbformat.read(executed, as_version=4).metadata.get("lmlab", {})
+        colors = record.get("colors", {})
+        problems += [f"{source.stem}: {p}" for p in palette.clashes(colors, record.get("figures", []))]
+        for label, shades in colors.items():
+            for color in shades:
+                where.setdefault(label, {}).setdefault(color, []).append(source.stem)
+    problems += [
+        f"'{label}' is drawn in {len(shades)} colours across the notebooks: "
+        + "; ".join(f"{color} in {', '.join(names)}" for color, names in shades.items())
+        for label, shades in where.items()
+        if len(shades) > 1
+    ]
+    return problems
+
+
 def repository_problems(root: Path, sources: list[Path]) -> list[str]:
     try:
         repo = notebooks.repository(root)
@@ -181,6 +207,7 @@ def check(root: Path) -> Findings:
         found.failures += status.problems()
     found.convention("lmlab-notebooks", unrecorded, enforced)
     found.convention("colab-repository", repository_problems(root, sources), enforced)
+    found.convention("one-colour", colour_problems(sources), enforced)
     site.build_content(root)
     pages = sorted((root / "_build" / "site" / "content").glob("*.json"))
     if not pages:

@@ -80,4 +80,8 @@ def setup_notebook(study=None) -> None:
     if study is not None:
         from lmlab.palette import use_palette
 
-        use_palette(study.labels(), baselines=(study.baseline, study.final_baseline))
+        use_palette(
+            study.labels(),
+            baselines=(study.baseline, study.final_baseline),
+            groups=[list(step.changes({})) for step in study.steps],  # a step's candidates never share one
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -106,11 +107,14 @@ def imported_modules(files, root: Path | None) -> list[str]:
 
 
 # appended to a notebook while it executes (and removed before it is written): the kernel names the
-# files of every module it imported, lazily imported ones included
-MODULES_CELL = """import os as _os, sys as _sys
+# files of every module it imported, lazily imported ones included, and the colours its figures drew
+MODULES_CELL = """import json as _json, os as _os, sys as _sys
 with open(_os.environ["LMLAB_RUN_LOG"] + ".modules", "w") as _fh:
     _fh.write("\\n".join(sorted({_m.__file__ for _m in list(_sys.modules.values())
-                                if isinstance(getattr(_m, "__file__", None), str)})))"""
+                                if isinstance(getattr(_m, "__file__", None), str)})))
+if "lmlab.palette" in _sys.modules:
+    with open(_os.environ["LMLAB_RUN_LOG"] + ".colors", "w") as _fh:
+        _json.dump(_sys.modules["lmlab.palette"].used(), _fh)"""
 
 
 def text_hash(path: Path) -> str:
@@ -187,8 +191,12 @@ def execute(source: Path, timeout: int = 3600) -> dict:
             os.environ[RUN_LOG_ENV] = previous
         used = [line.split("\t") for line in log_path.read_text().splitlines() if line.strip()]
         modules = modules_path.read_text().splitlines() if modules_path.exists() else []
-        log_path.unlink(missing_ok=True)
-        modules_path.unlink(missing_ok=True)
+        colors_path = Path(str(log_path) + ".colors")
+        colors = (
+            json.loads(colors_path.read_text()) if colors_path.exists() else {"colors": {}, "figures": []}
+        )
+        for path in (log_path, modules_path, colors_path):
+            path.unlink(missing_ok=True)
     nb.cells.pop()  # the modules cell
     run_ids = list(dict.fromkeys(u[0] for u in used))
     root = project_root(source.parent)
@@ -201,6 +209,8 @@ def execute(source: Path, timeout: int = 3600) -> dict:
         "profiles": sorted({u[2] for u in used}),
         "data_fingerprints": sorted({u[1] for u in used}),
         "run_ids": run_ids,
+        "colors": colors["colors"],  # label -> the colours its figures drew it in (lmlab.palette)
+        "figures": colors["figures"],  # the labels of each figure
     }
     nb.metadata["lmlab"] = record
     jupytext.write(nb, source.with_suffix(".ipynb"))
