@@ -15,19 +15,11 @@ from lmlab.ladder import FINAL_RECIPE, Ladder, group_mean
 from lmlab.markdown import markdown, paired_words
 from lmlab.project import data_setting
 from lmlab.stats import paired_difference, paired_ratio
-from study.ladder import LADDER, TOGETHER_CHANGES
+from study.ladder import LADDER
 
 CONFIRMATION = Confirmation(
     seeds=(101, 102, 103, 104, 105),
     test_titles=4000,
-    # the together step adopted three changes at once: each is taken out on its own
-    # and a part is named by what the recipe has now
-    split={
-        "together": TOGETHER_CHANGES,
-        "tokenizer": {"vocabulary 8192": {"vocab_size": 8192}},
-        "dropout": {"dropout 0": {"dropout": 0.0}},
-        "muon": {"Muon": {"optimizer": "muon"}},
-    },
     # never adopted, and never tested where the seeds' noise is as low as it is late in the ladder
     additions={
         "RMSNorm": LADDER.step("rmsnorm").candidates["RMSNorm"],

@@ -287,4 +287,12 @@ LADDER = Study(
     at_size={"cpu": "cpu-27m"},
     more_seeds_at_most=10,
     target_ratio=TARGET_RATIO,
+    # the final recipe's parts, named by what it holds now: the together step adopted three changes at
+    # once; of BPE 8192 the unigram step kept the size; of Muon lr 0.02 the optimizer is the part
+    parts={
+        "together": TOGETHER_CHANGES,
+        "tokenizer": {"vocabulary 8192": {"vocab_size": 8192}},
+        "dropout": {"dropout 0": {"dropout": 0.0}},
+        "muon": {"Muon": {"optimizer": "muon"}},
+    },
 )

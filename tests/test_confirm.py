@@ -5,7 +5,7 @@ import pytest
 from conftest import HN_TITLES, TINY
 from lmlab import confirm
 from lmlab.config import PROFILES
-from lmlab.ladder import FINAL_RECIPE, Ladder, Step, StepResult, Study
+from lmlab.ladder import FINAL_RECIPE, Ladder, Step, StepResult, Study, recipe_parts
 from lmlab.runs import Run, write_json
 
 BASELINE = "SGD (challenge)"
@@ -35,12 +35,20 @@ def test_every_adopted_change_is_a_part_unless_a_later_adoption_changed_it_again
         result("both", {"A + B": {"init": "scaled", "mlp": "swiglu"}}, adamw),
         result("muon", {"Muon": {"optimizer": "muon"}}, adamw | {"init": "scaled", "mlp": "swiglu"}),
     ]
-    parts = confirm.parts(steps, {"both": {"scaled init": {"init": "scaled"}, "SwiGLU": {"mlp": "swiglu"}}})
+
+    def study(parts):
+        return Study(
+            "test", (Step("baseline", "Initial run", {BASELINE: {}}, "test"),), BASELINE, parts=parts
+        )
+
+    parts = recipe_parts(
+        steps, study({"both": {"scaled init": {"init": "scaled"}, "SwiGLU": {"mlp": "swiglu"}}})
+    )
     # AdamW is superseded by Muon; RoPE was never adopted; the combined step comes apart
     assert list(parts) == ["scaled init", "SwiGLU", "Muon"]
     assert parts["Muon"][0].recipe["optimizer"] == "adamw"  # what Muon replaced, to put back
     with pytest.raises(Exception, match="sets norm, which it does not change"):
-        confirm.parts(steps, {"both": {"RMSNorm": {"norm": "rms"}}})
+        recipe_parts(steps, study({"both": {"RMSNorm": {"norm": "rms"}}}))
 
 
 def fake_runs(tmp_path, name: str, values: dict[int, float]) -> list[Run]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lmlab.config import make_config
 from lmlab.errors import LmlabError
-from lmlab.ladder import FINAL_RECIPE, Ladder, StepResult, _followed, against_baseline
+from lmlab.ladder import FINAL_RECIPE, Ladder, StepResult, _followed, against_baseline, recipe_parts
 from lmlab.runs import Run
 from lmlab.stats import holm, mean_std, paired_difference
 
@@ -25,41 +25,18 @@ WITHOUT, WITH = "without", "with"
 class Confirmation:
     seeds: tuple[int, ...] = (101, 102, 103, 104, 105)  # seeds no decision of the ladder used
     test_titles: int = 4000  # the texts after the profile's, in the same shuffled order
-    split: dict[str, dict[str, dict]] = field(default_factory=dict)
-    """A step whose adopted change is several changes, taken out one at a time: {step: {part: change}}."""
     additions: dict[str, dict] = field(default_factory=dict)
     """Changes the ladder did not adopt, put into the final recipe once more: {label: change}."""
     alpha: float = 0.05  # the chance of any false verdict in the family
 
 
-def parts(results: list[StepResult], split: dict[str, dict[str, dict]]) -> dict[str, tuple[StepResult, dict]]:
-    """Every adopted change of the ladder's recipe: {label: (its step, its settings)}. A change that a
-    later adoption changed again (AdamW, once Muon replaced it) is superseded and not listed; a step in
-    `split` gives its parts."""
-    adopted = [r for r in _followed(results) if r.adopted]
-    out = {}
-    for i, r in enumerate(adopted):
-        change = r.candidates[r.winner]
-        later = {key for s in adopted[i + 1 :] for key in s.candidates[s.winner]}
-        if later & set(change):
-            continue
-        for label, part in split.get(r.step.name, {r.winner: change}).items():
-            unknown = set(part) - set(change)
-            if unknown:
-                raise LmlabError(
-                    f"part '{label}' of step '{r.step.name}' sets {', '.join(unknown)}, which it does not change"
-                )
-            out[label] = (r, part)
-    return out
-
-
-def removals(ladder: Ladder, split: dict[str, dict[str, dict]] | None = None) -> dict[str, dict]:
-    """Per adopted change, the settings that put it back to what it replaced, over the final recipe:
-    the value before its step, else the profile's."""
+def removals(ladder: Ladder) -> dict[str, dict]:
+    """Per part of the final recipe (lmlab.ladder.recipe_parts), the settings that put it back to what it
+    replaced: the value before its step, else the profile's."""
     profile = make_config(ladder.profile)
     return {
         label: {key: r.recipe.get(key, getattr(profile, key)) for key in part}
-        for label, (r, part) in parts(ladder.results(), split or {}).items()
+        for label, (r, part) in recipe_parts(ladder.results(), ladder.study).items()
     }
 
 
@@ -72,7 +49,7 @@ def plans(ladder: Ladder, confirmation: Confirmation) -> dict[str, dict]:
     recipe = next(r.recipe_after for r in reversed(_followed(results)))
     test = {"test_titles": confirmation.test_titles}
     out = {ladder.study.final_baseline: test, FINAL_RECIPE: recipe | test}
-    for label, put_back in removals(ladder, confirmation.split).items():
+    for label, put_back in removals(ladder).items():
         out[f"{WITHOUT} {label}"] = recipe | put_back | test
     for label, change in confirmation.additions.items():
         out[f"{WITH} {label}"] = recipe | change | test
@@ -195,7 +172,7 @@ def summary(ladder: Ladder, confirmation: Confirmation, groups: dict[str, list[R
     baseline = ladder.study.final_baseline
     compared = {name: groups.get(name, []) for name in dict.fromkeys((baseline, FINAL_RECIPE, label))}
     results = ladder.results()
-    steps = parts(results, confirmation.split)
+    steps = recipe_parts(results, ladder.study)
     return {
         "seeds": list(confirmation.seeds),
         "test_titles": confirmation.test_titles,

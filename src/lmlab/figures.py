@@ -8,6 +8,7 @@ numbers from lmlab.figure_data and their colours from lmlab.palette.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -37,9 +38,18 @@ FEW_POINTS = 8  # a curve with this many evaluations or fewer is drawn as points
 
 
 def _footer(fig: Figure, runs: list[Run]) -> None:
-    fig.text(
-        0.01, 0.005, provenance(runs), fontsize=FOOTER_POINTS, color="0.35", ha="left", va="bottom", wrap=True
-    )
+    """The provenance line at the bottom, and room for it: the layout's bottom edge is raised by the
+    lines it wraps onto, so no axis label is drawn over it."""
+    text = provenance(runs)
+    fig.text(0.01, 0.005, text, fontsize=FOOTER_POINTS, color="0.35", ha="left", va="bottom", wrap=True)
+    char_inches = 0.55 * FOOTER_POINTS / 72  # an average character of the sans-serif font
+    lines = math.ceil(len(text) * char_inches / (0.9 * fig.get_figwidth()))
+    needed = (lines * 1.35 * FOOTER_POINTS / 72 + 0.06) / fig.get_figheight()
+    engine = fig.get_layout_engine()
+    left, bottom, width, height = engine.get()["rect"]
+    top = min(bottom + height, 1.0)
+    if bottom < needed:
+        engine.set(rect=(left, needed, width, top - needed))
 
 
 def _is_number(text: str) -> bool:
@@ -100,18 +110,21 @@ def loss_curves(
     ax_train, ax_val = fig.subplots(1, 2)
     per_char = tokenizations_differ(groups)
     colors = colors_for(groups)
+    curves = {}
     for label, runs in groups.items():
         style = dict(color=colors[label], linestyle="--" if label == reference else "-", linewidth=1.6)
         for ax, key in ((ax_train, "train_loss"), (ax_val, val)):
             xs, mean, std = seed_curve(runs, key, x, per_char=per_char and key == "train_loss")
             name = f"{label} (n={len(runs)})" if len(runs) > 1 else label
             points = dict(marker="o", markersize=5, linewidth=0.8) if len(xs) <= FEW_POINTS else {}
-            ax.plot(xs, mean, label=name, **{**style, **points})
+            ax.plot(xs, mean, label=name if ax is ax_val else None, **{**style, **points})
             if len(runs) > 1:
                 if points:
                     ax.errorbar(xs, mean, yerr=std, fmt="none", ecolor=style["color"], capsize=3, linewidth=1)
                 else:
                     ax.fill_between(xs, mean - std, mean + std, color=style["color"], alpha=0.15, linewidth=0)
+            if ax is ax_val:
+                curves[label] = (xs, mean, {**style, **points})
     xlabel = "optimizer step" if x == "step" else "epoch"
     ax_train.set(xlabel=xlabel, ylabel=TRAIN_PER_CHAR_LABEL if per_char else TRAIN_LABEL, title="training")
     ax_val.set(xlabel=xlabel, ylabel=VAL_LABELS[val], title="validation (every token once)")
@@ -120,7 +133,9 @@ def loss_curves(
     for ax in (ax_train, ax_val):
         ax.grid(alpha=0.3)
     _zoom_to_progress(ax_val, groups, val)
-    ax_val.legend(fontsize=8)
+    _inset_end(ax_val, curves)
+    # above the panels, where no curve runs
+    fig.legend(fontsize=8, loc="outside upper center", ncols=min(3, len(groups)), frameon=False)
     if title:
         fig.suptitle(title)
     fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
@@ -128,12 +143,44 @@ def loss_curves(
     return fig
 
 
+def _inset_end(ax, curves: dict) -> None:
+    """Where the curves end closer together than a tenth of the panel's height, the last third of
+    training again, zoomed, in the panel's upper right (the curves fall away from it)."""
+    ends = [mean[-1] for _, mean, _ in curves.values() if len(mean)]
+    low, high = ax.get_ylim()
+    if len(ends) < 2 or max(ends) - min(ends) > 0.1 * (high - low) or ax.get_yscale() != "linear":
+        return
+    start = max(xs[0] + (xs[-1] - xs[0]) * 2 / 3 for xs, _, _ in curves.values() if len(xs))
+    inset = ax.inset_axes((0.42, 0.45, 0.55, 0.5))
+    late = []
+    for xs, mean, style in curves.values():
+        keep = xs >= start
+        inset.plot(xs[keep], mean[keep], **style)
+        late += list(mean[keep])
+    if late:
+        pad = 0.08 * (max(late) - min(late) or abs(max(late)) * 1e-3)
+        inset.set_ylim(min(late) - pad, max(late) + pad)
+    inset.set_title("the last third, zoomed", fontsize=7.5)
+    inset.tick_params(labelsize=7)
+    inset.grid(alpha=0.3)
+
+
 def _zoom_to_progress(ax, groups: Groups, key: str = "val_loss") -> None:
-    """The first evaluation (an untrained model) dwarfs the differences that matter: clip it."""
+    """The first evaluation (an untrained model) dwarfs the differences that matter: clip it, with
+    room for a marker at either end (a twentieth of the axis, in log space on a log axis). A curve
+    drawn as a few points keeps them all: a point cut at the edge reads as a mistake."""
+    if any(len(r.evals()) <= FEW_POINTS for runs in groups.values() for r in runs):
+        return
     finals = [v for runs in groups.values() for v in (r.final.get(key) for r in runs) if v]
     evals = [e[key] for runs in groups.values() for r in runs for e in r.evals()[1:2]]
-    if finals and evals:
-        ax.set_ylim(min(finals) * 0.97, max(evals) * 1.02)
+    if not (finals and evals):
+        return
+    low, high = min(finals), max(evals)
+    if ax.get_yscale() == "log":
+        low, high = np.log10(low), np.log10(high)
+    pad = 0.05 * (high - low)
+    low, high = low - pad, high + pad
+    ax.set_ylim(*((10**low, 10**high) if ax.get_yscale() == "log" else (low, high)))
 
 
 def topk_bars(run: Run, context: int = 1, k: int = 10) -> Figure:

@@ -101,6 +101,9 @@ class Study:
     seeds would resolve it is trained to that many, and its interval is reported beside its verdict. The
     verdict and the recipe stay as the rule decided: a third look is outside the rule's error budget."""
     target_ratio: float | None = None  # the study's goal for the final recipe against the baseline
+    parts: dict[str, dict[str, dict]] = field(default_factory=dict)
+    """The final recipe's parts where a step's adopted change is not one part: {step: {part: change}}, each
+    part named by what the recipe holds now (a step that adopted three changes at once, one by one)."""
 
     def __post_init__(self):
         names = [step.name for step in self.steps]
@@ -576,6 +579,27 @@ def recipe_at_size(results: list[StepResult], study: Study) -> dict:
     return recipe
 
 
+def recipe_parts(results: list[StepResult], study: Study) -> dict[str, tuple[StepResult, dict]]:
+    """The parts of the recipe these steps reach: {label: (the step that adopted it, its settings)}, in the
+    order they were adopted. A change that a later adoption changed again (AdamW, once Muon replaced it)
+    is superseded and not a part; a step in `study.parts` gives its parts their names."""
+    adopted = [r for r in _followed(results) if r.adopted]
+    out = {}
+    for i, r in enumerate(adopted):
+        change = r.candidates[r.winner]
+        later = {key for s in adopted[i + 1 :] for key in s.candidates[s.winner]}
+        if later & set(change):
+            continue
+        for label, part in study.parts.get(r.step.name, {r.winner: change}).items():
+            unknown = set(part) - set(change)
+            if unknown:
+                raise LmlabError(
+                    f"part '{label}' of step '{r.step.name}' sets {', '.join(sorted(unknown))}, which it does not change"
+                )
+            out[label] = (r, part)
+    return out
+
+
 def nominal_verdict(result: StepResult, study: Study) -> tuple[str, int]:
     """The step's verdict under the rule before its correction (one 95% interval at each look), from
     the runs the store has, and the seeds it decided on: what the site said before the ladder
@@ -690,7 +714,8 @@ def summary(results: list[StepResult], study: Study, profile: str, data_fingerpr
         chain = " + ".join(s["best"] for s in adopted) or followed[0]["best"]
         out["final_recipe"] = {
             "settings": followed[-1]["recipe_after"],
-            "label": chain,
+            "label": " + ".join(recipe_parts(results, study)) or followed[0]["best"],
+            "history": chain,  # every adoption in order, those later replaced included
             "val_loss": last["mean"],
             "ratio_to_baseline": last["mean"] / baseline,
             "val_loss_legacy": last["legacy_mean"],

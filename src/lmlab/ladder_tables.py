@@ -46,8 +46,10 @@ def ladder_table(summary: dict):
         lines += [
             "",
             f"Final recipe{'' if summary.get('complete') else ' so far'}: **{final['label']}**, {final['val_loss']:.4f} nats/char, "
-            f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at the same profile.",
-        ]
+            f"**{final['ratio_to_baseline']:.3f}** of the baseline's validation loss at the same profile"
+            + (f" (adopted in this order: {final['history']}; a later change replaced part of an earlier one)."
+               if final.get("history") and final["history"] != final["label"] else "."),
+        ]  # fmt: skip
     other = [s["title"] for s in summary["steps"] if not s.get("follows", True)]
     if other:
         lines += [
