@@ -37,10 +37,13 @@ import json
 from pathlib import Path
 
 from lmlab import figures, ladder_tables, notebook_setup, run_tables
+from lmlab.costs import cost
 from lmlab.ladder import (
+    FINAL_RECIPE,
     Ladder,
     against_baseline,
     final_comparison,
+    group_mean,
     ladder_groups,
     ladder_intervals,
     load_study,
@@ -147,6 +150,19 @@ full_scale = against_baseline(
 )
 if PROFILE != full.PROFILE:  # at `full` the ladder's own summary is that file
     write_summary(full_scale, Path("../results"))
+
+# %%
+#| label: takeaways
+final_costs = {
+    "baseline": cost(final_groups[STUDY.final_baseline]),
+    "recipe": cost(final_groups[FINAL_RECIPE]),
+}
+size_ratio = None
+if at_size and FINAL_RECIPE in at_size:
+    size_ratio = group_mean(at_size[FINAL_RECIPE]) / group_mean(
+        at_size[STUDY.final_baseline]
+    )
+study.summary.takeaways(data, size_ratio, full_scale, final_costs)
 
 # %%
 #| label: full-scale

@@ -99,3 +99,112 @@ def profiles_table(results: list[StepResult]):
         note=f"The ladder's complete steps trained {runs_used(results)} runs at this "
         "profile; the WikiText-2 page adds its own, which its table lists.",
     )
+
+
+def _worth(step: dict) -> float:
+    return -step["paired"]["mean"] if step.get("paired") else 0.0
+
+
+def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, costs: dict[str, dict]):
+    """The five things a reader came for, each a sentence with its number and where it is shown: what
+    the recipe gains at each scale, which changes carry it, what did not work, what it costs, and how
+    sure the study is. Every number is read from the runs (through the summaries); a part still
+    training says so."""
+    final = summary["final_recipe"]
+    steps = [s for s in summary["steps"] if s.get("follows", True) and s.get("paired")]
+    adopted = sorted((s for s in steps if s["adopted"]), key=_worth, reverse=True)
+    confirmation = summary.get("confirmation") or {}
+
+    scale = (
+        f"**What it gains.** At the `{summary['profile']}` profile the final recipe reaches "
+        f"**{final['ratio_to_baseline']:.3f}** of the challenge baseline's validation loss "
+        f"({final['legacy_ratio_to_baseline']:.3f} in the challenge's legacy metric)"
+    )
+    if at_size_ratio is not None:
+        scale += f"; with the challenge's 27M-parameter model on the same small budget, {at_size_ratio:.3f}"
+    recipe_full = next(
+        (g for label, g in full_scale["groups"].items() if label != full_scale["baseline"]), None
+    )
+    if recipe_full and recipe_full.get("ratio"):
+        n = len(recipe_full["runs"])
+        scale += (
+            f"; at the challenge's own size and length, {recipe_full['ratio']['val_loss']:.3f} "
+            f"({recipe_full['ratio']['val_loss_legacy']:.3f} legacy, over {n} seed{'s' if n > 1 else ''}, against "
+            f"the leaderboard's best credible {LEADERBOARD})"
+        )
+    else:
+        scale += "; the runs at the challenge's own size and length are still training"
+    scale += " ([the scales](./conclusion.md#challenge-size))."
+
+    carry = (
+        "**What carries it.** "
+        + ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:4])
+        + (
+            " nats/char, each against the recipe of its step, are the largest adopted gains; AdamW's is measured "
+            "against the challenge's untuned SGD ([the ladder](#ladder-table))."
+        )
+    )
+    tuned = (confirmation.get("tuned_baseline") or {}).get("adamw_step", {}).get("minus_tuned_sgd")
+    if tuned:
+        carry += f" Against SGD with Nesterov momentum at its best rate, AdamW gains {tuned['mean']:+.3f}."
+
+    failed = [s for s in steps if s["verdict"] == "worse"]
+    unresolved = [s for s in steps if s["verdict"] == "not resolved"]
+
+    def later_together(step: dict) -> bool:  # alone not resolved, adopted later as part of a larger change
+        change = step.get("candidates", {}).get(step["best"], {}).get("settings") or {}
+        return bool(change) and any(
+            later["adopted"] and later is not step and change.items() <= later["change"].items()
+            for later in steps
+        )
+
+    def named(group: list[dict]) -> str:
+        return "; ".join(
+            f"{s['best']} ({s['title'].lower()}{', adopted later with others' if later_together(s) else ''})"
+            for s in group
+        )
+
+    missed = (
+        "**What did not work.** "
+        + (f"Worse than the recipe: {named(failed)}. " if failed else "")
+        + (f"Not resolved over five seeds: {named(unresolved)}." if unresolved else "")
+    )
+
+    base, recipe = costs.get("baseline", {}), costs.get("recipe", {})
+    cost = "**What it costs.** "
+    if base.get("flops_per_token") and recipe.get("flops_per_token"):
+        cost += (
+            f"The recipe's model takes {recipe['flops_per_token'] / 1e6:.1f} MFLOP a token in training against the "
+            f"baseline's {base['flops_per_token'] / 1e6:.1f}"
+        )
+    rdrop = (confirmation.get("rdrop_controls") or {}).get("R-Drop 1")
+    control = (confirmation.get("rdrop_controls") or {}).get("dropout 0.2")
+    if rdrop and control and rdrop.get("minutes") and control.get("minutes"):
+        cost += (
+            f"; R-Drop, the best result at seven epochs, does twice the arithmetic a step and took "
+            f"{rdrop['minutes'] / control['minutes']:.1f}x the minutes of its control here"
+        )
+    cost += " (every step's table has the cost columns)."
+
+    family = confirmation.get("family") or {}
+    held = [row["change"] for row in family.values() if row["verdict"] == "held"]
+    planned = len(confirmation.get("seeds", ()))
+    complete = family and all(len(row["seeds"]) == planned for row in family.values())
+    sure = (
+        "**How sure.** Each verdict is a paired interval over three to five seeds, wrong at most 5% of the time "
+        "per step; across the ladder's steps that error is not controlled. "
+    )
+    if complete:
+        sure += (
+            f"On {planned} fresh seeds and titles no decision read, with Holm's correction over the recipe's "
+            f"{len(family)} parts and additions, {len(held)} of the changes held: {', '.join(held) or 'none'} "
+            "([the confirmation](./confirmation.md))."
+        )
+    else:
+        sure += (
+            "The [confirmation](./confirmation.md), on fresh seeds and titles no decision read with an error "
+            "controlled over the whole recipe, is still training; its page shows the runs that have finished."
+        )
+    return markdown(
+        "\n\n".join(f"{i}. {text}" for i, text in enumerate((scale, carry, missed, cost, sure), 1))
+    )
