@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lmlab import wordlevel
 from lmlab.ladder import FINAL_RECIPE, Ladder
-from lmlab.markdown import markdown
+from lmlab.markdown import markdown, spread
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, level_text, mean_std, paired_difference
 
@@ -34,7 +34,7 @@ def table(groups: dict[str, list[Run]]):
         cells = []
         for metric in ("val_ppl", "test_ppl"):
             mean, std = mean_std([r.final.get(metric) for r in group])
-            cells.append(f"{mean:.1f} ± {std:.1f}")
+            cells.append(spread(mean, std, 1))
         lines.append(
             f"| **{label}** (n={len(group)}) | {group[0].meta['num_params'] / 1e6:.1f}M | {budget} | "
             f"{cells[0]} | {cells[1]} | this study |"

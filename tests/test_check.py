@@ -76,6 +76,26 @@ def test_check_catches_a_figure_without_an_image_and_stale_code(project, tmp_pat
     assert "02_adamw: stale, the code it imported changed since it was executed (figures.py)" in out.stderr
 
 
+def test_check_fails_a_label_drawn_in_two_colours_and_two_labels_drawn_in_one(project, tmp_path):
+    from lmlab import check
+
+    sources = sorted((project / "notebooks").glob("[0-9]*.py"))
+    records = [json.loads(s.with_suffix(".ipynb").read_text())["metadata"]["lmlab"] for s in sources]
+    assert any(r["colors"] for r in records)  # executing a notebook recorded the colours it drew
+    assert check.colour_problems(sources) == []
+    clashing = tmp_path / "clashing"
+    shutil.copytree(project, clashing, ignore=shutil.ignore_patterns("_build", "runs"))
+    first, second = (clashing / "notebooks" / name for name in ("02_adamw.ipynb", "03_schedule.ipynb"))
+    for path, colors in ((first, {"AdamW lr 0.002": ["#1f77b4"], "dropout 0.2": ["#1f77b4"]}),
+                         (second, {"AdamW lr 0.002": ["#d62728"]})):  # fmt: skip
+        nb = json.loads(path.read_text())
+        nb["metadata"]["lmlab"]["colors"] = colors
+        path.write_text(json.dumps(nb))
+    problems = check.colour_problems(sorted((clashing / "notebooks").glob("[0-9]*.py")))
+    assert "02_adamw: 'AdamW lr 0.002' and 'dropout 0.2' are drawn in one colour (#1f77b4)" in problems
+    assert any("'AdamW lr 0.002' is drawn in 2 colours across the notebooks" in p for p in problems)
+
+
 def test_check_names_figure_numbers_and_titles_that_two_pages_share(project, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(project, broken, ignore=shutil.ignore_patterns("_build"))

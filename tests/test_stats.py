@@ -24,7 +24,7 @@ def test_paired_difference_pairs_seeds_and_gives_a_t_interval(tmp_path):
     # differences -0.1, -0.2, -0.1: mean -0.1333, sd 0.0577, t(0.975, 2) = 4.3027
     assert paired["n"] == 3 and paired["mean"] == pytest.approx(-0.13333, abs=1e-4)
     assert paired["high"] - paired["mean"] == pytest.approx(4.3027 * 0.057735 / 3**0.5, rel=1e-3)
-    assert markdown.paired_cell(paired) == "-0.1333 [-0.2768, +0.0101], n=3"
+    assert markdown.paired_cell(paired) == "-0.1333 [-0.2768,\u00a0+0.0101], n=3"
     assert stats.paired_difference(candidate[:1], recipe) is None  # one pair: no interval
     # a corrected rule's wider interval: t(0.995, 2) = 9.9248
     wide = stats.paired_difference(candidate, recipe, level=0.99)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lmlab.confirm import WITHOUT
 from lmlab.costs import COST_HEADER, COST_NOTE, cost_cells
-from lmlab.markdown import change_text, markdown, paired_cell
+from lmlab.markdown import NBSP, change_text, markdown, paired_cell, spread
 from lmlab.runs import Run, provenance
 
 
@@ -13,11 +13,11 @@ def _spread(group: dict, metric: str) -> str:
     mean, std = group.get(f"{metric}_mean"), group.get(f"{metric}_std")
     if mean is None or mean != mean:  # no runs, or none scored in this metric
         return ""
-    return f"{mean:.4f} ± {std:.4f}" if len(group["runs"]) > 1 else f"{mean:.4f}"
+    return spread(mean, std) if len(group["runs"]) > 1 else f"{mean:.4f}"
 
 
 def _ratio_cell(ratio: dict | None) -> str:
-    return "" if ratio is None else f"{ratio['mean']:.3f} [{ratio['low']:.3f}, {ratio['high']:.3f}]"
+    return "" if ratio is None else f"{ratio['mean']:.3f} [{ratio['low']:.3f},{NBSP}{ratio['high']:.3f}]"
 
 
 def final_table(summary: dict, planned: int):
@@ -118,7 +118,7 @@ def comparison_table(groups: dict[str, list[Run]], reference: str, metric: str =
     ]
     for label, runs in groups.items():
         mean, std = mean_std(final_values(runs, metric)) if runs else (None, None)
-        shown = "" if mean is None else f"{mean:.4f} ± {std:.4f}"
+        shown = "" if mean is None else spread(mean, std)
         paired = (
             ""
             if label == reference

@@ -17,7 +17,7 @@ from lmlab.ladder import (
     budget_text,
     nominal_verdict,
 )
-from lmlab.markdown import markdown, paired_cell
+from lmlab.markdown import markdown, paired_cell, spread
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, level_text, mean_std, paired_difference
 
@@ -38,7 +38,7 @@ def ladder_table(summary: dict):
             verdict if verdict in ("baseline", "adopted") else f"{verdict}: stays {step['starts_from']}"
         )
         lines.append(
-            f"| {step['title']} | {step['best']} | {best['mean']:.4f} ± {best['std']:.4f} | "
+            f"| {step['title']} | {step['best']} | {spread(best['mean'], best['std'])} | "
             f"{paired_cell(step.get('paired'))} | {decision} |"
         )
     final = summary.get("final_recipe")
@@ -152,7 +152,7 @@ def regime_table(summary: dict):
             ratio = f"{c['mean'] / reference['mean']:.3f}" if reference else ""
             values = ", ".join(f"{v:.4f}" for v in c["val_loss"])
             lines.append(
-                f"| {label} | {len(c['seeds'])} | {values} | {c['mean']:.4f} ± {c['std']:.4f} | {paired_cell(paired)} | {ratio} |"
+                f"| {label} | {len(c['seeds'])} | {values} | {spread(c['mean'], c['std'])} | {paired_cell(paired)} | {ratio} |"
             )
         lines += [
             "",
@@ -204,7 +204,7 @@ def final_table(summary: dict):
         lines.append(
             f"| {label} | {size} | "
             + " | ".join(f"{by_seed[s]:.4f}" if s in by_seed else "" for s in seeds)
-            + f" | {c['mean']:.4f} ± {c['std']:.4f} |"
+            + f" | {spread(c['mean'], c['std'])} |"
         )
     lines += [
         "",
@@ -249,8 +249,8 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]], differs: str = "", k
         c = baseline[0].config
         batches = " → ".join(dict.fromkeys(str(runs[0].config["batch_size"]) for runs in (baseline, recipe)))
         lines.append(
-            f"| `{profile}` | {models} | {c['block_size']} × {batches} | {steps} | {b_mean:.4f} ± {b_std:.4f} | "
-            f"{r_mean:.4f} ± {r_std:.4f} | {paired_cell(paired_difference(recipe, baseline))} | **{ratios[profile]:.3f}** |"
+            f"| `{profile}` | {models} | {c['block_size']} × {batches} | {steps} | {spread(b_mean, b_std)} | "
+            f"{spread(r_mean, r_std)} | {paired_cell(paired_difference(recipe, baseline))} | **{ratios[profile]:.3f}** |"
         )
     (first, ratio), *others = ratios.items()
     words = [
@@ -364,7 +364,7 @@ def against_baseline_table(comparison: dict, planned: dict[str, int] | None = No
 
     def spread(group, metric):
         mean, std = group[f"{metric}_mean"], group[f"{metric}_std"]
-        return "" if mean is None else f"{mean:.4f} ± {std:.4f}" if len(group[metric]) > 1 else f"{mean:.4f}"
+        return "" if mean is None else spread(mean, std) if len(group[metric]) > 1 else f"{mean:.4f}"
 
     for label, group in comparison["groups"].items():
         n = len(group["runs"])

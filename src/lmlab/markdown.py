@@ -40,13 +40,21 @@ def markdown(text: str) -> Markdown:
     return Markdown(text)
 
 
+NBSP = "\u00a0"  # a table cell may break between its parts, never inside a number with its spread
+
+
+def spread(mean: float, std: float, digits: int = 4) -> str:
+    """A mean ± std as one table cell that does not break across lines."""
+    return f"{mean:.{digits}f}{NBSP}±{NBSP}{std:.{digits}f}"
+
+
 def paired_cell(paired: dict | None) -> str:
     """A paired difference as one table cell: mean, interval (its level where it is not 95%) and the seeds it pairs."""
     if paired is None:
         return ""
     level = paired.get("level", 0.95)
     at = "" if level == 0.95 else f" at {level_text(level)}"
-    return f"{paired['mean']:+.4f} [{paired['low']:+.4f}, {paired['high']:+.4f}]{at}, n={paired['n']}"
+    return f"{paired['mean']:+.4f} [{paired['low']:+.4f},{NBSP}{paired['high']:+.4f}]{at}, n={paired['n']}"
 
 
 def paired_words(paired: dict | None) -> str:

@@ -12,7 +12,16 @@ from __future__ import annotations
 from lmlab.config import make_config, settings
 from lmlab.costs import COST_HEADER, COST_NOTE, cost_cells
 from lmlab.ladder import FALSE_ADOPTION, budget_text
-from lmlab.markdown import change_text, markdown, notes, paired_cell, paired_words, parameter_counts
+from lmlab.markdown import (
+    NBSP,
+    change_text,
+    markdown,
+    notes,
+    paired_cell,
+    paired_words,
+    parameter_counts,
+    spread,
+)
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, level_text, mean_std, paired_difference
 from lmlab.tokenize import round_trip_share
@@ -47,7 +56,7 @@ def step_table(result):
         change = change_text(result.candidates[label]) if candidate else ""
         diverged = [r for r in runs if r.status != "done"]
         mean, std = mean_std(final_values(runs))
-        shown = f"{mean:.4f} ± {std:.4f}" + (f" ({len(diverged)} diverged)" if diverged else "")
+        shown = spread(mean, std) + (f" ({len(diverged)} diverged)" if diverged else "")
         name = label if not candidate or result.step.eligible(label) else f"{label} (not eligible)"
         paired = (
             paired_cell(paired_difference(runs, before, level=result.level)) if candidate and before else ""
@@ -178,7 +187,7 @@ def averaging_within_runs(result):
         gain = mean_std([a - t for a, t in pairs])
         lines.append(
             f"| {label} | {len(pairs)} | {mean_std([a for a, _ in pairs])[0]:.4f} | "
-            f"{mean_std([t for _, t in pairs])[0]:.4f} | {gain[0]:+.4f} ± {gain[1]:.4f} |"
+            f"{mean_std([t for _, t in pairs])[0]:.4f} | {gain[0]:+.4f}{NBSP}±{NBSP}{gain[1]:.4f} |"
         )
     gains = [
         r.final["val_loss"] - r.final["val_loss_trained"]
