@@ -21,8 +21,18 @@ COLORS = [  # strong colours first; a figure takes them in the order its labels 
     "#a04000", "#148f77", "#6c3483", "#2874a6", "#b03a2e", "#117864", "#7e5109", "#4a235a",
 ]  # fmt: skip
 BASELINE_COLOR = "#222222"  # the study's baselines
-REFERENCE_COLOR = "#8a8a8a"  # the recipe a step starts from ("before: ...")
+REFERENCE_COLOR = "#a0a0a0"  # the recipe a step starts from ("before: ..."), drawn dashed
 REFERENCE_PREFIX = "before: "
+
+
+def _alike(a: str, b: str) -> bool:
+    """Two colours a reader could confuse in one figure (the palette's later shades are close kin)."""
+    rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (a, b)]
+    return sum((x - y) ** 2 for x, y in zip(*rgb)) < 90**2
+
+
+LABEL_COLORS = [c for c in COLORS if not _alike(c, REFERENCE_COLOR) and not _alike(c, BASELINE_COLOR)]
+"""The colours a label may take: none a reader could take for a reference's grey or a baseline's black."""
 
 _palette: dict[str, str] = {}  # label -> colour for every figure, from the study (use_palette)
 _used: dict[str, set[str]] = {}  # label -> the colours this process drew it in
@@ -40,14 +50,14 @@ def use_palette(labels: list[str], baselines=(), groups: list[list[str]] = ()) -
             neighbours.setdefault(label, set()).update(g for g in group if g != label)
     for i, label in enumerate(label for label in labels if label not in _palette):
         taken = [_palette[n] for n in neighbours.get(label, ()) if n in _palette]
-        start = i % len(COLORS)
-        order = COLORS[start:] + COLORS[:start]  # spread the labels over the whole palette
+        start = i % len(LABEL_COLORS)
+        order = LABEL_COLORS[start:] + LABEL_COLORS[:start]  # spread the labels over the whole palette
         _palette[label] = next((c for c in order if not any(_alike(c, t) for t in taken)), order[0])
 
 
 def _own_color(label: str) -> str:
     """A colour from the label's text: the same in every figure of every notebook."""
-    return COLORS[int(hashlib.sha256(label.encode()).hexdigest(), 16) % len(COLORS)]
+    return LABEL_COLORS[int(hashlib.sha256(label.encode()).hexdigest(), 16) % len(LABEL_COLORS)]
 
 
 def color_of(label: str) -> str:
@@ -68,8 +78,8 @@ def colors_for(labels) -> dict[str, str]:
         if label in out:
             continue
         own = _own_color(label)
-        start = COLORS.index(own)
-        order = COLORS[start:] + COLORS[:start]
+        start = LABEL_COLORS.index(own)
+        order = LABEL_COLORS[start:] + LABEL_COLORS[:start]
         free = [c for c in order if not any(_alike(c, used) for used in out.values())]
         # its own colour where this figure leaves it free, else one no label of this notebook has
         out[label] = (
@@ -114,9 +124,3 @@ def clashes(colors: dict[str, list[str]], figures: list[list[str]]) -> list[str]
                     seen.add(pair)
                     problems.append(f"'{a}' and '{b}' are drawn in one figure in alike colours ({ca}, {cb})")
     return problems
-
-
-def _alike(a: str, b: str) -> bool:
-    """Two colours a reader could confuse in one figure (the palette's later shades are close kin)."""
-    rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (a, b)]
-    return sum((x - y) ** 2 for x, y in zip(*rgb)) < 90**2
