@@ -159,10 +159,12 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
         )
 
     def named(group: list[dict]) -> str:
-        return "; ".join(
-            f"{s['best']} ({s['title'].lower()}{', adopted later with others' if later_together(s) else ''})"
-            for s in group
-        )
+        def note(s: dict) -> str:
+            parts = [s["title"]] if s["title"].lower() != s["best"].lower() else []
+            parts += ["adopted later with others"] if later_together(s) else []
+            return f" ({', '.join(parts)})" if parts else ""
+
+        return "; ".join(f"{s['best']}{note(s)}" for s in group)
 
     missed = (
         "**What did not work.** "

@@ -48,45 +48,43 @@ def final_table(summary: dict, planned: int):
     return markdown("\n".join(lines))
 
 
+def _interval_cell(paired: dict | None) -> str:
+    if paired is None:
+        return ""
+    return f"{paired['mean']:+.4f} [{paired['low']:+.4f},{NBSP}{paired['high']:+.4f}]"
+
+
 def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str, dict], planned: int):
-    """Each change taken out of the final recipe (or put in), its gain when the ladder adopted it, what
+    """Each change taken out of the final recipe (or put in), its gain when the ladder tried it, what
     taking it out does on test at the fresh seeds, Holm's adjusted p over the family, the verdict and the
     variant's cost; `put_back`: {variant: settings it changes}."""
     rows = summary["family"]
-    header = [
-        "",
-        "settings",
-        "gain on the ladder (validation)",
-        "variant minus recipe (test) [95%]",
-        "p (Holm)",
-        "verdict",
-        *COST_HEADER,
-    ]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|:---|:---|" + "---:|" * 3 + ":---|" + "---:|" * len(COST_HEADER),
-    ]
+    header = ["change (the variant's settings)", "the ladder's gain", "variant − recipe, test [95%]", "p (Holm)",
+              "verdict", *COST_HEADER]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * 3 + ":---|" + "---:|" * len(COST_HEADER)]
     recipe = groups.get("final recipe", [])
-    lines.append("| final recipe | | | | | | " + " | ".join(cost_cells(recipe)) + " |")
+    lines.append("| the final recipe | | | | | " + " | ".join(cost_cells(recipe)) + " |")
     for label, row in rows.items():
         gain = summary["ladder_gain"].get(label)
-        gain_cell = f"{paired_cell(gain['paired'])} ({gain['title']})" if gain and gain["paired"] else ""
         n = len(row["seeds"])
-        verdict = row["verdict"] if n == planned else f"{row['verdict']} ({n} of {planned} seeds)"
+        verdict = row["verdict"] if n == planned else f"{n} of {planned} seeds done"
         p = "" if row["p_holm"] is None else f"{row['p_holm']:.3g}"
+        name = f"{row['kind']} {row['change']} ({change_text(put_back.get(label, {}))})"
         lines.append(
-            f"| {label} | {change_text(put_back.get(label, {}))} | {gain_cell} | {paired_cell(row['paired'])} | "
-            f"{p} | {verdict} | " + " | ".join(cost_cells(groups.get(label, []))) + " |"
+            f"| {name} | {_interval_cell(gain and gain['paired'])} | {_interval_cell(row['paired'])} | {p} | "
+            f"{verdict} | " + " | ".join(cost_cells(groups.get(label, []))) + " |"
         )
     runs = [run for group in groups.values() for run in group]
     lines += [
         "",
-        "*Each row takes one change out of the final recipe, putting back what it replaced (its settings "
-        "column), or puts a change the ladder did not adopt in. Above zero, the recipe is better with the "
-        "change. The verdict is Holm's over the whole family at "
+        "*Each row takes one change out of the final recipe, putting back what it replaced (the settings in "
+        "parentheses), or puts in a change the ladder did not adopt. Above zero, the final recipe as it stands beats "
+        "the variant. The verdict is Holm's over the whole family at "
         f"{summary['alpha']:g}: for a change taken out, held (taking it out hurts), leaves the recipe (taking it "
         "out helps) or not confirmed; for one put in, helps, hurts or no effect resolved. The ladder's gain is "
-        "the step's own paired difference, on validation, against the recipe of its time.*",
+        "what the step that tried the change alone measured, candidate minus the recipe of its time, on "
+        "validation, with the interval at that step's level (where no step tried it alone, the step that "
+        "adopted it).*",
         "",
         COST_NOTE,
         "",
