@@ -3,11 +3,12 @@ one machine: the runs for the `full` ratio on a GPU, and the runs per hour of 1 
 
     python benchmarks/gpu_runs.py --profile full --data .gpu/titles.txt --parallel 5 --out OUT/runs_per_hour.json
 
-The final recipe is the ladder's (results/summary.json), with the dropout its seven-epoch step chose
-(the challenge trains seven epochs), on the challenge's own shape and vocabulary: the ladder's shape
-and tokenizer steps are verdicts at the `cpu` profile's size, not the challenge's. Seed 1 of the
-baseline trains alone first (runs per hour of one), then every other run at once, up to --parallel
-processes (runs per hour of N). Each run is `lmlab train` in its own process, into the run store.
+The configurations are the study's own at the challenge's size (study/full.py, `plans`): the challenge
+baseline, the final recipe in the seven-epoch regime the ladder found, and R-Drop on top, so a run
+trained here has the id of the same run trained on a CPU, and either is found, not trained twice.
+Seed 1 of the baseline trains alone first (runs per hour of one), then every other run at once, up to
+--parallel processes (runs per hour of N). Each run is `lmlab train` in its own process, into the run
+store.
 """
 
 from __future__ import annotations
@@ -21,25 +22,19 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SIZE_KEYS = (
-    "n_layer",
-    "n_head",
-    "d_model",
-    "vocab_size",
-    "block_size",
-    "batch_size",
-)  # the profile's, not the ladder's
+sys.path.insert(0, str(HERE.parent))  # the project's study/
 
 
-def recipes(summary: dict) -> dict[str, dict]:
-    final = dict(summary["final_recipe"]["settings"])
-    for at in summary["final_recipe"].get("at_other_budgets", {}).values():
-        if "dropout" in at["settings"]:
-            final["dropout"] = at["settings"]["dropout"]
-    return {
-        "challenge baseline (SGD)": {},
-        "final recipe": {k: v for k, v in final.items() if k not in SIZE_KEYS},
-    }
+def recipes(data: str) -> list[tuple[str, dict, tuple[int, ...]]]:
+    """(label, settings, seeds) of each of the study's full-scale plans."""
+    from lmlab.ladder import Ladder, load_study
+    from study import full
+
+    ladder = Ladder(load_study(), "cpu", data)  # the ladder's decisions, from the committed run records
+    return [
+        (label, settings, full.SEEDS.get(label, ladder.study.seeds_for(full.PROFILE)))
+        for label, settings in full.plans(ladder).items()
+    ]
 
 
 def command(profile: str, data: str, label: str, settings: dict, seed: int) -> list[str]:
@@ -66,16 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="full")
     parser.add_argument("--data", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=5, help="runs at once after the first (default: 5)")
-    parser.add_argument("--summary", type=Path, default=HERE.parent / "results" / "summary.json")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    plan = [
-        (label, settings, seed)
-        for label, settings in recipes(json.loads(args.summary.read_text())).items()
-        for seed in range(1, args.seeds + 1)
-    ]
+    plan = [(label, settings, seed) for label, settings, seeds in recipes(args.data) for seed in seeds]
     cores = os.cpu_count() or 1
     first, rest = plan[0], plan[1:]
     alone = train_at_once([command(args.profile, args.data, *first)], threads=min(8, cores))
