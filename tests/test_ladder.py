@@ -192,6 +192,7 @@ def test_a_step_at_another_budget_reports_its_verdict_without_changing_the_recip
     ]  # one budget per chart
     at_24 = data["final_recipe"]["at_other_budgets"]["max_steps=24"]
     assert at_24["settings"]["lr"] == (6e-3 if longer.adopted else 3e-3)
+    assert at_24["settings"]["max_steps"] == 24  # the budget's settings but its length are the recipe's
     after = group_mean(longer.groups["higher lr"] if longer.adopted else longer.recipe_runs)
     assert at_24["ratio_to_baseline"] == pytest.approx(after / group_mean(baseline))
     table = str(ladder_tables.ladder_table(data))  # another budget's numbers stay out of the ladder's table

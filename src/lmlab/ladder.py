@@ -727,7 +727,7 @@ def summary(results: list[StepResult], study: Study, profile: str, data_fingerpr
             # measured at another budget: the recipe for that budget carries the step's verdict
             budget = budget_text(s["budget"])
             at = {
-                "settings": {**s["recipe_after"], **s["change"]},
+                "settings": {**s["recipe_after"], **beyond_length(s["budget"]), **s["change"]},
                 "step": s["step"],
                 "val_loss": (s["candidates"][s["best"]] if s["adopted"] else s["recipe"])["mean"],
             }
