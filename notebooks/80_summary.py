@@ -137,7 +137,7 @@ figures.loss_curves(sizes[list(sizes)[-1]], reference=STUDY.final_baseline)
 
 # %% [markdown]
 # The challenge's own size: the `full` profile, seven epochs over every title of the data, the
-# recipe in the seven-epoch regime the ladder found. A run takes most of an hour on a 2-core CPU
+# recipe in the seven-epoch regime the ladder found. A run takes over an hour on a 2-core CPU
 # with native bf16 (the Performance page times a step; the table gives each run's training time)
 # and minutes on a GPU, so they are trained outside this notebook; it reads the ones in the store.
 

@@ -4,7 +4,7 @@ the final recipe taken apart, each change beside its gain on the ladder and what
 from __future__ import annotations
 
 from lmlab.confirm import WITHOUT
-from lmlab.costs import COST_HEADER, COST_NOTE, cost_cells
+from lmlab.costs import COST_HEADER, COST_NOTE, cost_cells, cost_table
 from lmlab.markdown import NBSP, change_text, markdown, paired_cell, spread
 from lmlab.runs import Run, provenance
 
@@ -60,10 +60,8 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
     variant's cost; `put_back`: {variant: settings it changes}."""
     rows = summary["family"]
     header = ["change (the variant's settings)", "the ladder's gain", "variant − recipe, test [95%]", "p (Holm)",
-              "verdict", *COST_HEADER]  # fmt: skip
-    lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * 3 + ":---|" + "---:|" * len(COST_HEADER)]
-    recipe = groups.get("final recipe", [])
-    lines.append("| the final recipe | | | | | " + " | ".join(cost_cells(recipe)) + " |")
+              "verdict"]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * 3 + ":---|"]
     for label, row in rows.items():
         gain = summary["ladder_gain"].get(label)
         n = len(row["seeds"])
@@ -72,7 +70,7 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
         name = f"{row['kind']} {row['change']} ({change_text(put_back.get(label, {}))})"
         lines.append(
             f"| {name} | {_interval_cell(gain and gain['paired'])} | {_interval_cell(row['paired'])} | {p} | "
-            f"{verdict} | " + " | ".join(cost_cells(groups.get(label, []))) + " |"
+            f"{verdict} |"
         )
     runs = [run for group in groups.values() for run in group]
     lines += [
@@ -85,6 +83,8 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
         "what the step that tried the change alone measured, candidate minus the recipe of its time, on "
         "validation, with the interval at that step's level (where no step tried it alone, the step that "
         "adopted it).*",
+        "",
+        *cost_table({label: groups.get(label, []) for label in ("final recipe", *rows)}),
         "",
         COST_NOTE,
         "",

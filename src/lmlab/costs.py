@@ -24,6 +24,15 @@ def flops_per_token(run: Run) -> int | None:
     return model.flops_per_token() * (2 if cfg.rdrop else 1)
 
 
+def flops_per_char(run: Run) -> float | None:
+    """The run's training FLOPs per character of its training text: a cost that compares across
+    tokenizers, where a token of one is not a token of another."""
+    per_token = flops_per_token(run)
+    data = run.meta.get("data", {})
+    tokens, chars = data.get("tokens", {}).get("train"), data.get("chars", {}).get("train")
+    return per_token * tokens / chars if per_token and tokens and chars else None
+
+
 def _median(values) -> float | None:
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
@@ -33,8 +42,10 @@ def cost(runs: list[Run]) -> dict:
     """The median over the runs of their training tokens per second and minutes of training, and the
     FLOPs per token of their model."""
     flops = {flops_per_token(run) for run in runs} - {None}
+    per_char = {flops_per_char(run) for run in runs} - {None}
     return {
         "flops_per_token": flops.pop() if len(flops) == 1 else None,
+        "flops_per_char": statistics.median(per_char) if per_char else None,
         "tok_per_s": _median(run.final.get("tok_per_s") for run in runs),
         "minutes": _median(
             run.final["train_seconds"] / 60 for run in runs if run.final.get("train_seconds") is not None
@@ -42,21 +53,30 @@ def cost(runs: list[Run]) -> dict:
     }
 
 
-COST_HEADER = ["MFLOP/token", "tokens/s", "min/run"]
+COST_HEADER = ["MFLOP/char", "tokens/s", "min/run"]
 
 
 def cost_cells(runs: list[Run]) -> list[str]:
     c = cost(runs)
     return [
-        "" if c["flops_per_token"] is None else f"{c['flops_per_token'] / 1e6:.1f}",
+        "" if c["flops_per_char"] is None else f"{c['flops_per_char'] / 1e6:.2f}",
         "" if c["tok_per_s"] is None else f"{c['tok_per_s']:,.0f}",
         "" if c["minutes"] is None else f"{c['minutes']:.1f}",
     ]
 
 
 COST_NOTE = (
-    "*MFLOP/token: training FLOPs per token of the model (6 x its matrix products' parameters plus "
-    "attention, PaLM's count; R-Drop's two passes count twice), whatever the machine. tokens/s and min/run: "
+    "*MFLOP/char: the model's training FLOPs per character of training text (per token, 6 x its matrix "
+    "products' parameters plus attention, PaLM's count, times the tokens a character; R-Drop's two passes count "
+    "twice; Muon's orthogonalization is not counted), whatever the machine. tokens/s and min/run: "
     "the median run's training speed and minutes as recorded on the machine that trained it, with whatever "
     "else ran beside it: they vary with that load, so read only large differences.*"
 )
+
+
+def cost_table(groups: dict[str, list[Run]]) -> list[str]:
+    """Each group's cost, a row each: the lines of a Markdown table to set under a results table."""
+    lines = ["| cost | " + " | ".join(COST_HEADER) + " |", "|:---|" + "---:|" * len(COST_HEADER)]
+    return lines + [
+        f"| {label} | " + " | ".join(cost_cells(runs)) + " |" for label, runs in groups.items() if runs
+    ]

@@ -40,7 +40,7 @@ FEW_POINTS = 8  # a curve with this many evaluations or fewer is drawn as points
 def _footer(fig: Figure, runs: list[Run]) -> None:
     """The provenance line at the bottom, and room for it: the layout's bottom edge is raised by the
     lines it wraps onto, so no axis label is drawn over it."""
-    text = provenance(runs)
+    text = provenance(runs) if runs else "no run has finished yet"
     fig.text(0.01, 0.005, text, fontsize=FOOTER_POINTS, color="0.35", ha="left", va="bottom", wrap=True)
     char_inches = 0.55 * FOOTER_POINTS / 72  # an average character of the sans-serif font
     lines = math.ceil(len(text) * char_inches / (0.9 * fig.get_figwidth()))
@@ -151,7 +151,7 @@ def _inset_end(ax, curves: dict) -> None:
     if len(ends) < 2 or max(ends) - min(ends) > 0.1 * (high - low) or ax.get_yscale() != "linear":
         return
     start = max(xs[0] + (xs[-1] - xs[0]) * 2 / 3 for xs, _, _ in curves.values() if len(xs))
-    inset = ax.inset_axes((0.42, 0.45, 0.55, 0.5))
+    inset = ax.inset_axes((0.42, 0.4, 0.55, 0.46))
     late = []
     for xs, mean, style in curves.values():
         keep = xs >= start
@@ -346,7 +346,7 @@ def ladder(
                                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)  # fmt: skip
                 continue
             ax_paired.errorbar(q["mean"], y, xerr=[[q["mean"] - max(q["low"], left)], [q["high"] - q["mean"]]],
-                               fmt="none", ecolor=style["color"], capsize=2)  # fmt: skip
+                               fmt="none", ecolor=style["color"], capsize=0)  # fmt: skip
             if q["low"] < left:  # the interval goes on past the axis
                 ax_paired.plot(left, y, marker="<", markersize=5, color=style["color"], linestyle="")
             ax_paired.plot(q["mean"], y, linestyle="", markersize=6, **style)
@@ -634,7 +634,9 @@ def family(summary: dict, runs: list[Run]) -> Figure:
         sign = 1 if row["kind"] == "without" else -1  # a change put in is worth the recipe minus the variant
         paired, gain = row["paired"], summary["ladder_gain"].get(label)
         if gain and gain.get("paired"):
-            ax.plot(-gain["paired"]["mean"], y, "o", markersize=6, markerfacecolor="none", color=COLORS[1])
+            g = gain["paired"]
+            ax.plot([-g["high"], -g["low"]], [y + 0.18, y + 0.18], color=COLORS[1], linewidth=1, alpha=0.7)
+            ax.plot(-g["mean"], y + 0.18, "o", markersize=5, markerfacecolor="white", color=COLORS[1])
         if paired:
             low, high = sorted((sign * paired["low"], sign * paired["high"]))
             resolved = row["verdict"] in resolved_verdicts
@@ -645,6 +647,10 @@ def family(summary: dict, runs: list[Run]) -> Figure:
                                      for _, row in rows])  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlabel("loss without the change minus with it (nats/char); above zero the change helps")
+    if not any(row["paired"] for row in summary["family"].values()):
+        ax.text(0.5, 0.5, "no confirmation run has finished yet:\nonly the ladder's measurements are drawn",
+                transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3",
+                bbox=dict(facecolor="white", edgecolor="0.7"))  # fmt: skip
     ax.grid(axis="x", alpha=0.3)
     ax.legend(
         handles=[

@@ -10,7 +10,7 @@ from lmlab.markdown import markdown
 def benchmark_table(results: dict):
     """The benchmark results per machine and profile as a Markdown table."""
     lines = [
-        "| machine | profile | variant | train tok/s | vs. reference | MFU | eval tok/s | peak memory (MB) |",
+        "| machine | profile | variant | train tok/s | vs. reference | MFU (of the row's peak) | eval tok/s | peak memory (MB) |",
         "|:---|:---|:---|---:|---:|---:|---:|---:|",
     ]
     notes = []
@@ -32,9 +32,16 @@ def benchmark_table(results: dict):
             for p, r in entry["profiles"].items()
             if "data_prep_s" in r
         )
+        peaks = ", ".join(
+            f"{p} {r['gemm_peak_gflops']:,.0f}"
+            for p, r in entry["profiles"].items()
+            if r.get("gemm_peak_gflops")
+        )
         m = entry["machine"]
         notes.append(
             f"*{name}: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, torch {m['torch']}; "
+            f"MFU is the model's FLOPs a second (tokens/s times the FLOPs a token) over the matrix-product peak "
+            f"measured in the same run, which varies with the machine's load (GFLOP/s: {peaks}); "
             f"measured {entry['date']}. Data preparation (loading, tokenizer training and encoding, then from "
             f"the cache; measured {entry.get('data_prep_date', entry['date'])}): {prep}.*"
         )

@@ -10,7 +10,7 @@ other candidates, a setting's verdict at two budgets, the tokenizers' checks). G
 from __future__ import annotations
 
 from lmlab.config import make_config, settings
-from lmlab.costs import COST_HEADER, COST_NOTE, cost_cells
+from lmlab.costs import COST_NOTE, cost_table
 from lmlab.ladder import FALSE_ADOPTION, budget_text
 from lmlab.markdown import (
     NBSP,
@@ -62,9 +62,7 @@ def step_table(result):
             paired_cell(paired_difference(runs, before, level=result.level)) if candidate and before else ""
         )
         legacy = mean_std(final_values(runs, "val_loss_legacy"))[0]
-        rows.append(
-            [name, change, counts[label], str(len(runs)), shown, paired, f"{legacy:.4f}", *cost_cells(runs)]
-        )
+        rows.append([name, change, counts[label], str(len(runs)), shown, paired, f"{legacy:.4f}"])
     header = [
         "",
         "change",
@@ -73,7 +71,6 @@ def step_table(result):
         "val_loss (nats/char, mean ± std)",
         "paired difference [interval]",
         "legacy metric",
-        *COST_HEADER,
     ]
     align = [":---", ":---"] + ["---:"] * (len(header) - 2)
     keep = [
@@ -117,7 +114,7 @@ def step_table(result):
         lines += ["", f"*{label} is shown but cannot be adopted: {why}.*"]
     if legacy_note:
         lines += ["", legacy_note]
-    lines += ["", COST_NOTE]
+    lines += ["", *cost_table(runs_of), "", COST_NOTE]
     lines += ["", f"*{provenance(before + [r for rs in result.groups.values() for r in rs])}.*"]
     return markdown("\n".join(lines))
 
