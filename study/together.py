@@ -26,14 +26,14 @@ def ablation(result, combined: str, left_out: dict[str, str], alone: dict):
         f"without {' or '.join(helped)} the loss is higher: {'it carries' if len(helped) == 1 else 'they carry'} the gain"
         if helped else "",
         f"without {' or '.join(hurt)} the loss is lower than with all three: {'it' if len(hurt) == 1 else 'they'} "
-        "did not help here" if hurt else "",
+        "hurt here, with an interval that excludes zero" if hurt else "",
         f"without {' or '.join(neither)} the difference cannot be told from zero" if neither else "",
     ]  # fmt: skip
     if any(verdicts):
         lines += ["", "So " + "; ".join(v for v in verdicts if v) + ". The pairs are ablations, not candidates: the "
                       "recipe takes the three together, the change this step tested"
                       + (f", and so carries {' and '.join(hurt)} although this ablation finds "
-                         f"{'it' if len(hurt) == 1 else 'them'} no help. No later step of the ladder tests "
+                         f"{'it' if len(hurt) == 1 else 'them'} to hurt. No later step of the ladder tests "
                          f"dropping {'it' if len(hurt) == 1 else 'them'}; the [confirmation](./confirmation.md) "
                          "takes each part out of the final recipe on fresh seeds and titles no decision read." if hurt
                          else ".")]  # fmt: skip
