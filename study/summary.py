@@ -141,13 +141,13 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
         )
     else:
         scale += "; the runs at the challenge's own size and length are still training"
-    scale += ". A ratio holds for its profile ([the scales](./conclusion.md#challenge-size))."
+    scale += ". A ratio holds for its profile."
 
     carry = (
         "**What carries it.** "
         + ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:4])
         + " nats/char, each against the recipe of its step, are the largest adopted gains; AdamW's is measured "
-        "against the challenge's untuned SGD ([the ladder](#ladder-table))."
+        "against the challenge's untuned SGD."
     )
     tuned = (confirmation.get("tuned_baseline") or {}).get("adamw_step", {}).get("minus_tuned_sgd")
     if tuned:
@@ -182,7 +182,7 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
         )
         + (
             f"{named(together)}: not resolved alone, adopted later together, where the ablation credits the "
-            "gain to some of them only ([the together step](./17-together.md))."
+            "gain to some of them only (the together step)."
             if together
             else ""
         )
@@ -199,7 +199,7 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
     if rdrop and rdrop.get("flops_per_token"):
         cost += (
             "; R-Drop, the best result at seven epochs, does twice the arithmetic a step, and its controls at "
-            "equal computation are on the [confirmation page](./confirmation.md)"
+            "equal computation are on the confirmation page"
         )
     cost += " (every step's table gives its candidates' cost)."
 
@@ -217,11 +217,11 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
         sure += (
             f"On {planned} fresh seeds and titles no decision read, with Holm's correction over the recipe's "
             f"{len(family)} parts and additions, {len(held)} of the changes held: {', '.join(held) or 'none'} "
-            "([the confirmation](./confirmation.md))."
+            "(the confirmation page)."
         )
     else:
         sure += (
-            "The [confirmation](./confirmation.md), on fresh seeds and titles no decision read with the error "
+            "The confirmation, on fresh seeds and titles no decision read with the error "
             "controlled over the whole recipe, is still training; its page shows the runs that have finished."
         )
     return markdown(

@@ -34,7 +34,7 @@ def ablation(result, combined: str, left_out: dict[str, str], alone: dict):
                       "recipe takes the three together, the change this step tested"
                       + (f", and so carries {' and '.join(hurt)} although this ablation finds "
                          f"{'it' if len(hurt) == 1 else 'them'} to hurt. No later step of the ladder tests "
-                         f"dropping {'it' if len(hurt) == 1 else 'them'}; the [confirmation](./confirmation.md) "
+                         f"dropping {'it' if len(hurt) == 1 else 'them'}; the confirmation page "
                          "takes each part out of the final recipe on fresh seeds and titles no decision read." if hurt
                          else ".")]  # fmt: skip
     singles = {part: r.paired for part, r in alone.items() if r.paired}

@@ -227,9 +227,9 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]], differs: str = "", k
     (its `size_steps`), below the table."""
     shown_baseline = next(iter(next(iter(sizes.values()))))
     lines = [
-        f"| profile | model (baseline → recipe) | context × batch | optimizer steps | {shown_baseline} | "
-        "recipe | recipe − baseline | recipe / baseline |",
-        "|:---|:---|---:|---:|---:|---:|---:|---:|",
+        "| profile | model (baseline → recipe) | context × batch, optimizer steps | baseline | recipe | "
+        "recipe − baseline | recipe / baseline |",
+        "|:---|:---|---:|---:|---:|---:|---:|",
     ]
     ratios, older, labels, means, step_counts = {}, [], {}, {}, {}
     for profile, groups in sizes.items():
@@ -249,7 +249,7 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]], differs: str = "", k
         c = baseline[0].config
         batches = " → ".join(dict.fromkeys(str(runs[0].config["batch_size"]) for runs in (baseline, recipe)))
         lines.append(
-            f"| `{profile}` | {models} | {c['block_size']} × {batches} | {steps} | {spread(b_mean, b_std)} | "
+            f"| `{profile}` | {models} | {c['block_size']} × {batches}, {steps} | {spread(b_mean, b_std)} | "
             f"{spread(r_mean, r_std)} | {paired_cell(paired_difference(recipe, baseline))} | **{ratios[profile]:.3f}** |"
         )
     (first, ratio), *others = ratios.items()
@@ -270,7 +270,8 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]], differs: str = "", k
     lines += ["", " ".join(words + older)] if words or older else []
     seeds = ", ".join(str(r.config["seed"]) for r in next(iter(sizes[first].values())))
     every_run = [r for groups in sizes.values() for runs in groups.values() for r in runs]
-    notes = [f"Seeds {seeds} of each, paired with a 95% interval.", kept, f"{provenance(every_run)}."]
+    notes = [f"The baseline is the {shown_baseline}. Seeds {seeds} of each, paired with a 95% interval.", kept,
+             f"{provenance(every_run)}."]  # fmt: skip
     lines += ["", "*" + " ".join(note for note in notes if note) + "*"]
     return markdown("\n".join(lines))
 
