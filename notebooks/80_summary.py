@@ -155,7 +155,7 @@ if PROFILE != full.PROFILE:  # at `full` the ladder's own summary is that file
 #| label: takeaways
 final_costs = {
     "baseline": cost(final_groups[STUDY.final_baseline]),
-    "recipe": cost(final_groups[FINAL_RECIPE]),
+    "recipe": cost(final_groups.get(FINAL_RECIPE, [])),
 }
 size_ratio = None
 if at_size and FINAL_RECIPE in at_size:

@@ -103,7 +103,8 @@ class Study:
     target_ratio: float | None = None  # the study's goal for the final recipe against the baseline
     parts: dict[str, dict[str, dict]] = field(default_factory=dict)
     """The final recipe's parts where a step's adopted change is not one part: {step: {part: change}}, each
-    part named by what the recipe holds now (a step that adopted three changes at once, one by one)."""
+    part named by what the recipe holds now (a step that adopted three changes at once, one by one). They
+    apply where the step adopted the change they part (at another profile it may adopt another)."""
 
     def __post_init__(self):
         names = [step.name for step in self.steps]
@@ -590,12 +591,10 @@ def recipe_parts(results: list[StepResult], study: Study) -> dict[str, tuple[Ste
         later = {key for s in adopted[i + 1 :] for key in s.candidates[s.winner]}
         if later & set(change):
             continue
-        for label, part in study.parts.get(r.step.name, {r.winner: change}).items():
-            unknown = set(part) - set(change)
-            if unknown:
-                raise LmlabError(
-                    f"part '{label}' of step '{r.step.name}' sets {', '.join(sorted(unknown))}, which it does not change"
-                )
+        named = study.parts.get(r.step.name, {})
+        # the parts name the change they were written for; a step that adopted another is one part
+        fits = named and all(part.items() <= change.items() for part in named.values())
+        for label, part in (named if fits else {r.winner: change}).items():
             out[label] = (r, part)
     return out
 
