@@ -124,6 +124,16 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
         f"**{final['ratio_to_baseline']:.3f}** of the challenge baseline's validation loss "
         f"({final['legacy_ratio_to_baseline']:.3f} in the legacy metric)"
     )
+    confirmed = confirmation.get("confirmed_recipe", {}).get("label")
+    on_test = (confirmation.get("final", {}).get("groups", {}).get(confirmed) or {}).get("ratio_paired", {})
+    planned = len(confirmation.get("seeds", ()))
+    if on_test.get("test_loss") and on_test["test_loss"]["n"] == planned:
+        r = on_test["test_loss"]
+        scale += (
+            f". On {planned} fresh seeds and test titles no decision read, the {confirmed} reaches "
+            f"**{r['mean']:.3f}** [{r['low']:.3f}, {r['high']:.3f}] of the baseline, the figure that supersedes "
+            "the ladder's"
+        )
     if at_size_ratio is not None:
         scale += (
             f"; with the challenge's 27M-parameter model, context and batch on the same titles and epochs (fewer, "
@@ -205,7 +215,6 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
 
     family = confirmation.get("family") or {}
     held = [row["change"] for row in family.values() if row["verdict"] == "held"]
-    planned = len(confirmation.get("seeds", ()))
     complete = family and all(len(row["seeds"]) == planned for row in family.values())
     sure = (
         "**How sure.** A step adopts a change that does nothing at most 5% of the time (simulated); a false "
