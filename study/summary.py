@@ -191,8 +191,8 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
             else ""
         )
         + (
-            f"{named(together)}: not resolved alone, adopted later together, where the ablation credits the "
-            "gain to some of them only (the together step)."
+            f"Not resolved alone but adopted later together: {named(together)}; the together step's ablation "
+            "credits the gain to some of them only."
             if together
             else ""
         )
