@@ -16,10 +16,23 @@ LAYERS = (
     {"tokenize", "probes"},
     {"runs", "events", "diagnostics", "train"},  # training and the run store
     {"stats", "workers", "executors"},
-    {"ladder", "wordlevel", "api"},  # the study and the Python API
-    {"markdown", "palette", "figure_data"},  # presentation's parts: Markdown, colours, plotted numbers
+    {"ladder", "confirm", "wordlevel", "api"},  # the study, its confirmation and the Python API
+    {
+        "markdown",
+        "palette",
+        "figure_data",
+        "costs",
+    },  # presentation's parts: Markdown, colours, plotted numbers, costs
     {  # presentation: tables, figures, a notebook's set-up and execution, the site
-        *("step_tables", "ladder_tables", "run_tables", "perf_tables", "figures", "interactive"),
+        *(
+            "step_tables",
+            "ladder_tables",
+            "run_tables",
+            "perf_tables",
+            "confirm_tables",
+            "figures",
+            "interactive",
+        ),
         *("notebook_setup", "notebooks", "check", "site", "browser_check", "scaffold"),
     },
     {"cli", "__init__", "__main__"},

@@ -128,6 +128,7 @@ def test_three_seeds_that_cannot_decide_become_five_then_not_resolved(monkeypatc
         "low": 0.0,
         "high": 0.0,
         "level": 0.95,
+        "p": 1.0,  # identical runs: no evidence of any difference
     }
     assert {job.settings["seed"] for job in waiting.missing} == {4, 5} and not waiting.verdict
     _, same, later = ladder.train_all(progress=False, log=lambda m: None)  # deciding again after every run

@@ -40,7 +40,7 @@ FEW_POINTS = 8  # a curve with this many evaluations or fewer is drawn as points
 def _footer(fig: Figure, runs: list[Run]) -> None:
     """The provenance line at the bottom, and room for it: the layout's bottom edge is raised by the
     lines it wraps onto, so no axis label is drawn over it."""
-    text = provenance(runs) if runs else "no run has finished yet"
+    text = provenance(runs) if runs else "no run has finished yet · the figure names its runs once one has"
     fig.text(0.01, 0.005, text, fontsize=FOOTER_POINTS, color="0.35", ha="left", va="bottom", wrap=True)
     char_inches = 0.55 * FOOTER_POINTS / 72  # an average character of the sans-serif font
     lines = math.ceil(len(text) * char_inches / (0.9 * fig.get_figwidth()))
@@ -333,7 +333,7 @@ def ladder(
         shown = [p["paired"] for p in points if p["paired"]]
         high = max([q["high"] for q in shown] + [0.0])
         low = max(min([q["low"] for q in shown] + [0.0]), -LADDER_CLIP)
-        pad = 0.06 * (high - low)
+        pad = 0.06 * (high - low) or 0.01  # no interval at all (one seed a step): an axis around zero
         left, right = low - pad, high + pad
         for y, p in zip(ys, points):
             q = p["paired"]
