@@ -170,8 +170,11 @@ def reading(data: dict):
             "are provisional."
         )
     if ratio.get("test_loss"):
+        seeds = final[recipe]["seeds"]
         lines.append(
-            f"On seeds {data['seeds'][0]}-{data['seeds'][-1]} and the {data['test_titles']:,} test titles, the {recipe}'s "
+            f"On seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} ({len(seeds)} of the {planned} "
+            "planned) and the "
+            f"{data['test_titles']:,} test titles, the {recipe}'s "
             f"loss is {_interval(ratio['test_loss'])} of the baseline's, seed by seed (95% interval); in the challenge's "
             f"legacy metric {_interval(ratio.get('test_loss_legacy'))}, and on the validation titles every decision "
             f"read {_interval(ratio.get('val_loss'))}."
@@ -190,7 +193,9 @@ def reading(data: dict):
     }
     told = [f"{', '.join(changes)}: {words[v]}" for v, changes in by_verdict.items()]
     if told:
-        lines.append("Inside the final recipe, " + "; ".join(told) + ".")
+        lines.append(
+            ("So far, inside" if done < total else "Inside") + " the final recipe, " + "; ".join(told) + "."
+        )
     if recipe != FINAL_RECIPE:
         lines.append(f"The recipe this confirms is the {recipe}; the site's final numbers are its.")
     return markdown("\n\n".join(lines))
