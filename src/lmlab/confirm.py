@@ -30,13 +30,13 @@ class Confirmation:
     alpha: float = 0.05  # the chance of any false verdict in the family
 
 
-def removals(ladder: Ladder) -> dict[str, dict]:
-    """Per part of the final recipe (lmlab.ladder.recipe_parts), the settings that put it back to what it
-    replaced: the value before its step, else the profile's."""
+def removals(ladder: Ladder, results: list[StepResult]) -> dict[str, dict]:
+    """Per part of the final recipe (lmlab.ladder.recipe_parts of the ladder's `results`), the settings that
+    put it back to what it replaced: the value before its step, else the profile's."""
     profile = make_config(ladder.profile)
     return {
         label: {key: r.recipe.get(key, getattr(profile, key)) for key in part}
-        for label, (r, part) in recipe_parts(ladder.results(), ladder.study).items()
+        for label, (r, part) in recipe_parts(results, ladder.study).items()
     }
 
 
@@ -49,7 +49,7 @@ def plans(ladder: Ladder, confirmation: Confirmation) -> dict[str, dict]:
     recipe = next(r.recipe_after for r in reversed(_followed(results)))
     test = {"test_titles": confirmation.test_titles}
     out = {ladder.study.final_baseline: test, FINAL_RECIPE: recipe | test}
-    for label, put_back in removals(ladder).items():
+    for label, put_back in removals(ladder, results).items():
         out[f"{WITHOUT} {label}"] = recipe | put_back | test
     for label, change in confirmation.additions.items():
         out[f"{WITH} {label}"] = recipe | change | test
@@ -63,7 +63,7 @@ def train(ladder: Ladder, confirmation: Confirmation, progress: bool = False) ->
     plan = plans(ladder, confirmation)
     for seed in confirmation.seeds:
         ladder.at_profile(ladder.profile, plan, seeds=(seed,), train=True, progress=progress)
-    label, settings = confirmed(ladder, confirmation, runs(ladder, confirmation))
+    label, settings = confirmed(plan, confirmation, runs(ladder, confirmation))
     if label not in plan:
         ladder.at_profile(
             ladder.profile, {label: settings}, seeds=confirmation.seeds, train=True, progress=progress
@@ -75,7 +75,7 @@ def runs(ladder: Ladder, confirmation: Confirmation) -> dict[str, list[Run]]:
     """The finished runs of every plan, and of the confirmed recipe where it is none of them."""
     plan = plans(ladder, confirmation)
     groups = ladder.at_profile(ladder.profile, plan, seeds=confirmation.seeds)
-    label, settings = confirmed(ladder, confirmation, groups)
+    label, settings = confirmed(plan, confirmation, groups)
     if label not in plan:
         groups |= ladder.at_profile(ladder.profile, {label: settings}, seeds=confirmation.seeds)
     return groups
@@ -84,12 +84,13 @@ def runs(ladder: Ladder, confirmation: Confirmation) -> dict[str, list[Run]]:
 CONFIRMED_RECIPE = "confirmed recipe"
 
 
-def confirmed(ladder: Ladder, confirmation: Confirmation, groups: dict[str, list[Run]]) -> tuple[str, dict]:
+def confirmed(
+    plan: dict[str, dict], confirmation: Confirmation, groups: dict[str, list[Run]]
+) -> tuple[str, dict]:
     """The final recipe as the family decides it: every change whose removal helps at the family's level
     is put back. Its label is the plan's that has those settings (the final recipe itself when no change
     leaves, the variant without it when one does), else "confirmed recipe". Until every seed of the
-    family has finished, the final recipe."""
-    plan = plans(ladder, confirmation)
+    family has finished, the final recipe. `plan`: the confirmation's plans."""
     if any(len(groups.get(label, [])) < len(confirmation.seeds) for label in plan):
         return FINAL_RECIPE, plan[FINAL_RECIPE]
     leaving = [label for label, row in family(groups, alpha=confirmation.alpha).items()
@@ -168,10 +169,10 @@ METRICS = ("test_loss", "test_loss_legacy", "val_loss", "val_loss_legacy")
 def summary(ladder: Ladder, confirmation: Confirmation, groups: dict[str, list[Run]]) -> dict:
     """The confirmation as data: its seeds and test split, the family's verdicts beside each change's gain
     on the ladder, the recipe they confirm, and the baseline against it in both metrics on both splits."""
-    label, settings = confirmed(ladder, confirmation, groups)
+    results = ladder.results()
+    label, settings = confirmed(plans(ladder, confirmation), confirmation, groups)
     baseline = ladder.study.final_baseline
     compared = {name: groups.get(name, []) for name in dict.fromkeys((baseline, FINAL_RECIPE, label))}
-    results = ladder.results()
     steps = recipe_parts(results, ladder.study)
     return {
         "seeds": list(confirmation.seeds),
