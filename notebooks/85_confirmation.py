@@ -15,7 +15,7 @@
 #
 # The final recipe taken apart on seeds no decision used and scored on titles no decision read, a
 # tuned SGD baseline, and R-Drop against controls that cost as much. Nothing is trained here
-# (`python -m study.confirm` trains what the store lacks); every table reads the runs that exist and
+# (`lmlab ladder --plans confirmation` trains what the store lacks); every table reads the runs that exist and
 # says how many of the planned seeds each group has.
 
 # %%

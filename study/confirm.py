@@ -14,6 +14,7 @@ from lmlab.costs import cost
 from lmlab.ladder import FINAL_RECIPE, Ladder, group_mean
 from lmlab.markdown import markdown, paired_words
 from lmlab.project import data_setting
+from lmlab.runs import Run
 from lmlab.stats import paired_difference, paired_ratio
 from study.ladder import LADDER
 
@@ -83,17 +84,21 @@ def rdrop_runs(ladder: Ladder, train: bool = False) -> dict[str, list]:
     return ladder.at_profile(ladder.profile, rdrop_controls(ladder), seeds=LADDER.seeds, train=train)
 
 
-def train_all(ladder: Ladder) -> None:
-    """Everything the confirmation reads, in the order its conclusions need it: the family on fresh
-    seeds, the tuned baseline, R-Drop's controls (the longest runs) last."""
-    confirm.train(ladder, CONFIRMATION)
-    label = best_tuned_sgd(tuned_sgd(ladder, train=True), len(ladder.seeds))
-    tuned_sgd_confirmed(ladder, label, train=True)
-    rdrop_runs(ladder, train=True)
-
-
-if __name__ == "__main__":  # python -m study.confirm: train what the confirmation lacks
-    train_all(ladder())
+def runs(ladder: Ladder, train: bool = False) -> dict[str, list[Run]]:
+    """Every run the confirmation reads, finished; with `train`, those the store lacks trained first, in
+    the order its conclusions need them: the family on fresh seeds, the tuned baseline, R-Drop's controls
+    (the longest runs) last. `lmlab ladder --plans confirmation` calls it."""
+    family = confirm.train(ladder, CONFIRMATION) if train else confirm.runs(ladder, CONFIRMATION)
+    sweep = tuned_sgd(ladder, train=train)
+    best = best_tuned_sgd(sweep, len(ladder.seeds))
+    fresh = tuned_sgd_confirmed(ladder, best, train=train) if best else {}
+    controls = rdrop_runs(ladder, train=train)
+    return (
+        family
+        | {f"sweep: {label}": runs for label, runs in sweep.items()}
+        | fresh
+        | {f"R-Drop controls: {label}": runs for label, runs in controls.items()}
+    )
 
 
 def tuned_comparison(ladder: Ladder, groups: dict[str, list]) -> dict:
@@ -238,3 +243,9 @@ def rdrop_reading(controls: dict):
             cost_words = f"; R-Drop took {rdrop['minutes'] / row['minutes']:.1f}x its minutes a run"
         lines.append(f"R-Drop minus {label}: {paired_words(row['rdrop_minus_this'])}{cost_words}.")
     return markdown(" ".join(lines))
+
+
+if (
+    __name__ == "__main__"
+):  # python -m study.confirm: train what the confirmation lacks (or lmlab ladder --plans confirmation)
+    runs(ladder(), train=True)

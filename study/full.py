@@ -6,6 +6,7 @@ from __future__ import annotations
 from lmlab.config import make_config
 from lmlab.ladder import Ladder, beyond_length, recipe_at_size
 from lmlab.markdown import markdown
+from lmlab.runs import Run
 
 LEADERBOARD = 0.646  # the best credible published ratio, 1.13 / 1.753, in the challenge's legacy metric
 
@@ -28,6 +29,20 @@ def plans(ladder: Ladder) -> dict[str, dict]:
         "rdrop": 1.0,
     }  # as its step measured it
     return {ladder.study.final_baseline: {}, RECIPE: recipe, RDROP: rdrop}
+
+
+def runs(ladder: Ladder, train: bool = False) -> dict[str, list[Run]]:
+    """The full-scale plans' finished runs; with `train`, those the store lacks trained first, seed by seed
+    (each seed's baseline and recipe in turn, so a stopped session leaves pairs), R-Drop's last.
+    `lmlab ladder --plans full` calls it."""
+    plan = plans(ladder)
+    if train:
+        for seed in ladder.study.seeds_for(PROFILE):
+            ladder.at_profile(
+                PROFILE, {label: plan[label] for label in plan if label not in SEEDS}, (seed,), True
+            )
+        ladder.at_profile(PROFILE, {label: plan[label] for label in SEEDS}, SEEDS, True)
+    return ladder.at_profile(PROFILE, plan, seeds=SEEDS)
 
 
 def planned(ladder: Ladder) -> dict[str, int]:

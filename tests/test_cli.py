@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import TINY, cli, run_cli
+from conftest import HN_TITLES, TINY, cli, run_cli
 from lmlab.cli import main
 
 
@@ -60,3 +60,42 @@ def test_cli_settings_may_come_before_and_after_options(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["train", "--bogus"])
     assert exit_.value.code == 2
+
+
+PLANNED_STUDY = '''
+from lmlab.ladder import Step, Study
+
+STUDY = Study("planned", (Step("baseline", "Initial run", {"baseline": {}}, "the profile as it is"),), "baseline")
+
+
+def later_seeds(ladder, train):
+    """The baseline again, on seeds no step used."""
+    return ladder.at_profile(ladder.profile, {"baseline, later seeds": {}}, seeds=(7, 8), train=train)
+'''
+
+
+def test_ladder_plans_train_a_projects_named_plan_and_report_it(tmp_path):
+    """`lmlab ladder --plans NAME` trains the function [tool.lmlab.plans] names, into the run store, and
+    `--status` reports the same runs without training; an unknown name lists the project's plans."""
+    (tmp_path / "myst.yml").write_text("version: 1\nproject:\n  title: planned\n")
+    (tmp_path / "planned.py").write_text(PLANNED_STUDY)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lmlab]\nstudy = "planned:STUDY"\n[tool.lmlab.plans]\nlater = "planned:later_seeds"\n'
+    )
+    data = f"data={HN_TITLES}"
+    status = run_cli("ladder", "--profile", "tiny", "--plans", "later", "--status", data, cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert "baseline, later seeds" in status.stdout and "0 runs finished" in status.stdout
+
+    trained = run_cli("ladder", "--profile", "tiny", "--plans", "later", data, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "2 runs finished" in trained.stdout
+    seeds = sorted(json.loads(p.read_text())["seed"] for p in (tmp_path / "runs").glob("*/config.json"))
+    assert seeds == [7, 8]  # the plan's runs and nothing else: the ladder's own step did not train
+
+    again = run_cli("ladder", "--profile", "tiny", "--plans", "later", "--status", data, cwd=tmp_path)
+    assert "2 runs finished" in again.stdout
+
+    unknown = run_cli("ladder", "--profile", "tiny", "--plans", "full", data, cwd=tmp_path)
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    assert "--plans full: the project has no such plan (plans: later)" in unknown.stderr

@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lad.add_argument("--status", action="store_true", help="show each step's state, train nothing")
     lad.add_argument(
+        "--plans",
+        metavar="NAME",
+        help="train one of the project's named plans beyond the ladder ([tool.lmlab.plans] in its "
+        "pyproject.toml: this study's `full` and `confirmation`) instead of the ladder's steps",
+    )
+    lad.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -395,6 +401,8 @@ def cmd_ladder(args) -> int:
         )
     study = load_study(args.study)
     ladder = Ladder(study, args.profile, data, runs_dir=args.runs, executor=executor)
+    if args.plans:
+        return _train_plans(args, ladder, data)
     skip = [name for name in args.skip.split(",") if name]
     for name in skip:
         study.step(name)  # a misspelt step is an error, not a step silently trained
@@ -421,6 +429,29 @@ def cmd_ladder(args) -> int:
     return 0
 
 
+def _train_plans(args, ladder, data: str) -> int:
+    """`lmlab ladder --plans NAME`: the named plan's runs, trained where the store lacks them."""
+    from lmlab.ladder import load_plans
+
+    plans = load_plans()
+    if args.plans not in plans:
+        known = ", ".join(sorted(plans)) or "none: [tool.lmlab.plans] in pyproject.toml names them"
+        raise LmlabError(f"--plans {args.plans}: the project has no such plan (plans: {known})")
+    if args.skip:
+        raise LmlabError("--skip names ladder steps; a plan trains all of its runs")
+    plan = plans[args.plans]
+    if args.status:
+        groups = plan(ladder, False)
+    elif args.workers > 1 or args.budget:
+        _ladder_workers(args, data)
+        groups = plan(ladder, False)
+    else:
+        groups = plan(ladder, True)
+    for label, runs in groups.items():
+        print(f"{label:<48} {len(runs)} run{'s' * (len(runs) != 1)} finished")
+    return 0
+
+
 def _ladder_workers(args, data: str) -> None:
     """`lmlab ladder` in N processes sharing the run locks, stopped politely when the budget is spent."""
     from lmlab.workers import lmlab_command, run_workers
@@ -433,6 +464,7 @@ def _ladder_workers(args, data: str) -> None:
         *(["--runs", str(args.runs)] if args.runs else []),
         *(["--skip", args.skip] if args.skip else []),
         *(["--study", args.study] if args.study else []),
+        *(["--plans", args.plans] if args.plans else []),
     )
     codes = run_workers(command, args.workers, args.budget)
     if None in codes:

@@ -28,7 +28,7 @@ from lmlab.config import Config, make_config, run_id
 from lmlab.data import fingerprint
 from lmlab.errors import LmlabError
 from lmlab.executors import make_executor
-from lmlab.project import project_root, study_spec
+from lmlab.project import plan_specs, project_root, study_spec
 from lmlab.runs import Run, RunStore, finished, record_use
 from lmlab.stats import (
     final_values,
@@ -146,9 +146,41 @@ def load_study(spec: str | None = None, root: Path | None = None) -> Study:
     pyproject.toml, else study:LADDER), imported with the project's folder on the path."""
     root = root or project_root()
     spec = spec or study_spec(root)
+    study = _project_object(
+        spec, root, "study", "study:LADDER", "--study module:NAME or [tool.lmlab] study in its pyproject.toml"
+    )
+    if not isinstance(study, Study):
+        raise LmlabError(
+            f"study {spec!r}: {spec.replace(':', '.')} is "
+            f"{'missing' if study is None else type(study).__name__}, not a lmlab.ladder.Study"
+        )
+    return study
+
+
+Plan = Callable[["Ladder", bool], dict]
+"""A named training beyond the ladder (`[tool.lmlab.plans]`): called with the study's ladder and
+`train`, it trains the runs the store lacks when `train`, and returns {label: finished runs}."""
+
+
+def load_plans(root: Path | None = None) -> dict[str, Plan]:
+    """The project's named plans, `[tool.lmlab.plans]` in its pyproject.toml: {name: "module:function"}."""
+    root = root or project_root()
+    plans = {}
+    for name, spec in plan_specs(root).items():
+        plan = _project_object(
+            spec, root, f"plan {name!r}", "study.full:runs", "[tool.lmlab.plans] in its pyproject.toml"
+        )
+        if not callable(plan):
+            raise LmlabError(f"plan {name!r} ({spec}) is {type(plan).__name__}, not a function")
+        plans[name] = plan
+    return plans
+
+
+def _project_object(spec: str, root: Path | None, what: str, example: str, where_named: str):
+    """`module:NAME` imported with the project's folder on the path (None where the module lacks NAME)."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise LmlabError(f"study {spec!r}: write it as module:NAME, as in study:LADDER")
+        raise LmlabError(f"{what} {spec!r}: write it as module:NAME, as in {example}")
     if root is not None and str(root) not in sys.path:
         sys.path.insert(0, str(root))
     try:
@@ -158,16 +190,10 @@ def load_study(spec: str | None = None, root: Path | None = None) -> Study:
             raise
         where = f"in {root}" if root else "here (no myst.yml at or above the working directory)"
         raise LmlabError(
-            f"study {spec!r}: no module {module_name!r} {where}; run from the project's folder, or name the "
-            "study with --study module:NAME or [tool.lmlab] study in its pyproject.toml"
+            f"{what} {spec!r}: no module {module_name!r} {where}; run from the project's folder, or name it "
+            f"with {where_named}"
         ) from None
-    study = getattr(module, attribute, None)
-    if not isinstance(study, Study):
-        raise LmlabError(
-            f"study {spec!r}: {module_name}.{attribute} is "
-            f"{'missing' if study is None else type(study).__name__}, not a lmlab.ladder.Study"
-        )
-    return study
+    return getattr(module, attribute, None)
 
 
 def budget_text(budget: dict) -> str:

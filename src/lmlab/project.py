@@ -65,6 +65,14 @@ def study_spec(root: Path | None = None) -> str:
     return settings(root).get("study", DEFAULT_STUDY)
 
 
+def plan_specs(root: Path | None = None) -> dict[str, str]:
+    """The project's named trainings beyond its ladder (`[tool.lmlab.plans]`): {name: "module:function"}."""
+    value = settings(root).get("plans", {})
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise LmlabError('[tool.lmlab.plans] must be a table of name = "module:function"')
+    return value
+
+
 def rules(root: Path | None = None) -> set[str]:
     """The project's conventions `lmlab check` enforces as failures (`[tool.lmlab] rules`); the others
     it reports as warnings."""
