@@ -38,6 +38,7 @@ def summary(target: float | None) -> dict:
         "final_baseline": "challenge baseline (SGD)",
         "target_ratio": target,
         "profile": "cpu",
+        "looks": [3, 5],
         "complete": True,
         "steps": steps,
         "final_recipe": {
@@ -55,6 +56,9 @@ def test_findings_group_the_verdicts_and_set_the_final_ratio_beside_adamw_alone(
     text = str(study_summary.findings(summary(target=None)))
     assert "- **Adopted:** AdamW lr 0.002 (-0.400)." in text
     assert "- **Not resolved at five seeds, so not adopted:** RoPE (-0.020)." in text
+    # the seeds are the study's, not the text's: a study that looks at 2 seeds, then 4, says four
+    fewer = str(study_summary.findings(summary(target=None) | {"looks": [2, 4]}))
+    assert "- **Not resolved at four seeds, so not adopted:** RoPE (-0.020)." in fewer
     assert "The final recipe reaches **0.800** of the baseline's validation loss at the `cpu` profile" in text
     assert "AdamW alone (the ladder's second step) is 0.800 of the baseline" in text
     assert "The study's target" not in text and "full-scale leaderboard" in text

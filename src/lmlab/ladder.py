@@ -123,6 +123,11 @@ class Study:
         """The baseline's label beside the final recipe."""
         return self.baseline_title or self.baseline
 
+    @property
+    def looks(self) -> tuple[int, int]:
+        """The seeds a step decides on at its first look, and at its second where the first cannot decide."""
+        return len(self.seeds), len(self.seeds) + len(self.extra_seeds)
+
     def seeds_for(self, profile: str) -> tuple[int, ...]:
         return self.profile_seeds.get(profile, self.seeds)
 
@@ -643,7 +648,7 @@ def nominal_verdict(result: StepResult, study: Study) -> tuple[str, int]:
     if now != "undecided":
         return now, first["n"]
     five = paired_difference(candidate, recipe, level=NOMINAL_LEVEL)
-    if five is None or five["n"] < len(study.seeds) + len(study.extra_seeds):
+    if five is None or five["n"] < study.looks[1]:
         return "needs seeds 4-5", first["n"]
     return verdict(five, *means, can_add_seeds=False), five["n"]
 
@@ -703,6 +708,7 @@ def summary(results: list[StepResult], study: Study, profile: str, data_fingerpr
                 "candidates": candidates,
             }
         )
+    first, second = study.looks
     out = {
         "study": study.name,
         "baseline": study.baseline,
@@ -713,7 +719,8 @@ def summary(results: list[StepResult], study: Study, profile: str, data_fingerpr
         "metric": "val_loss (nats/char, every validation token once)",
         "rule": "paired over seeds: adopt when the t interval of candidate minus recipe lies below zero, "
         f"at 1 - {FALSE_ADOPTION:g}/k for a step of k eligible candidates (Bonferroni over the candidates and "
-        "the two looks); 3 seeds, 5 where 3 cannot decide, else not resolved",
+        f"the two looks); {first} seeds, {second} where {first} cannot decide, else not resolved",
+        "looks": [first, second],
         "complete": len(steps) == len(study.steps),
         "steps": steps,
     }

@@ -17,7 +17,7 @@ from lmlab.ladder import (
     budget_text,
     nominal_verdict,
 )
-from lmlab.markdown import markdown, paired_cell, spread
+from lmlab.markdown import count_words, markdown, paired_cell, spread
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, level_text, mean_std, paired_difference
 
@@ -60,12 +60,13 @@ def ladder_table(summary: dict):
         ]
     if summary.get("pending"):
         lines += ["", in_progress(summary)]
+    looks = summary["looks"]
     lines += [
         "",
         f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · paired difference: "
         f"the best candidate minus the recipe the step started from, seed by seed, with a t interval at "
         f"1 − {FALSE_ADOPTION:g}/k for a step of k candidates (95% where no level is given); adopted when the "
-        f"interval lies below zero (3 seeds, 5 where 3 cannot decide).*",
+        f"interval lies below zero ({looks[0]} seeds, {looks[1]} where {looks[0]} cannot decide).*",
     ]
     return markdown("\n".join(lines))
 
@@ -92,12 +93,13 @@ def in_progress(summary: dict) -> str:
     )
 
 
-VERDICT_HEADINGS = {
-    "adopted": "Adopted",
-    "not resolved": "Not resolved at five seeds, so not adopted",
-    "worse": "Worse than the recipe",
-    "by mean": "Decided by the mean (one seed)",
-}
+def verdict_headings(most_seeds: int) -> dict[str, str]:
+    return {
+        "adopted": "Adopted",
+        "not resolved": f"Not resolved at {count_words(most_seeds)} seeds, so not adopted",
+        "worse": "Worse than the recipe",
+        "by mean": "Decided by the mean (one seed)",
+    }
 
 
 def verdict_list(summary: dict):
@@ -115,10 +117,9 @@ def verdict_list(summary: dict):
             )
             continue
         by_verdict.setdefault(step.get("verdict", ""), []).append(f"{step['best']} ({change})")
+    headings = verdict_headings(summary["looks"][1])
     lines = [
-        f"- **{VERDICT_HEADINGS.get(v, v)}:** " + ", ".join(items) + "."
-        for v, items in by_verdict.items()
-        if v in VERDICT_HEADINGS
+        f"- **{headings[v]}:** " + ", ".join(items) + "." for v, items in by_verdict.items() if v in headings
     ]
     lines += [
         f"- **At another budget, which the ladder's recipe does not follow:** {item}." for item in elsewhere
@@ -288,9 +289,11 @@ def _model_words(run: Run) -> str:
 def more_seeds_table(entries):
     """The changes the rule left not resolved (lmlab.ladder.Ladder.more_seeds): the seeds their observed
     spread says would resolve them, and the interval over that many where it was cheap to train them."""
-    at_most = entries[0].result.study.more_seeds_at_most if entries else 0
+    study = entries[0].result.study if entries else None
+    at_most = study.more_seeds_at_most if study else 0
+    most = count_words(study.looks[1]) if study else "its"
     lines = [
-        "| step | best candidate | paired over five seeds | seeds at which the observed mean would just exclude zero | "
+        f"| step | best candidate | paired over {most} seeds | seeds at which the observed mean would just exclude zero | "
         "over that many seeds (a third look) |",
         "|:---|:---|---:|---:|:---|",
     ]

@@ -43,6 +43,14 @@ def markdown(text: str) -> Markdown:
 NBSP = "\u00a0"  # a table cell may break between its parts, never inside a number with its spread
 
 
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def count_words(n: int) -> str:
+    """A count as prose writes it: in words up to ten, in digits above."""
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
+
+
 def spread(mean: float, std: float, digits: int = 4) -> str:
     """A mean ± std as one table cell that does not break across lines."""
     return f"{mean:.{digits}f}{NBSP}±{NBSP}{std:.{digits}f}"

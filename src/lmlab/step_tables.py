@@ -15,6 +15,7 @@ from lmlab.ladder import FALSE_ADOPTION, budget_text
 from lmlab.markdown import (
     NBSP,
     change_text,
+    count_words,
     markdown,
     notes,
     paired_cell,
@@ -140,6 +141,7 @@ def decision(result) -> str:
     if not result.recipe_runs:
         return f"**Result:** {result.winner}: {mean:.4f} ± {std:.4f} nats/char."
     p, winner, recipe = result.paired, result.winner, result.recipe_label
+    most_seeds = count_words(p["n"]) if p else "all its"  # a step at another budget decides on its first look
     where = (
         ""
         if p is None
@@ -154,7 +156,7 @@ def decision(result) -> str:
         "worse": f"**Not adopted:** the best candidate, {winner}, is worse than the recipe; the interval lies above zero."
         f"{where} The recipe stays {recipe}.",
         "not resolved": f"**Not resolved:** the best candidate, {winner}, cannot be told from the seeds' noise: even over "
-        f"five seeds the interval holds zero.{where} The recipe stays the simpler {recipe}.",
+        f"{most_seeds} seeds the interval holds zero.{where} The recipe stays the simpler {recipe}.",
         "by mean": f"**{'Adopted' if result.adopted else 'Not adopted'} by the mean** (one seed gives no interval): "
         f"{winner}, {mean:.4f} against the recipe's {mean_std(final_values(result.recipe_runs))[0]:.4f}.",
     }.get(
