@@ -162,7 +162,9 @@ if at_size and FINAL_RECIPE in at_size:
     size_ratio = group_mean(at_size[FINAL_RECIPE]) / group_mean(
         at_size[STUDY.final_baseline]
     )
-study.summary.takeaways(data, size_ratio, full_scale, final_costs)
+study.summary.takeaways(
+    data, size_ratio, full_scale, final_costs, full.planned(ladder)
+)
 
 # %%
 #| label: full-scale

@@ -187,7 +187,7 @@ def reading(data: dict):
     by_verdict: dict[str, list[str]] = {}
     for row in family.values():
         by_verdict.setdefault(row["verdict"], []).append(row["change"])
-    words = {
+    final_words = {
         "held": "taking it out hurts: the adoption held",
         "not confirmed": "taking it out cannot be told from the seeds' noise at the family's level: not confirmed",
         "leaves the recipe": "taking it out helps: it leaves the recipe",
@@ -196,10 +196,26 @@ def reading(data: dict):
         "no effect resolved": "putting it in has no effect the family resolves",
         "too few seeds": "too few seeds yet",
     }
+    so_far_words = final_words | {  # a verdict on part of the seeds is not the family's yet
+        "held": "taking it out hurts on the seeds so far: held for now",
+        "not confirmed": "taking it out cannot be told from the seeds' noise yet",
+        "leaves the recipe": "taking it out helps on the seeds so far: it would leave the recipe",
+        "helps": "putting it in helps on the seeds so far",
+        "hurts": "putting it in hurts on the seeds so far",
+        "no effect resolved": "putting it in has no effect resolved yet",
+    }
+    words = final_words if done == total else so_far_words
     told = [f"{', '.join(changes)}: {words[v]}" for v, changes in by_verdict.items()]
     if told:
         lines.append(
-            ("So far, inside" if done < total else "Inside") + " the final recipe, " + "; ".join(told) + "."
+            (
+                f"Provisionally, on {min(len(row['seeds']) for row in family.values())} of the {planned} seeds, inside"
+                if done < total
+                else "Inside"
+            )
+            + " the final recipe, "
+            + "; ".join(told)
+            + "."
         )
     if recipe != FINAL_RECIPE:
         lines.append(f"The recipe this confirms is the {recipe}; the site's final numbers are its.")
@@ -211,8 +227,14 @@ def tuned_reading(tuned: dict):
     recipe's ratio to each on the fresh seeds."""
     adamw = tuned["adamw_step"]
     lines = []
+    swept = sum(len(losses) for label, losses in tuned["rates"].items() if label in tuned_sgd_sweep())
     if tuned["best"] is None:
-        lines.append("**In progress:** the sweep has not finished on every seed; no rate is chosen yet.")
+        lines.append(
+            "**In progress:** the sweep has not started, so nothing is measured against a tuned SGD yet."
+            if swept == 0
+            else f"**In progress:** {swept} of the sweep's {len(tuned_sgd_sweep()) * len(LADDER.seeds)} runs have "
+            "finished; no rate is chosen yet."
+        )
     else:
         lines.append(
             f"The best rate is {tuned['best']}. The ladder's {adamw['candidate']} minus the challenge's SGD: "
@@ -245,7 +267,6 @@ def rdrop_reading(controls: dict):
     return markdown(" ".join(lines))
 
 
-if (
-    __name__ == "__main__"
-):  # python -m study.confirm: train what the confirmation lacks (or lmlab ladder --plans confirmation)
+# python -m study.confirm, or lmlab ladder --plans confirmation: train what the confirmation lacks
+if __name__ == "__main__":
     runs(ladder(), train=True)

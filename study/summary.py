@@ -11,7 +11,7 @@ from __future__ import annotations
 from lmlab import ladder_tables, run_tables, wordlevel
 from lmlab.ladder import StepResult, runs_used
 from lmlab.ladder_tables import profile_budget
-from lmlab.markdown import markdown
+from lmlab.markdown import count_words, markdown
 from lmlab.runs import Run
 from study.full import LEADERBOARD
 
@@ -104,64 +104,102 @@ def _worth(step: dict) -> float:
     return -step["paired"]["mean"] if step.get("paired") else 0.0
 
 
-def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, costs: dict[str, dict]):
-    """The five things a reader came for, each a sentence with its number and where it is shown: what
-    the recipe gains at each scale, which changes carry it, what did not pay, what it costs, and how
-    sure the study is. Every number is read from the runs (through the summaries); a part still
-    training says so."""
-    final = summary["final_recipe"]
-    steps = [s for s in summary["steps"] if s.get("follows", True) and s.get("paired")]
-    adopted = sorted((s for s in steps if s["adopted"]), key=_worth, reverse=True)
-    confirmation = summary.get("confirmation") or {}
+def _seeds_so_far(n: int, planned: int) -> str:
+    return "" if n >= planned else f" ({n} of {planned} seeds so far)"
 
-    scale = (
-        f"**What it gains.** At the `{summary['profile']}` profile the final recipe reaches "
-        f"**{final['ratio_to_baseline']:.3f}** of the challenge baseline's validation loss, below the study's "
-        f"target of {summary['target_ratio']} only in the legacy metric ({final['legacy_ratio_to_baseline']:.3f}), "
-        "whose coverage differs between the two tokenizers"
-        if final["ratio_to_baseline"] > summary["target_ratio"]
-        else f"**What it gains.** At the `{summary['profile']}` profile the final recipe reaches "
-        f"**{final['ratio_to_baseline']:.3f}** of the challenge baseline's validation loss "
-        f"({final['legacy_ratio_to_baseline']:.3f} in the legacy metric)"
-    )
-    confirmed = confirmation.get("confirmed_recipe", {}).get("label")
-    on_test = (confirmation.get("final", {}).get("groups", {}).get(confirmed) or {}).get("ratio_paired", {})
+
+def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_planned: dict[str, int]) -> str:
+    """What the recipe gains: on the test titles and fresh seeds where the confirmation has pairs, else
+    on the ladder's validation titles; then at the challenge's model size and at its own size."""
+    final, target = summary["final_recipe"], summary["target_ratio"]
+    confirmation = summary.get("confirmation") or {}
     planned = len(confirmation.get("seeds", ()))
-    if on_test.get("test_loss") and on_test["test_loss"]["n"] == planned:
-        r = on_test["test_loss"]
-        scale += (
-            f". On {planned} fresh seeds and test titles no decision read, the {confirmed} reaches "
-            f"**{r['mean']:.3f}** [{r['low']:.3f}, {r['high']:.3f}] of the baseline, the figure that supersedes "
-            "the ladder's"
+    label = confirmation.get("confirmed_recipe", {}).get("label")
+    on_test = (
+        (confirmation.get("final", {}).get("groups", {}).get(label) or {}).get("ratio_paired") or {}
+    ).get("test_loss")
+    if on_test:
+        ratio, high = on_test["mean"], on_test["high"]
+        text = (
+            f"**What it gains.** On titles and seeds no decision used, the {label}'s loss is **{ratio:.3f}** "
+            f"[{on_test['low']:.3f}, {high:.3f}] of the challenge baseline's at the `{summary['profile']}` profile"
+            f"{_seeds_so_far(on_test['n'], planned)}; on the validation titles the ladder decided on, "
+            f"{final['ratio_to_baseline']:.3f}."
         )
+    else:
+        ratio = high = final["ratio_to_baseline"]
+        text = (
+            f"**What it gains.** The final recipe's loss is **{ratio:.3f}** of the challenge baseline's at the "
+            f"`{summary['profile']}` profile, on the validation titles the ladder decided on."
+        )
+    if target is not None:
+        text += (
+            f" The study's target, {target}, is missed."
+            if ratio > target and (on_test is None or on_test["low"] > target)
+            else f" The study's target, {target}, is met."
+            if high < target
+            else f" Whether it meets the study's target, {target}, is not yet resolved."
+        )
+    sizes = []
     if at_size_ratio is not None:
-        scale += (
-            f"; with the challenge's 27M-parameter model, context and batch on the same titles and epochs (fewer, "
-            f"larger steps), {at_size_ratio:.3f}"
-        )
-    recipe_full = next(
-        (g for label, g in full_scale["groups"].items() if label != full_scale["baseline"]), None
+        sizes.append(f"with the challenge's 27M-parameter model on the same titles, {at_size_ratio:.3f}")
+    recipe_label, recipe_full = next(
+        ((label, g) for label, g in full_scale["groups"].items() if label != full_scale["baseline"]),
+        (None, None),
     )
     if recipe_full and recipe_full.get("ratio"):
         n = len(recipe_full["runs"])
-        scale += (
-            f"; at the challenge's own size and length, {recipe_full['ratio']['val_loss']:.3f} "
-            f"({recipe_full['ratio']['val_loss_legacy']:.3f} legacy, over {n} seed{'s' if n > 1 else ''}; the "
-            f"leaderboard's best credible is {LEADERBOARD}, on other titles)"
+        sizes.append(
+            f"at the challenge's own size and length, {recipe_full['ratio']['val_loss']:.3f}"
+            f"{_seeds_so_far(n, full_planned.get(recipe_label, n))}"
         )
     else:
-        scale += "; the runs at the challenge's own size and length are still training"
-    scale += ". A ratio holds for its profile."
+        sizes.append("at the challenge's own size and length, still training")
+    sizes_text = "; ".join(sizes)
+    return f"{text} {sizes_text[0].upper()}{sizes_text[1:]} (each ratio holds for its profile)."
 
-    carry = (
-        "**What carries it.** "
-        + ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:4])
-        + " nats/char, each against the recipe of its step, are the largest adopted gains; AdamW's is measured "
-        "against the challenge's untuned SGD."
+
+def takeaways(
+    summary: dict,
+    at_size_ratio: float | None,
+    full_scale: dict,
+    costs: dict[str, dict],
+    full_planned: dict[str, int] | None = None,
+):
+    """The five things a reader came for, each a sentence or two with its number: what the recipe gains,
+    which changes carry it, what was not shown, what it costs, and how sure the study is. Every number is
+    read from the runs (through the summaries); a part still training says so. The caveats are the
+    pages' notes, not these sentences'. `full_planned`: the full-scale plans' seeds, {label: count}."""
+    steps = [s for s in summary["steps"] if s.get("follows", True) and s.get("paired")]
+    adopted = sorted((s for s in steps if s["adopted"]), key=_worth, reverse=True)
+    confirmation = summary.get("confirmation") or {}
+    planned = len(confirmation.get("seeds", ()))
+    family = confirmation.get("family") or {}
+
+    scale = _gains(summary, at_size_ratio, full_scale, full_planned or {})
+
+    removed = sorted(
+        (row for row in family.values() if row["kind"] == "without" and row.get("paired")),
+        key=lambda row: row["paired"]["mean"],
+        reverse=True,
+    )
+    carry = "**What carries it.** "
+    if removed:
+        n = min(row["paired"]["n"] for row in removed)
+        carry += (
+            "Inside the final recipe, on the test titles, taking out "
+            + ", ".join(f"{row['change']} costs {row['paired']['mean']:+.3f}" for row in removed[:3])
+            + f" nats/char{_seeds_so_far(n, planned)}. "
+        )
+    carry += (
+        "On the ladder, each against the recipe of its step: "
+        + ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:3])
+        + " (AdamW's against the challenge's untuned SGD"
     )
     tuned = (confirmation.get("tuned_baseline") or {}).get("adamw_step", {}).get("minus_tuned_sgd")
-    if tuned:
-        carry += f" Against SGD with Nesterov momentum at its best rate, AdamW gains {tuned['mean']:+.3f}."
+    carry += (
+        f"; against SGD with Nesterov momentum at its best rate, {tuned['mean']:+.3f})." if tuned else ")."
+    )
 
     failed = [s for s in steps if s["verdict"] == "worse"]
     unresolved = [s for s in steps if s["verdict"] == "not resolved"]
@@ -174,65 +212,58 @@ def takeaways(summary: dict, at_size_ratio: float | None, full_scale: dict, cost
         )
 
     def named(group: list[dict]) -> str:
-        def note(s: dict) -> str:
-            return f" ({s['title']})" if s["title"].lower() != s["best"].lower() else ""
+        return ", ".join(s["best"] for s in group)
 
-        return "; ".join(f"{s['best']}{note(s)}" for s in group)
-
-    together = [s for s in unresolved if later_together(s)]
     alone = [s for s in unresolved if not later_together(s)]
+    together = [s for s in unresolved if later_together(s)]
+    most = count_words(summary["looks"][1])
     missed = (
-        "**What did not pay.** "
+        "**What was not shown.** "
         + (f"Worse than the recipe: {named(failed)}. " if failed else "")
-        + (
-            f"Not resolved over five seeds, so no effect shown (none, or one too small for five seeds): "
-            f"{named(alone)}. "
-            if alone
-            else ""
-        )
-        + (
-            f"Not resolved alone but adopted later together: {named(together)}; the together step's ablation "
-            "credits the gain to some of them only."
-            if together
-            else ""
-        )
-    )
+        + (f"No effect shown at {most} seeds, so not adopted: {named(alone)}. " if alone else "")
+        + (f"Not shown alone, adopted later together: {named(together)}." if together else "")
+    ).rstrip()
 
     base, recipe = costs.get("baseline", {}), costs.get("recipe", {})
     cost = "**What it costs.** "
     if base.get("flops_per_char") and recipe.get("flops_per_char"):
         cost += (
-            f"Per character of training text the recipe's model does {recipe['flops_per_char'] / base['flops_per_char']:.2f}x "
-            "the baseline's arithmetic (model FLOPs; Muon's orthogonalization comes on top)"
-        )
-    rdrop = (confirmation.get("rdrop_controls") or {}).get("R-Drop 1")
-    if rdrop and rdrop.get("flops_per_token"):
-        cost += (
-            "; R-Drop, the best result at seven epochs, does twice the arithmetic a step, and its controls at "
-            "equal computation are on the confirmation page"
-        )
-    cost += " (every step's table gives its candidates' cost)."
-
-    family = confirmation.get("family") or {}
-    held = [row["change"] for row in family.values() if row["verdict"] == "held"]
-    complete = family and all(len(row["seeds"]) == planned for row in family.values())
-    sure = (
-        "**How sure.** A step adopts a change that does nothing at most 5% of the time (simulated); a false "
-        '"worse" is about as likely, and a real effect too small for five seeds stays "not resolved". Across '
-        "the ladder's steps these errors add up uncontrolled, and up to the shuffle step every run read the "
-        "titles in one order, so the seeds varied the initialization and dropout only. "
-    )
-    if complete:
-        sure += (
-            f"On {planned} fresh seeds and titles no decision read, with Holm's correction over the recipe's "
-            f"{len(family)} parts and additions, {len(held)} of the changes held: {', '.join(held) or 'none'} "
-            "(the confirmation page)."
+            f"The recipe's model does {recipe['flops_per_char'] / base['flops_per_char']:.2f}x the baseline's "
+            "arithmetic per character of training text"
         )
     else:
-        sure += (
-            "The confirmation, on fresh seeds and titles no decision read with the error "
-            "controlled over the whole recipe, is still training; its page shows the runs that have finished."
+        cost += "The recipe's cost is not measured yet (no finished run records its data)"
+    controls = confirmation.get("rdrop_controls") or {}
+    rdrop = controls.get("R-Drop 1")
+    if rdrop and rdrop.get("flops_per_token"):
+        trained = [
+            label for label, row in controls.items() if label != "R-Drop 1" and row.get("rdrop_minus_this")
+        ]
+        cost += "; R-Drop, the best result at seven epochs, does twice the arithmetic a step" + (
+            f", and is measured against controls that cost as much ({', '.join(trained)})"
+            if trained
+            else ", and its controls at equal computation are still training"
         )
+    cost += "."
+
+    held = [row["change"] for row in family.values() if row["verdict"] == "held"]
+    runs_done = min((len(row["seeds"]) for row in family.values()), default=0)
+    sure = (
+        "**How sure.** Each step adopts a change that does nothing at most 5% of the time, and calls one "
+        "worse at most as often; across the ladder's steps these errors are not controlled. "
+    )
+    if family and runs_done == planned:
+        sure += (
+            f"On {planned} fresh seeds and the test titles, with Holm's correction over the recipe's "
+            f"{len(family)} parts and additions, {len(held)} of the changes held: {', '.join(held) or 'none'}."
+        )
+    elif family:
+        sure += (
+            f"The confirmation, which controls the error over the whole recipe, is still training "
+            f"({runs_done} of {planned} seeds of every variant so far); provisionally, {', '.join(held) or 'none'} held."
+        )
+    else:
+        sure += "The confirmation, which controls the error over the whole recipe, is still training."
     return markdown(
         "\n\n".join(f"{i}. {text}" for i, text in enumerate((scale, carry, missed, cost, sure), 1))
     )

@@ -38,3 +38,32 @@ def test_profile_table_puts_the_variants_side_by_side():
         and "| **CPU time per step** | **200 ms** | **140 ms** |" in table
     )
     assert "No profile" in str(perf_tables.profile_table({}, "full"))
+
+
+def test_the_family_table_gives_every_change_its_worth_in_one_sign():
+    """Without minus with, above zero the change helps, for a change taken out and for one put in alike:
+    the ladder measured each as with minus without, a removal's variant is without minus with, an
+    addition's is with minus without."""
+    from lmlab import confirm_tables
+
+    def interval(mean):
+        return {"n": 5, "mean": mean, "low": mean - 0.001, "high": mean + 0.001, "level": 0.95}
+
+    def row(change, kind, mean):
+        return {"change": change, "kind": kind, "seeds": [1, 2, 3, 4, 5], "paired": interval(mean), "p_holm": 0.01, "verdict": "v"}  # fmt: skip
+
+    summary = {
+        "alpha": 0.05,
+        "family": {
+            "without Muon": row("Muon", "without", 0.12),
+            "with untied": row("untied", "with", -0.014),
+        },
+        "ladder_gain": {
+            "without Muon": {"paired": interval(-0.17)},
+            "with untied": {"paired": interval(-0.018)},
+        },
+    }
+    table = str(confirm_tables.family_table(summary, {}, {}, planned=5))
+    assert "| without Muon () | +0.1700 [+0.1690,\u00a0+0.1710] | +0.1200 [+0.1190,\u00a0+0.1210] |" in table
+    # putting untied in lowered the loss on the ladder and in the recipe: it is worth +0.018 and +0.014
+    assert "| with untied () | +0.0180 [+0.0170,\u00a0+0.0190] | +0.0140 [+0.0130,\u00a0+0.0150] |" in table

@@ -48,6 +48,11 @@ def final_table(summary: dict, planned: int):
     return markdown("\n".join(lines))
 
 
+def _turned(paired: dict | None) -> dict | None:
+    """An interval with its sign turned: b minus a from a minus b."""
+    return paired and {**paired, "mean": -paired["mean"], "low": -paired["high"], "high": -paired["low"]}
+
+
 def _interval_cell(paired: dict | None) -> str:
     if paired is None:
         return ""
@@ -59,8 +64,8 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
     taking it out does on test at the fresh seeds, Holm's adjusted p over the family, the verdict and the
     variant's cost; `put_back`: {variant: settings it changes}."""
     rows = summary["family"]
-    header = ["change (the variant's settings)", "on the ladder (validation)", "confirmation (test) [95%]",
-              "p (Holm)", "verdict"]  # fmt: skip
+    header = ["change (the variant's settings)", "worth on the ladder (validation)",
+              "worth in the recipe (test) [95%]", "p (Holm)", "verdict"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * 3 + ":---|"]
     for label, row in rows.items():
         gain = summary["ladder_gain"].get(label)
@@ -68,23 +73,22 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
         verdict = row["verdict"] if n == planned else f"{n} of {planned} seeds done"
         p = "" if row["p_holm"] is None else f"{row['p_holm']:.3g}"
         name = f"{row['kind']} {row['change']} ({change_text(put_back.get(label, {}))})"
-        ladder = gain and gain["paired"]
-        if ladder and row["kind"] == WITHOUT:  # the step measured putting it in: taking it out is the reverse
-            ladder = {**ladder, "mean": -ladder["mean"], "low": -ladder["high"], "high": -ladder["low"]}
-        lines.append(
-            f"| {name} | {_interval_cell(ladder)} | {_interval_cell(row['paired'])} | {p} | {verdict} |"
-        )
+        # worth: the loss without the change minus with it. The step measured with minus without; the
+        # variant, for a change taken out, without minus with, and for one put in, with minus without
+        ladder = _turned(gain and gain["paired"])
+        worth = row["paired"] if row["kind"] == WITHOUT else _turned(row["paired"])
+        lines.append(f"| {name} | {_interval_cell(ladder)} | {_interval_cell(worth)} | {p} | {verdict} |")
     runs = [run for group in groups.values() for run in group]
     lines += [
         "",
         "*Each row takes one change out of the final recipe, putting back what it replaced (the settings in "
-        "parentheses), or puts in a change the ladder did not adopt. Both columns are the variant minus the recipe: above "
-        "zero, the final recipe as it stands beats the variant. The verdict is Holm's over the whole family at "
+        "parentheses), or puts in a change the ladder did not adopt. Both columns give what the change is worth, "
+        "the loss without it minus the loss with it, seed by seed: above zero the change helps (for a change taken "
+        "out, the variant minus the recipe; for one put in, the recipe minus the variant), as in the chart. The verdict is Holm's over the whole family at "
         f"{summary['alpha']:g}: for a change taken out, held (taking it out hurts), leaves the recipe (taking it "
         "out helps) or not confirmed; for one put in, helps, hurts or no effect resolved. On the ladder: what the "
         "step that tried the change alone measured against the recipe of its time, on validation, with the "
-        "interval at that step's level (where no step tried it alone, the step that adopted it), its sign turned "
-        "for a change taken out.*",
+        "interval at that step's level (where no step tried it alone, the step that adopted it).*",
         "",
         *cost_table({label: groups.get(label, []) for label in ("final recipe", *rows)}),
         "",
