@@ -67,3 +67,12 @@ def test_the_family_table_gives_every_change_its_worth_in_one_sign():
     assert "| without Muon () | +0.1700 [+0.1690,\u00a0+0.1710] | +0.1200 [+0.1190,\u00a0+0.1210] |" in table
     # putting untied in lowered the loss on the ladder and in the recipe: it is worth +0.018 and +0.014
     assert "| with untied () | +0.0180 [+0.0170,\u00a0+0.0190] | +0.0140 [+0.0130,\u00a0+0.0150] |" in table
+
+
+def test_a_setting_in_a_table_breaks_after_its_equals_or_underscore_and_nowhere_else():
+    from lmlab.markdown import markdown
+
+    table = markdown("| change |\n|:---|\n| `tie_embeddings=False` `init=scaled` |")
+    html = table._repr_html_()
+    assert "<code>tie_<wbr>embeddings=<wbr>False</code>" in html and "<code>init=<wbr>scaled</code>" in html
+    assert "<wbr>" not in str(table)  # the Markdown, what a reader copies, is as written

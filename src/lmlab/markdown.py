@@ -13,6 +13,8 @@ from lmlab.runs import Run
 from lmlab.stats import level_text
 
 LADDER_NOTE = re.compile(r"^ladder \w+: ")
+CODE = re.compile(r"(<code>)([^<]*)(</code>)")
+BREAKABLE = re.compile(r"([=_])(?=.)")  # a break opportunity after these, not at the code's end
 
 
 class Markdown:
@@ -20,7 +22,9 @@ class Markdown:
 
     The site's theme shows a `text/markdown` output as its source, pipes and all, but renders
     `text/html`; so a notebook shows this as HTML. Raw HTML inside the text is escaped rather than
-    passed through, so `<unk>` reads as written. `str()` gives the Markdown back."""
+    passed through, so `<unk>` reads as written. A setting in code (`tie_embeddings=False`) may
+    break after its `=` or a `_`, never inside a word, so a narrow table cell wraps it where it
+    reads. `str()` gives the Markdown back."""
 
     def __init__(self, text: str):
         self.text = text
@@ -28,7 +32,9 @@ class Markdown:
     def _repr_html_(self) -> str:
         from markdown_it import MarkdownIt
 
-        return MarkdownIt("commonmark", {"html": False}).enable("table").render(self.text)
+        html = MarkdownIt("commonmark", {"html": False}).enable("table").render(self.text)
+        return CODE.sub(lambda m: m[1] + BREAKABLE.sub(r"\1<wbr>", m[2]) + m[3], html)
+
 
     def __str__(self) -> str:
         return self.text
