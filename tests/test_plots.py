@@ -166,3 +166,16 @@ def test_a_label_keeps_one_colour_and_labels_drawn_together_never_share_one():
     )
     assert any("'x' is drawn in 2 colours" in p for p in problems)
     assert any("'y' and 'z' are drawn in one colour" in p for p in problems)
+
+
+def test_a_sweeps_title_names_the_values_that_tie_with_its_lowest_mean():
+    import numpy as np
+
+    from lmlab.figures import sweep_title
+
+    means, stds = np.array([1.47, 1.4642, 1.4635, 1.49]), np.array([0.002, 0.001, 0.0012, 0.003])
+    assert sweep_title("muon_lr", [0.005, 0.01, 0.02, 0.04], means, stds) == (
+        "lowest mean at muon_lr = 0.02; 0.01 within its std"
+    )
+    apart = sweep_title("lr", [0.001, 0.002], np.array([1.5, 1.4]), np.array([0.01, 0.01]))
+    assert apart == "lowest mean at lr = 0.002"

@@ -424,6 +424,15 @@ def _gap_limits(mean: np.ndarray, half: np.ndarray) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def sweep_title(key: str, values: list, means: np.ndarray, stds: np.ndarray) -> str:
+    """The value with the lowest mean, and the values whose mean lies within its std: a sweep whose
+    best two differ by less than the seeds' spread has no single best."""
+    i = int(np.nanargmin(means))
+    ties = [f"{v:g}" for j, v in enumerate(values) if j != i and means[j] - means[i] <= stds[i]]
+    title = f"lowest mean at {key} = {values[i]:g}"
+    return title + (f"; {', '.join(ties)} within its std" if ties else "")
+
+
 def sweep(
     runs: list[Run], key: str, metric: str = "val_loss", log_x: bool = True, reference: Groups | None = None
 ) -> Figure:
@@ -445,8 +454,11 @@ def sweep(
     for label, color in colors_for(reference or {}).items():
         m, _ = mean_std([r.final.get(metric) for r in reference[label]])
         ax.axhline(m, color=color, linestyle="--", label=label)
-    best = values[int(np.nanargmin(means))]
-    ax.set(xlabel=key, ylabel=VAL_LABEL if metric == "val_loss" else metric, title=f"best {key} = {best:g}")
+    ax.set(
+        xlabel=key,
+        ylabel=VAL_LABEL if metric == "val_loss" else metric,
+        title=sweep_title(key, values, means, stds),
+    )
     if log_x and all(v > 0 for v in values):
         ax.set_xscale("log")
         ax.minorticks_off()
@@ -598,20 +610,20 @@ def benchmark(results: dict) -> Figure:
                     color="white",
                 )
             ax.set_xticks(range(len(variants)), variants, rotation=20, fontsize=8)
-            ax.set_title(
-                f"{profile}: {r['model']['params'] / 1e6:.1f}M params, {r.get('precision', 'fp32')}",
-                fontsize=10,
+            ax.set_title(  # MFU divides by the peak measured in the same run, which varies with the load
+                f"{profile}: {r['model']['params'] / 1e6:.1f}M params, {r.get('precision', 'fp32')}\n"
+                f"MFU of a {r['gemm_peak_gflops']:,.0f} GFLOP/s peak",
+                fontsize=9,
             )
             ax.set_ylabel("training tokens/s")
             ax.grid(axis="y", alpha=0.3)
         for ax in axes[len(entry["profiles"]) :]:
             ax.set_visible(False)
         m = entry["machine"]
-        peak = max(r["gemm_peak_gflops"] for r in entry["profiles"].values())
         row.suptitle(name, fontsize=11)
         row.supxlabel(
-            f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, matrix-product peak {peak:,.0f} GFLOP/s · "
-            f"{entry['date']}",
+            f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}; each panel's peak: a matrix product measured "
+            f"in its run · {entry['date']}",
             fontsize=FOOTER_POINTS,
             color="0.35",
         )

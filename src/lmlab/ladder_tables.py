@@ -66,7 +66,9 @@ def ladder_table(summary: dict):
         f"*profile {summary['profile']} · data fingerprint {summary['data_fingerprint'][:8]} · paired difference: "
         f"the best candidate minus the recipe the step started from, seed by seed, with a t interval at "
         f"1 − {FALSE_ADOPTION:g}/k for a step of k candidates (95% where no level is given); adopted when the "
-        f"interval lies below zero ({looks[0]} seeds, {looks[1]} where {looks[0]} cannot decide).*",
+        f"interval lies below zero ({looks[0]} seeds, {looks[1]} where {looks[0]} cannot decide). A row's val_loss "
+        "is its candidate's mean over its own seeds, and the paired difference is over the seeds it shares with its "
+        "recipe, so the difference of two rows' means need not equal it.*",
     ]
     return markdown("\n".join(lines))
 

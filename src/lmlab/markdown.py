@@ -35,7 +35,6 @@ class Markdown:
         html = MarkdownIt("commonmark", {"html": False}).enable("table").render(self.text)
         return CODE.sub(lambda m: m[1] + BREAKABLE.sub(r"\1<wbr>", m[2]) + m[3], html)
 
-
     def __str__(self) -> str:
         return self.text
 

@@ -231,10 +231,12 @@ def winner_against(result, labels: list[str]):
         return markdown(f"*{result.winner} is itself the best of {', '.join(labels)}.*")
     best = min(others, key=lambda label: mean_std(final_values(others[label]))[0])
     mean, std = mean_std(final_values(others[best]))
-    paired = paired_words(paired_difference(result.groups[result.winner], others[best]))
+    # both sides are the best of their group, picked on these runs: the step's corrected level, not 95%
+    paired = paired_words(paired_difference(result.groups[result.winner], others[best], level=result.level))
     return markdown(
         f"**Against the re-tuned incumbent.** The best of {', '.join(others)} is {best}, {mean:.4f} ± "
-        f"{std:.4f} nats/char. {result.winner} minus {best}: {paired}."
+        f"{std:.4f} nats/char. {result.winner} minus {best}: {paired}. Both are the best of their group on "
+        "these runs, so the interval is at the step's corrected level."
     )
 
 
