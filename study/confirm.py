@@ -54,6 +54,11 @@ def rdrop_controls(ladder: Ladder) -> dict[str, dict]:
     }
 
 
+def equal_computation(ladder: Ladder) -> str:
+    """The control that computes about as much as R-Drop: dropout 0.2 for twice the epochs."""
+    return next(label for label in rdrop_controls(ladder) if label.endswith(" epochs"))
+
+
 def ladder(data: str | None = None) -> Ladder:
     return Ladder(LADDER, DEFAULT_PROFILE, data or data_setting())
 
@@ -133,11 +138,13 @@ def rdrop_comparison(ladder: Ladder) -> dict:
     """R-Drop against each control, seed by seed on validation (the runs of the R-Drop step's seeds)."""
     groups = rdrop_runs(ladder)
     rdrop = groups["R-Drop 1"]
+    equal = equal_computation(ladder)
     return {
         label: {
             "seeds": [run.config["seed"] for run in runs],
             "val_loss": [run.final.get("val_loss") for run in runs],
             "rdrop_minus_this": paired_difference(rdrop, runs) if label != "R-Drop 1" else None,
+            "equal_computation": label == equal,
             **cost(runs),
         }
         for label, runs in groups.items()

@@ -186,9 +186,18 @@ def takeaways(
     carry = "**What carries it.** "
     if removed:
         n = min(row["paired"]["n"] for row in removed)
+        so_far = n < planned
+
+        def verdict(row: dict) -> str:  # a removal that did not hold is named so, beside its number
+            if row["verdict"] == "held":
+                return ""
+            return f" ({row['verdict']}{' so far' if so_far else ''})"
+
         carry += (
             "Inside the final recipe, on the test titles, taking out "
-            + ", ".join(f"{row['change']} costs {row['paired']['mean']:+.3f}" for row in removed[:3])
+            + ", ".join(
+                f"{row['change']} costs {row['paired']['mean']:+.3f}{verdict(row)}" for row in removed[:3]
+            )
             + f" nats/char{_seeds_so_far(n, planned)}. "
         )
     carry += (
@@ -236,13 +245,13 @@ def takeaways(
     controls = confirmation.get("rdrop_controls") or {}
     rdrop = controls.get("R-Drop 1")
     if rdrop and rdrop.get("flops_per_token"):
-        trained = [
-            label for label, row in controls.items() if label != "R-Drop 1" and row.get("rdrop_minus_this")
-        ]
-        cost += "; R-Drop, the best result at seven epochs, does twice the arithmetic a step" + (
-            f", and is measured against controls that cost as much ({', '.join(trained)})"
-            if trained
-            else ", and its controls at equal computation are still training"
+        equal = next((row for row in controls.values() if row.get("equal_computation")), {})
+        against = equal.get("rdrop_minus_this")
+        cost += "; R-Drop, the best result at seven epochs, does twice the arithmetic a step, and " + (
+            f"against a control that computes as much (dropout 0.2 for twice the epochs) it is {against['mean']:+.4f} "
+            f"[{against['low']:+.4f}, {against['high']:+.4f}] nats/char over {against['n']} seeds"
+            if against
+            else "its control at equal computation is still training"
         )
     cost += "."
 

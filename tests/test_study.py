@@ -114,9 +114,33 @@ def test_takeaways_lead_with_the_test_ratio_and_call_a_partial_confirmation_prov
     assert "(2 of 5 seeds so far); on the validation titles the ladder decided on, 0.800." in text
     assert "The study's target, 0.62, is missed." in text  # the whole interval lies above it
     assert "at the challenge's own size and length, 0.660 (1 of 3 seeds so far)" in text
-    assert "taking out AdamW costs +0.120, RoPE costs +0.001 nats/char (2 of 5 seeds so far)" in text
+    assert (
+        "taking out AdamW costs +0.120, RoPE costs +0.001 (not confirmed so far) nats/char (2 of 5 seeds so far)"
+        in text
+    )
     assert "(2 of 5 seeds of every variant so far); provisionally, AdamW held." in text
     data["confirmation"]["final"]["groups"]["final recipe"]["ratio_paired"]["test_loss"] = paired(0.62, 2)
     assert "Whether it meets the study's target, 0.62, is not yet resolved." in str(
         study_summary.takeaways(data, None, full_scale, {})
+    )
+
+
+def test_the_cost_takeaway_sets_r_drop_against_its_control_of_equal_computation_only():
+    data = summary(target=None)
+    controls = {
+        "dropout 0.2": {
+            "rdrop_minus_this": paired(-0.037, 3),
+            "equal_computation": False,
+        },  # its own, half the cost
+        "R-Drop 1": {"flops_per_token": 2e6, "rdrop_minus_this": None},
+        "dropout 0.2, 14 epochs": {"rdrop_minus_this": None, "equal_computation": True},
+    }
+    data["confirmation"] = {"seeds": [101], "rdrop_controls": controls}
+    full_scale = {"baseline": "b", "groups": {"b": {"runs": []}}}
+    text = str(study_summary.takeaways(data, None, full_scale, {}))
+    assert "its control at equal computation is still training" in text and "-0.037" not in text
+    controls["dropout 0.2, 14 epochs"]["rdrop_minus_this"] = paired(-0.004, 3, 0.006)
+    text = str(study_summary.takeaways(data, None, full_scale, {}))
+    assert (
+        "(dropout 0.2 for twice the epochs) it is -0.0040 [-0.0100, +0.0020] nats/char over 3 seeds" in text
     )
