@@ -164,11 +164,11 @@ def precision_table(results: dict):
                 f"{r['batch_tokens']:,} | {r['s_per_step']['fp32']:.2f} | {r['s_per_step']['bf16']:.2f} | "
                 f"{r['bf16_speedup']:.2f}x |"
             )
-        check = measured.get("loss_check")
-        if check:
+        for check in filter(None, (measured.get("loss_check"), measured.get("loss_check_recipe"))):
             ours, seeds = check["bf16_minus_fp32"], check["seed2_minus_seed1"]
             notes.append(
-                f"{name}: the loss check, the challenge baseline at `{check['profile']}` for {check['steps']} steps: "
+                f"{name}: the loss check, {check.get('recipe', 'the challenge baseline')} at `{check['profile']}` "
+                f"for {check['steps']} steps: "
                 f"bf16 minus fp32 at one seed, {ours['final']:+.4f} nats/char at the end (at most {ours['largest']:.4f} "
                 f"apart over {ours['evaluations']} evaluations); a second fp32 seed minus the first, "
                 f"{seeds['final']:+.4f} at the end (at most {seeds['largest']:.4f}) "
