@@ -266,7 +266,7 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
     return fig
 
 
-LADDER_LABEL_CHARS = 34  # a row label wraps onto a second line beyond this: none is cut
+LADDER_LABEL_CHARS = 30  # a row label wraps onto a second line beyond this: none is cut
 LADDER_CLIP = (
     0.1  # the paired panel's axis ends here; a step beyond it is drawn at the edge, its value written
 )
@@ -317,7 +317,7 @@ def ladder(
         ax.plot(
             p["mean"], y, linestyle="", markersize=6, zorder=3, **_verdict_style(p["paired"], p["adopted"])
         )
-    ax.set_yticks(ys, wrapped, fontsize=7.5)
+    ax.set_yticks(ys, wrapped, fontsize=8.5)
     ax.set_ylim(len(points) - 0.5, -0.5)
     ax.set_xlabel(VAL_LABEL if metric == "val_loss" else metric)
     ax.grid(alpha=0.3)
