@@ -76,3 +76,37 @@ def test_a_setting_in_a_table_breaks_after_its_equals_or_underscore_and_nowhere_
     html = table._repr_html_()
     assert "<code>tie_<wbr>embeddings=<wbr>False</code>" in html and "<code>init=<wbr>scaled</code>" in html
     assert "<wbr>" not in str(table)  # the Markdown, what a reader copies, is as written
+
+
+def test_the_against_baseline_table_gives_a_group_of_several_runs_its_mean_and_spread():
+    """A group still training beside one with more seeds done: each says how many of its runs are in, one
+    run's value stands alone, several give mean ± std (this once failed as soon as a group had two)."""
+    from lmlab.ladder_tables import against_baseline_table
+
+    def group(values, legacy, ratio=None):
+        out = {
+            "runs": [f"run{i}" for i in range(len(values))],
+            "device": ["cpu"],
+            "train_seconds": [3600] * len(values),
+        }
+        for metric, vals in (("val_loss", values), ("val_loss_legacy", legacy)):
+            mean = sum(vals) / len(vals)
+            std = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5 if len(vals) > 1 else 0.0
+            out |= {metric: vals, f"{metric}_mean": mean, f"{metric}_std": std}
+        return out | ({"ratio": ratio} if ratio else {})  # fmt: skip
+
+    comparison = {
+        "profile": "full",
+        "data_fingerprint": "8e3483a0aaaa",
+        "baseline": "baseline",
+        "groups": {
+            "baseline": group([1.8525], [1.6939]),
+            "recipe": group(
+                [1.2218, 1.2216], [1.2125, 1.2124], {"val_loss": 0.6596, "val_loss_legacy": 0.7158}
+            ),
+        },
+    }
+    table = str(against_baseline_table(comparison, planned={"baseline": 3, "recipe": 3}))
+    assert "| baseline | 1 of 3 | 1.8525 | 1.6939 |" in table
+    assert "| recipe | 2 of 3 | 1.2217\u00a0±\u00a00.0001 | 1.2125\u00a0±\u00a00.0001 |" in table
+    assert "| 0.660 | 0.716 | 60, 60 |" in table

@@ -368,7 +368,7 @@ def against_baseline_table(comparison: dict, planned: dict[str, int] | None = No
         "|:---|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
-    def spread(group, metric):
+    def mean_cell(group, metric):
         mean, std = group[f"{metric}_mean"], group[f"{metric}_std"]
         return "" if mean is None else spread(mean, std) if len(group[metric]) > 1 else f"{mean:.4f}"
 
@@ -378,7 +378,7 @@ def against_baseline_table(comparison: dict, planned: dict[str, int] | None = No
         ratio = group.get("ratio", {})
         minutes = [s / 60 for s in group["train_seconds"] if s]
         lines.append(
-            f"| {label} | {runs} | {spread(group, 'val_loss')} | {spread(group, 'val_loss_legacy')} | "
+            f"| {label} | {runs} | {mean_cell(group, 'val_loss')} | {mean_cell(group, 'val_loss_legacy')} | "
             f"{paired_cell(group.get('paired_difference'))} | "
             + " | ".join(f"{ratio[m]:.3f}" if m in ratio else "" for m in ("val_loss", "val_loss_legacy"))
             + f" | {', '.join(f'{m:.0f}' for m in minutes)} |"
