@@ -59,11 +59,9 @@ def main() -> None:
     args = parser.parse_args()
     what, key = CHECKS[args.recipe]
     note = f"precision check: {what} at {PROFILE}, {EPOCHS} epochs"
-    store, runs = RunStore(), {}
+    store, runs, settings_over = RunStore(), {}, recipe(args.recipe, args.data)  # the ladder read once
     for label, (precision, seed) in RUNS.items():
-        settings = dict(
-            recipe(args.recipe, args.data), data=args.data, epochs=EPOCHS, precision=precision, seed=seed
-        )
+        settings = dict(settings_over, data=args.data, epochs=EPOCHS, precision=precision, seed=seed)
         if args.train:
             runs[label] = lmlab.run(profile=PROFILE, progress=False, note=note, **settings)
         else:

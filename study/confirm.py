@@ -39,24 +39,24 @@ def tuned_sgd_sweep() -> dict[str, dict]:
     return {f"SGD Nesterov lr {lr:g}": TUNED_SGD | {"lr": lr} for lr in TUNED_SGD_RATES}
 
 
+RDROP_EPOCHS = LADDER.step("rdrop").budget["epochs"]
+EQUAL_COMPUTATION = (
+    f"dropout 0.2, {2 * RDROP_EPOCHS} epochs"  # the control that computes about as R-Drop does
+)
+
+
 def rdrop_controls(ladder: Ladder) -> dict[str, dict]:
     """R-Drop (two passes a step) and its controls at seven epochs, over the recipe it was measured on:
     dropout 0.2 (R-Drop's own control), dropout 0.3 (a rate above the largest the ladder tried), and
     dropout 0.2 trained for twice the epochs, about R-Drop's computation."""
     step = ladder.step("rdrop", train=False)
     base = step.recipe | step.step.budget  # seven epochs, dropout 0.2
-    epochs = step.step.budget["epochs"]
     return {
         "dropout 0.2": base,
         "R-Drop 1": base | step.candidates["R-Drop 1"],
         "dropout 0.3": base | {"dropout": 0.3},
-        f"dropout 0.2, {2 * epochs} epochs": base | {"epochs": 2 * epochs},
+        EQUAL_COMPUTATION: base | {"epochs": 2 * RDROP_EPOCHS},
     }
-
-
-def equal_computation(ladder: Ladder) -> str:
-    """The control that computes about as much as R-Drop: dropout 0.2 for twice the epochs."""
-    return next(label for label in rdrop_controls(ladder) if label.endswith(" epochs"))
 
 
 def ladder(data: str | None = None) -> Ladder:
@@ -138,13 +138,12 @@ def rdrop_comparison(ladder: Ladder) -> dict:
     """R-Drop against each control, seed by seed on validation (the runs of the R-Drop step's seeds)."""
     groups = rdrop_runs(ladder)
     rdrop = groups["R-Drop 1"]
-    equal = equal_computation(ladder)
     return {
         label: {
             "seeds": [run.config["seed"] for run in runs],
             "val_loss": [run.final.get("val_loss") for run in runs],
             "rdrop_minus_this": paired_difference(rdrop, runs) if label != "R-Drop 1" else None,
-            "equal_computation": label == equal,
+            "equal_computation": label == EQUAL_COMPUTATION,
             **cost(runs),
         }
         for label, runs in groups.items()

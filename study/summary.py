@@ -119,15 +119,15 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
         (confirmation.get("final", {}).get("groups", {}).get(label) or {}).get("ratio_paired") or {}
     ).get("test_loss")
     if on_test:
-        ratio, high = on_test["mean"], on_test["high"]
+        ratio, low, high = on_test["mean"], on_test["low"], on_test["high"]
         text = (
             f"**What it gains.** On titles and seeds no decision used, the {label}'s loss is **{ratio:.3f}** "
-            f"[{on_test['low']:.3f}, {high:.3f}] of the challenge baseline's at the `{summary['profile']}` profile"
+            f"[{low:.3f}, {high:.3f}] of the challenge baseline's at the `{summary['profile']}` profile"
             f"{_seeds_so_far(on_test['n'], planned)}; on the validation titles the ladder decided on, "
             f"{final['ratio_to_baseline']:.3f}."
         )
     else:
-        ratio = high = final["ratio_to_baseline"]
+        ratio = low = high = final["ratio_to_baseline"]
         text = (
             f"**What it gains.** The final recipe's loss is **{ratio:.3f}** of the challenge baseline's at the "
             f"`{summary['profile']}` profile, on the validation titles the ladder decided on."
@@ -135,7 +135,7 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
     if target is not None:
         text += (
             f" The study's target, {target}, is missed."
-            if ratio > target and (on_test is None or on_test["low"] > target)
+            if low > target
             else f" The study's target, {target}, is met."
             if high < target
             else f" Whether it meets the study's target, {target}, is not yet resolved."
