@@ -88,6 +88,14 @@ def test_holm_over_the_family_decides_each_change(tmp_path):
     assert smallest["p_holm"] == pytest.approx(min(1.0, 4 * smallest["paired"]["p"]))
     assert all(row["p_holm"] >= row["paired"]["p"] for row in family.values())
     assert family["without Muon"]["paired"]["mean"] == pytest.approx(0.05)
+    # worth, without the change minus with it: a removal's as measured, an addition's turned
+    assert family["without Muon"]["worth"]["mean"] == pytest.approx(0.05)
+    rmsnorm = family["with RMSNorm"]
+    assert rmsnorm["worth"]["mean"] == pytest.approx(-0.002)
+    assert (rmsnorm["worth"]["low"], rmsnorm["worth"]["high"]) == (
+        -rmsnorm["paired"]["high"],
+        -rmsnorm["paired"]["low"],
+    )
 
 
 def test_a_confirmation_trains_fresh_seeds_scored_on_the_test_split(monkeypatch, tmp_path):

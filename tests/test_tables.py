@@ -44,13 +44,18 @@ def test_the_family_table_gives_every_change_its_worth_in_one_sign():
     """Without minus with, above zero the change helps, for a change taken out and for one put in alike:
     the ladder measured each as with minus without, a removal's variant is without minus with, an
     addition's is with minus without."""
-    from lmlab import confirm_tables
+    from lmlab import confirm, confirm_tables
 
     def interval(mean):
         return {"n": 5, "mean": mean, "low": mean - 0.001, "high": mean + 0.001, "level": 0.95}
 
     def row(change, kind, mean):
-        return {"change": change, "kind": kind, "seeds": [1, 2, 3, 4, 5], "paired": interval(mean), "p_holm": 0.01, "verdict": "v"}  # fmt: skip
+        paired = interval(mean)
+        return {"change": change, "kind": kind, "seeds": [1, 2, 3, 4, 5], "paired": paired,
+                "worth": confirm.worth(paired, kind), "p_holm": 0.01, "verdict": "v"}  # fmt: skip
+
+    def gain(mean):
+        return {"paired": interval(mean), "worth": confirm.turned(interval(mean))}
 
     summary = {
         "alpha": 0.05,
@@ -58,10 +63,7 @@ def test_the_family_table_gives_every_change_its_worth_in_one_sign():
             "without Muon": row("Muon", "without", 0.12),
             "with untied": row("untied", "with", -0.014),
         },
-        "ladder_gain": {
-            "without Muon": {"paired": interval(-0.17)},
-            "with untied": {"paired": interval(-0.018)},
-        },
+        "ladder_gain": {"without Muon": gain(-0.17), "with untied": gain(-0.018)},
     }
     table = str(confirm_tables.family_table(summary, {}, {}, planned=5))
     assert "| without Muon () | +0.1700 [+0.1690,\u00a0+0.1710] | +0.1200 [+0.1190,\u00a0+0.1210] |" in table

@@ -116,6 +116,18 @@ def verdict(paired: dict | None, adjusted_p: float | None, alpha: float, kind: s
     return "hurts" if hurts else "helps"
 
 
+def turned(paired: dict | None) -> dict | None:
+    """An interval with its sign turned: b minus a from a minus b."""
+    return paired and {**paired, "mean": -paired["mean"], "low": -paired["high"], "high": -paired["low"]}
+
+
+def worth(paired: dict | None, kind: str) -> dict | None:
+    """What a change is worth, from its variant paired with the recipe: the loss without the change minus
+    the loss with it, above zero where it helps. A variant that takes a change out measured without minus
+    with; one that puts a change in, with minus without."""
+    return paired if kind == WITHOUT else turned(paired)
+
+
 def family(
     groups: dict[str, list[Run]],
     reference: str = FINAL_RECIPE,
@@ -139,6 +151,7 @@ def family(
             "mean": mean,
             "std": std,
             "paired": paired[label],
+            "worth": worth(paired[label], kind),
             "p_holm": adjusted.get(label),
             "verdict": verdict(paired[label], adjusted.get(label), alpha, kind),
         }
@@ -150,17 +163,18 @@ def ladder_gain(results: list[StepResult], change: dict, adopted_at: StepResult 
     change alone, else at the first step that tried it alone its candidate minus that step's recipe (at
     the step's level), else the adopting step's."""
     if adopted_at is not None and adopted_at.candidates[adopted_at.winner] == change:
-        return {"step": adopted_at.step.name, "title": adopted_at.step.title, "candidate": adopted_at.winner,
-                "paired": adopted_at.paired}  # fmt: skip
+        return _gain(adopted_at, adopted_at.winner, adopted_at.paired)
     for r in _followed(results):
         for label, candidate in r.candidates.items():
             if candidate == change and r.recipe_runs:
-                paired = paired_difference(r.groups[label], r.recipe_runs, level=r.level)
-                return {"step": r.step.name, "title": r.step.title, "candidate": label, "paired": paired}
-    if adopted_at is None:
-        return None
-    return {"step": adopted_at.step.name, "title": adopted_at.step.title, "candidate": adopted_at.winner,
-            "paired": adopted_at.paired}  # fmt: skip
+                return _gain(r, label, paired_difference(r.groups[label], r.recipe_runs, level=r.level))
+    return None if adopted_at is None else _gain(adopted_at, adopted_at.winner, adopted_at.paired)
+
+
+def _gain(result: StepResult, candidate: str, paired: dict | None) -> dict:
+    # a step measures its candidate (with the change) minus its recipe (without): the worth turns it
+    return {"step": result.step.name, "title": result.step.title, "candidate": candidate, "paired": paired,
+            "worth": turned(paired)}  # fmt: skip
 
 
 METRICS = ("test_loss", "test_loss_legacy", "val_loss", "val_loss_legacy")

@@ -3,7 +3,7 @@ the final recipe taken apart, each change beside its gain on the ladder and what
 
 from __future__ import annotations
 
-from lmlab.confirm import WITHOUT
+from lmlab.confirm import WITH, WITHOUT
 from lmlab.costs import COST_HEADER, COST_NOTE, cost_cells, cost_table
 from lmlab.markdown import NBSP, change_text, markdown, paired_cell, spread
 from lmlab.runs import Run, provenance
@@ -48,11 +48,6 @@ def final_table(summary: dict, planned: int):
     return markdown("\n".join(lines))
 
 
-def _turned(paired: dict | None) -> dict | None:
-    """An interval with its sign turned: b minus a from a minus b."""
-    return paired and {**paired, "mean": -paired["mean"], "low": -paired["high"], "high": -paired["low"]}
-
-
 def _interval_cell(paired: dict | None) -> str:
     if paired is None:
         return ""
@@ -73,11 +68,10 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
         verdict = row["verdict"] if n == planned else f"{n} of {planned} seeds done"
         p = "" if row["p_holm"] is None else f"{row['p_holm']:.3g}"
         name = f"{row['kind']} {row['change']} ({change_text(put_back.get(label, {}))})"
-        # worth: the loss without the change minus with it. The step measured with minus without; the
-        # variant, for a change taken out, without minus with, and for one put in, with minus without
-        ladder = _turned(gain and gain["paired"])
-        worth = row["paired"] if row["kind"] == WITHOUT else _turned(row["paired"])
-        lines.append(f"| {name} | {_interval_cell(ladder)} | {_interval_cell(worth)} | {p} | {verdict} |")
+        ladder = gain and gain["worth"]
+        lines.append(
+            f"| {name} | {_interval_cell(ladder)} | {_interval_cell(row['worth'])} | {p} | {verdict} |"
+        )
     runs = [run for group in groups.values() for run in group]
     lines += [
         "",
@@ -105,7 +99,7 @@ def removed_settings(plans: dict[str, dict], recipe: str = "final recipe") -> di
     return {
         label: {key: value for key, value in settings.items() if base.get(key) != value}
         for label, settings in plans.items()
-        if label.split(" ", 1)[0] in (WITHOUT, "with")
+        if label.split(" ", 1)[0] in (WITHOUT, WITH)
     }
 
 

@@ -643,23 +643,21 @@ def family(summary: dict, runs: list[Run]) -> Figure:
     ax.axvline(0, color="0.4", linewidth=1)
     resolved_verdicts = ("held", "leaves the recipe", "helps", "hurts")
     for y, (label, row) in enumerate(rows):
-        sign = 1 if row["kind"] == "without" else -1  # a change put in is worth the recipe minus the variant
-        paired, gain = row["paired"], summary["ladder_gain"].get(label)
-        if gain and gain.get("paired"):
-            g = gain["paired"]
-            ax.plot([-g["high"], -g["low"]], [y + 0.18, y + 0.18], color=COLORS[1], linewidth=1, alpha=0.7)
-            ax.plot(-g["mean"], y + 0.18, "o", markersize=5, markerfacecolor="white", color=COLORS[1])
-        if paired:
-            low, high = sorted((sign * paired["low"], sign * paired["high"]))
+        worth, gain = row["worth"], summary["ladder_gain"].get(label)
+        if gain and gain["worth"]:
+            g = gain["worth"]
+            ax.plot([g["low"], g["high"]], [y + 0.18, y + 0.18], color=COLORS[1], linewidth=1, alpha=0.7)
+            ax.plot(g["mean"], y + 0.18, "o", markersize=5, markerfacecolor="white", color=COLORS[1])
+        if worth:
             resolved = row["verdict"] in resolved_verdicts
-            ax.plot([low, high], [y, y], color=COLORS[0], linewidth=2 if resolved else 1,
+            ax.plot([worth["low"], worth["high"]], [y, y], color=COLORS[0], linewidth=2 if resolved else 1,
                     linestyle="-" if resolved else (0, (2, 2)))  # fmt: skip
-            ax.plot(sign * paired["mean"], y, "o", markersize=6, color=COLORS[0])
+            ax.plot(worth["mean"], y, "o", markersize=6, color=COLORS[0])
     ax.set_yticks(range(len(rows)), [f"{row['change']} ({'taken out' if row['kind'] == 'without' else 'put in'})"
                                      for _, row in rows])  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlabel("loss without the change minus with it (nats/char); above zero the change helps")
-    if not any(row["paired"] for row in summary["family"].values()):
+    if not any(row["worth"] for row in summary["family"].values()):
         ax.text(0.5, 0.5, "no confirmation run has finished yet:\nonly the ladder's measurements are drawn",
                 transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3",
                 bbox=dict(facecolor="white", edgecolor="0.7"))  # fmt: skip
