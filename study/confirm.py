@@ -144,6 +144,7 @@ def rdrop_comparison(ladder: Ladder) -> dict:
             "val_loss": [run.final.get("val_loss") for run in runs],
             "rdrop_minus_this": paired_difference(rdrop, runs) if label != "R-Drop 1" else None,
             "equal_computation": label == EQUAL_COMPUTATION,
+            "epochs": runs[0].config["epochs"] if runs else None,
             **cost(runs),
         }
         for label, runs in groups.items()
@@ -257,20 +258,30 @@ def tuned_reading(tuned: dict):
 
 
 def rdrop_reading(controls: dict):
-    """R-Drop against each control, and what each costs."""
+    """R-Drop against each control, and what each costs: arithmetic a run (per character times epochs,
+    the same on any machine) and minutes (this machine's, under its load)."""
     rdrop = controls["R-Drop 1"]
     lines = []
     for label, row in controls.items():
         if label == "R-Drop 1":
             continue
         if row["rdrop_minus_this"] is None:
-            lines.append(f"{label}: not trained yet.")
+            lines.append(f"- **{label}**: not trained yet.")
             continue
-        cost_words = ""
+        costs = []
+        if (
+            row.get("flops_per_char")
+            and rdrop.get("flops_per_char")
+            and row.get("epochs")
+            and rdrop.get("epochs")
+        ):
+            times = (rdrop["flops_per_char"] * rdrop["epochs"]) / (row["flops_per_char"] * row["epochs"])
+            costs.append(f"{times:.1f}x its arithmetic a run")
         if row["minutes"] and rdrop["minutes"]:
-            cost_words = f"; R-Drop took {rdrop['minutes'] / row['minutes']:.1f}x its minutes a run"
-        lines.append(f"R-Drop minus {label}: {paired_words(row['rdrop_minus_this'])}{cost_words}.")
-    return markdown(" ".join(lines))
+            costs.append(f"{rdrop['minutes'] / row['minutes']:.1f}x its minutes")
+        cost_words = f"; R-Drop takes {' and '.join(costs)}" if costs else ""
+        lines.append(f"- **{label}**: R-Drop minus it, {paired_words(row['rdrop_minus_this'])}{cost_words}.")
+    return markdown("\n".join(lines))
 
 
 # python -m study.confirm, or lmlab ladder --plans confirmation: train what the confirmation lacks

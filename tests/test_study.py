@@ -160,3 +160,26 @@ def test_the_cost_takeaway_sets_r_drop_against_its_control_of_equal_computation_
     assert (
         "(dropout 0.2 for twice the epochs) it is -0.0040 [-0.0100, +0.0020] nats/char over 3 seeds" in text
     )
+
+
+def test_r_drop_is_set_against_each_control_with_what_it_costs_a_run():
+    from study import confirm as study_confirm
+
+    def row(fpc, epochs, minutes, minus=None):
+        return {"flops_per_char": fpc, "epochs": epochs, "minutes": minutes, "rdrop_minus_this": minus}
+
+    text = str(
+        study_confirm.rdrop_reading(
+            {
+                "dropout 0.2": row(9e6, 7, 15.0, paired(-0.037, 3)),
+                "R-Drop 1": row(18e6, 7, 52.5),
+                "dropout 0.3": row(9e6, 7, None),
+                "dropout 0.2, 14 epochs": row(9e6, 14, 30.0, paired(-0.010, 3)),
+            }
+        )
+    )
+    assert "- **dropout 0.2**: R-Drop minus it, -0.0370 nats/char" in text
+    assert "R-Drop takes 2.0x its arithmetic a run and 3.5x its minutes." in text
+    assert "- **dropout 0.3**: not trained yet." in text
+    # twice the epochs at half the arithmetic a character: the same computation a run
+    assert "R-Drop takes 1.0x its arithmetic a run and 1.8x its minutes." in text
