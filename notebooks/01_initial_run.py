@@ -34,14 +34,10 @@ if "google.colab" in sys.modules:  # Colab: the project (its study) and lmlab
 
 # %% tags=["parameters"]
 from lmlab import figures, notebook_setup, run_tables, step_tables
-from lmlab.ladder import Ladder, load_study
+from lmlab.ladder import Ladder
 
-# the project's study: study/ beside notebooks/
-STUDY = load_study()
-notebook_setup.setup_notebook(STUDY)
-# LMLAB_PROFILE and LMLAB_DATA override these
-PROFILE, DATA = notebook_setup.parameters()
-print(notebook_setup.describe(PROFILE, data=DATA))
+# the project's study (study/ beside notebooks/), profile and data (LMLAB_PROFILE, LMLAB_DATA override them)
+STUDY, PROFILE, DATA = notebook_setup.start()
 
 # %%
 # three seeds; trains only the runs the store lacks

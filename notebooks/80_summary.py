@@ -46,22 +46,16 @@ from lmlab.ladder import (
     group_mean,
     ladder_groups,
     ladder_intervals,
-    load_study,
     summary,
     write_summary,
 )
 from lmlab.runs import record_use
 
-# the project's study: study/ beside notebooks/
-STUDY = load_study()
-notebook_setup.setup_notebook(STUDY)
+# the project's study (study/ beside notebooks/), profile and data (LMLAB_PROFILE, LMLAB_DATA override them)
+STUDY, PROFILE, DATA = notebook_setup.start()
 import study.confirm
 import study.summary
 from study import full
-
-# LMLAB_PROFILE and LMLAB_DATA override these
-PROFILE, DATA = notebook_setup.parameters()
-print(notebook_setup.describe(PROFILE, data=DATA))
 
 # %%
 ladder = Ladder(STUDY, PROFILE, DATA)

@@ -34,17 +34,12 @@ if "google.colab" in sys.modules:  # Colab: the project (its study) and lmlab
 
 # %% tags=["parameters"]
 from lmlab import confirm, confirm_tables, figures, notebook_setup
-from lmlab.ladder import Ladder, load_study
+from lmlab.ladder import Ladder
 from lmlab.runs import record_use
 
-# the project's study: study/ beside notebooks/
-STUDY = load_study()
-notebook_setup.setup_notebook(STUDY)
+# the project's study (study/ beside notebooks/), profile and data (LMLAB_PROFILE, LMLAB_DATA override them)
+STUDY, PROFILE, DATA = notebook_setup.start()
 from study import confirm as study_confirm
-
-# LMLAB_PROFILE and LMLAB_DATA override these
-PROFILE, DATA = notebook_setup.parameters()
-print(notebook_setup.describe(PROFILE, data=DATA))
 
 # %%
 ladder = Ladder(STUDY, PROFILE, DATA)

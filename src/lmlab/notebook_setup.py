@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lmlab import config
 from lmlab.config import HUB_DATASET
+from lmlab.ladder import Study, load_study
 from lmlab.project import data_setting
 
 
@@ -85,3 +86,14 @@ def setup_notebook(study=None) -> None:
             baselines=(study.baseline, study.final_baseline),
             groups=[list(step.changes({})) for step in study.steps],  # a step's candidates never share one
         )
+
+
+def start() -> tuple[Study, str, str]:
+    """A notebook's set-up in one call: the project's study (study/ beside notebooks/), the display set
+    up for its labels, and the notebook's parameters (profile, data: LMLAB_PROFILE and LMLAB_DATA
+    override them), printed as the line that names them. Returns (study, profile, data)."""
+    study = load_study()
+    setup_notebook(study)
+    profile, data = parameters()
+    print(describe(profile, data=data))
+    return study, profile, data
