@@ -106,3 +106,22 @@ def test_sgd_momentum_and_nesterov_reach_torch_and_are_refused_where_they_mean_n
         make_config("smoke", nesterov=True)
     with pytest.raises(LmlabError, match="optimizer=adamw has its own"):
         make_config("smoke", optimizer="adamw", momentum=0.9)
+
+
+def test_muons_orthogonalization_flops_are_what_its_iteration_computes():
+    """The cost counted for a Muon step is what torch's FLOP counter sees the iteration do on every
+    matrix Muon takes; another optimizer adds nothing."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lmlab import optim
+
+    cfg = make_config("smoke", optimizer="muon")
+    model = GPT(tiny())
+    settings = optim.muon_settings(cfg)
+    with FlopCounterMode(display=False) as counter:
+        for weight in optim.muon_matrices(model):
+            optim.newton_schulz_fp32(
+                torch.randn_like(weight), settings["ns_coefficients"], settings["ns_steps"], settings["eps"]
+            )
+    assert optim.orthogonalization_flops(cfg, model) == counter.get_total_flops() > 0
+    assert optim.orthogonalization_flops(make_config("smoke", optimizer="adamw"), model) == 0

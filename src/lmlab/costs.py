@@ -9,19 +9,22 @@ import torch
 
 from lmlab.config import from_dict
 from lmlab.model import GPT, ModelConfig
+from lmlab.optim import orthogonalization_flops
 from lmlab.runs import Run
 
 
-def flops_per_token(run: Run) -> int | None:
-    """The run's training FLOPs per token (lmlab.model.GPT.flops_per_token); R-Drop's two passes of
-    each batch count twice. None where the run does not record its vocabulary."""
+def flops_per_token(run: Run) -> float | None:
+    """The run's training FLOPs per token: the model's (lmlab.model.GPT.flops_per_token), twice for
+    R-Drop's two passes of each batch, plus the optimizer's own work a step (Muon's orthogonalization)
+    shared over the step's tokens. None where the run does not record its vocabulary."""
     vocab = run.meta.get("data", {}).get("tokenizer", {}).get("vocab_size")
     if not vocab:
         return None
     cfg = from_dict(run.config)
     with torch.device("meta"):  # shapes only: nothing is allocated
         model = GPT(ModelConfig.from_settings(cfg, vocab))
-    return model.flops_per_token() * (2 if cfg.rdrop else 1)
+    per_step = orthogonalization_flops(cfg, model) / (cfg.batch_size * cfg.block_size)
+    return model.flops_per_token() * (2 if cfg.rdrop else 1) + per_step
 
 
 def flops_per_char(run: Run) -> float | None:
@@ -68,7 +71,7 @@ def cost_cells(runs: list[Run]) -> list[str]:
 COST_NOTE = (
     "*MFLOP/char: the model's training FLOPs per character of training text (per token, 6 x its matrix "
     "products' parameters plus attention, PaLM's count, times the tokens a character; R-Drop's two passes count "
-    "twice; Muon's orthogonalization is not counted), whatever the machine. tokens/s and min/run: "
+    "twice; Muon's orthogonalization of its matrices each step is shared over the step's tokens), whatever the machine. tokens/s and min/run: "
     "the median run's training speed and minutes as recorded on the machine that trained it, with whatever "
     "else ran beside it: they vary with that load, so read only large differences.*"
 )

@@ -142,6 +142,19 @@ def make_optimizer(cfg: Config, model: torch.nn.Module, device: torch.device):
     return OptimizerChain(adamw, Muon(matrices, cfg.precision, **muon_arguments(cfg)))
 
 
+def orthogonalization_flops(cfg: Config, model: torch.nn.Module) -> int:
+    """The FLOPs of Muon's Newton-Schulz orthogonalization in one optimizer step (0 for another
+    optimizer): per iteration, for an A x B matrix with s = min(A, B) and l = max(A, B), X Xᵀ (2 s² l),
+    the quintic's gram @ gram (2 s³) and its product with X (2 s² l)."""
+    if cfg.optimizer != "muon":
+        return 0
+    iterations = muon_settings(cfg)["ns_steps"]
+    return sum(
+        iterations * (4 * short * short * long + 2 * short**3)
+        for short, long in (sorted(p.shape) for p in muon_matrices(model))
+    )
+
+
 def muon_arguments(cfg: Config) -> dict:
     """What a run passes to torch.optim.Muon; the rest is torch's default. "original" scales the rate
     of an A x B matrix by sqrt(max(1, A / B)), as Muon's authors do."""
