@@ -138,26 +138,43 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
         ).get("test_loss_legacy")
         bounds = [(low, high)] + ([(legacy["low"], legacy["high"])] if on_test and legacy else [])
         in_both = " in both metrics" if len(bounds) == 2 else ""
+        where = "On the test titles the study's target" if on_test else "The study's target"
         if all(lo > target for lo, _ in bounds):
-            text += f" The study's target, {target}, is missed{in_both}"
+            text += f" {where}, {target}, is missed{in_both}"
         elif all(hi < target for _, hi in bounds):
-            text += f" The study's target, {target}, is met{in_both}"
+            text += f" {where}, {target}, is met{in_both}"
         else:
             text += f" Whether it meets the study's target, {target}, is not yet resolved"
         text += f" (legacy metric: {legacy['mean']:.3f})." if len(bounds) == 2 else "."
     sizes = []
     if at_size_ratio is not None:
-        sizes.append(f"with the challenge's 27M-parameter model on the same titles it is {at_size_ratio:.3f}")
+        sizes.append(
+            f"with the recipe's changes at the challenge's shape and vocabulary (`cpu-27m`, 48 optimizer steps) "
+            f"the ratio is {at_size_ratio:.3f}"
+        )
+    baseline_label = full_scale["baseline"]
     recipe_label, recipe_full = next(
-        ((label, g) for label, g in full_scale["groups"].items() if label != full_scale["baseline"]),
-        (None, None),
+        ((label, g) for label, g in full_scale["groups"].items() if label != baseline_label), (None, None)
     )
     if recipe_full and recipe_full.get("ratio"):
-        n = len(recipe_full["runs"])
+        n, m = len(recipe_full["runs"]), len(full_scale["groups"][baseline_label]["runs"])
+        planned_n, planned_m = full_planned.get(recipe_label, n), full_planned.get(baseline_label, m)
+        paired = recipe_full.get("ratio_paired") or {}
+
+        def ratio(metric: str) -> str:
+            interval = paired.get(metric)
+            bounds = f" [{interval['low']:.3f}, {interval['high']:.3f}]" if interval else ""
+            return f"{recipe_full['ratio'][metric]:.3f}{bounds}"
+
+        so_far = (
+            f" (recipe {n} of {planned_n} seeds, baseline {m} of {planned_m} so far"
+            f"{'' if paired.get('val_loss') else '; no interval yet'})"
+            if n < planned_n or m < planned_m
+            else ""
+        )
         sizes.append(
-            f"at the challenge's own size and length {recipe_full['ratio']['val_loss']:.3f}, and "
-            f"{recipe_full['ratio']['val_loss_legacy']:.3f} in the legacy metric, the one the leaderboard's "
-            f"{LEADERBOARD} is in{_seeds_so_far(n, full_planned.get(recipe_label, n))}"
+            f"at the challenge's own size and length (`full`) {ratio('val_loss')}, and {ratio('val_loss_legacy')} "
+            f"in the legacy metric, the one the leaderboard's {LEADERBOARD} is in{so_far}"
         )
     else:
         sizes.append("at the challenge's own size and length it is still training")
@@ -207,7 +224,8 @@ def takeaways(
             + f" nats/char{_seeds_so_far(n, planned)}. "
         )
     carry += (
-        "On the ladder, each against the recipe of its step: "
+        "On the ladder, each against the recipe of its step (the best of that step's candidates, so an "
+        "estimate that leans high): "
         + ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:3])
         + " (AdamW's against the challenge's untuned SGD"
     )
@@ -232,19 +250,38 @@ def takeaways(
     alone = [s for s in unresolved if not later_together(s)]
     together = [s for s in unresolved if later_together(s)]
     most = count_words(summary["looks"][1])
+    confirm_runs = min((len(row["seeds"]) for row in family.values()), default=0)
+    so_far = " so far" if confirm_runs < planned else ""
+    kept_unconfirmed = [
+        r["change"] for r in family.values() if r["kind"] == "without" and r["verdict"] == "not confirmed"
+    ]
+    leaves = [
+        r["change"] for r in family.values() if r["kind"] == "without" and r["verdict"] == "leaves the recipe"
+    ]
+    additions = [
+        f"{r['change']} {r['verdict']}" for r in family.values() if r["kind"] == "with" and r["paired"]
+    ]
     missed = (
         "**What was not shown.** "
         + (f"Worse than the recipe: {named(failed)}. " if failed else "")
         + (f"No effect shown at {most} seeds, so not adopted: {named(alone)}. " if alone else "")
-        + (f"Not shown alone, adopted later together: {named(together)}." if together else "")
+        + (f"Not shown alone, adopted later together: {named(together)}. " if together else "")
+        + (
+            f"Inside the final recipe, on the test titles, taking out {', '.join(kept_unconfirmed)} is not "
+            f"confirmed{so_far}. "
+            if kept_unconfirmed
+            else ""
+        )
+        + (f"Taking out {', '.join(leaves)} helps{so_far}: it leaves the recipe. " if leaves else "")
+        + (f"Put into the final recipe: {', '.join(additions)}{so_far}." if additions else "")
     ).rstrip()
 
     base, recipe = costs.get("baseline", {}), costs.get("recipe", {})
     cost = "**What it costs.** "
     if base.get("flops_per_char") and recipe.get("flops_per_char"):
         cost += (
-            f"The recipe's model does {recipe['flops_per_char'] / base['flops_per_char']:.2f}x the baseline's "
-            "arithmetic per character of training text"
+            f"The recipe does {recipe['flops_per_char'] / base['flops_per_char']:.2f}x the baseline's "
+            "arithmetic per character of training text, Muon's orthogonalization included"
         )
     else:
         cost += "The recipe's cost is not measured yet (no finished run records its data)"
@@ -253,29 +290,33 @@ def takeaways(
     if rdrop and rdrop.get("flops_per_token"):
         equal = next((row for row in controls.values() if row.get("equal_computation")), {})
         against = equal.get("rdrop_minus_this")
-        cost += "; R-Drop, the best result at seven epochs, does twice the arithmetic a step, and " + (
+        started = equal.get("seeds")
+        cost += "; R-Drop, the best result at seven epochs, passes every batch twice, and " + (
             f"against a control that computes as much (dropout 0.2 for twice the epochs) it is {against['mean']:+.4f} "
             f"[{against['low']:+.4f}, {against['high']:+.4f}] nats/char over {against['n']} seeds"
             if against
             else "its control at equal computation is still training"
+            if started
+            else "its control at equal computation has not started"
         )
     cost += "."
 
     held = [row["change"] for row in family.values() if row["verdict"] == "held"]
-    runs_done = min((len(row["seeds"]) for row in family.values()), default=0)
+    removals = sum(1 for row in family.values() if row["kind"] == "without")
     sure = (
         "**How sure.** Each step adopts a change that does nothing at most 5% of the time, and calls one "
         "worse at most as often; across the ladder's steps these errors are not controlled. "
     )
-    if family and runs_done == planned:
+    if family and confirm_runs == planned:
         sure += (
             f"On {planned} fresh seeds and the test titles, with Holm's correction over the recipe's "
-            f"{len(family)} parts and additions, {len(held)} of the changes held: {', '.join(held) or 'none'}."
+            f"{len(family)} parts and additions, {len(held)} of the {removals} parts held: {', '.join(held) or 'none'}."
         )
     elif family:
         sure += (
             f"The confirmation, which controls the error over the whole recipe, is still training "
-            f"({runs_done} of {planned} seeds of every variant so far); provisionally, {', '.join(held) or 'none'} held."
+            f"(at least {confirm_runs} of {planned} seeds of every variant so far); provisionally, "
+            f"{', '.join(held) or 'none'} held."
         )
     else:
         sure += "The confirmation, which controls the error over the whole recipe, is still training."
