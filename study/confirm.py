@@ -196,7 +196,8 @@ def reading(data: dict):
         by_verdict.setdefault(row["verdict"], []).append(row["change"])
     final_words = {
         "held": "taking it out hurts: the adoption held",
-        "not confirmed": "taking it out cannot be told from the seeds' noise at the family's level: not confirmed",
+        "not confirmed": "taking it out cannot be told from the seeds' noise after Holm's correction over the "
+        "family: not confirmed",
         "leaves the recipe": "taking it out helps: it leaves the recipe",
         "helps": "putting it in helps",
         "hurts": "putting it in hurts",
@@ -205,7 +206,7 @@ def reading(data: dict):
     }
     so_far_words = final_words | {  # a verdict on part of the seeds is not the family's yet
         "held": "taking it out hurts on the seeds so far: held for now",
-        "not confirmed": "taking it out cannot be told from the seeds' noise yet",
+        "not confirmed": "taking it out cannot be told from the seeds' noise after Holm's correction yet",
         "leaves the recipe": "taking it out helps on the seeds so far: it would leave the recipe",
         "helps": "putting it in helps on the seeds so far",
         "hurts": "putting it in hurts on the seeds so far",
@@ -216,7 +217,8 @@ def reading(data: dict):
     if told:
         lines.append(
             (
-                f"Provisionally, on {min(len(row['seeds']) for row in family.values())} of the {planned} seeds, inside"
+                f"Provisionally, on at least {min(len(row['seeds']) for row in family.values())} of the {planned} seeds, "
+                "inside"
                 if done < total
                 else "Inside"
             )

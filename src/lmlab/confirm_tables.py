@@ -65,7 +65,7 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
     for label, row in rows.items():
         gain = summary["ladder_gain"].get(label)
         n = len(row["seeds"])
-        verdict = row["verdict"] if n == planned else f"{n} of {planned} seeds done"
+        verdict = row["verdict"] if n == planned else f"{row['verdict']} so far ({n} of {planned} seeds)"
         p = "" if row["p_holm"] is None else f"{row['p_holm']:.3g}"
         name = f"{row['kind']} {row['change']} ({change_text(put_back.get(label, {}))})"
         ladder = gain and gain["worth"]
@@ -78,7 +78,9 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
         "*Each row takes one change out of the final recipe, putting back what it replaced (the settings in "
         "parentheses), or puts in a change the ladder did not adopt. Both columns give what the change is worth, "
         "the loss without it minus the loss with it, seed by seed: above zero the change helps (for a change taken "
-        "out, the variant minus the recipe; for one put in, the recipe minus the variant), as in the chart. The verdict is Holm's over the whole family at "
+        "out, the variant minus the recipe; for one put in, the recipe minus the variant), as in the chart. The "
+        "intervals are each row's own 95%, unadjusted, so one that leaves out zero can still be not confirmed: "
+        "the verdict is Holm's over the whole family at "
         f"{summary['alpha']:g}: for a change taken out, held (taking it out hurts), leaves the recipe (taking it "
         "out helps) or not confirmed; for one put in, helps, hurts or no effect resolved. On the ladder: what the "
         "step that tried the change alone measured against the recipe of its time, on validation, with the "
