@@ -161,6 +161,22 @@ study.summary.takeaways(
 )
 
 # %%
+#| label: ratios
+on_validation = [
+    against_baseline(
+        final_groups, STUDY.final_baseline, PROFILE, ladder.fingerprint
+    )
+]
+if at_size:
+    size_fingerprint = ladder.fingerprint_at(ladder.size_profile)
+    on_validation.append(
+        against_baseline(
+            at_size, STUDY.final_baseline, ladder.size_profile, size_fingerprint
+        )
+    )
+study.summary.ratios_table(data, [*on_validation, full_scale])
+
+# %%
 #| label: full-scale
 ladder_tables.against_baseline_table(full_scale, planned=full.planned(ladder))
 

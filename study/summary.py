@@ -11,7 +11,7 @@ from __future__ import annotations
 from lmlab import ladder_tables, run_tables, wordlevel
 from lmlab.ladder import StepResult, runs_used
 from lmlab.ladder_tables import profile_budget
-from lmlab.markdown import count_words, markdown
+from lmlab.markdown import count_words, listed, markdown, seed_range
 from lmlab.runs import Run
 from study.full import LEADERBOARD
 
@@ -98,6 +98,50 @@ def profiles_table(results: list[StepResult]):
         note=f"The ladder's complete steps trained {runs_used(results)} runs at this "
         "profile; the WikiText-2 page adds its own, which its table lists.",
     )
+
+
+def _ratio_cell(group: dict, metric: str) -> str:
+    paired = (group.get("ratio_paired") or {}).get(metric)
+    if paired:
+        return f"{paired['mean']:.3f} [{paired['low']:.3f},\u00a0{paired['high']:.3f}]"
+    value = (group.get("ratio") or {}).get(metric)
+    return "" if value is None else f"{value:.3f}"
+
+
+def ratios_table(summary: dict, on_validation: list[dict]):
+    """Every ratio of a recipe's loss to the challenge baseline's that the findings quote, in one table:
+    the profile, the titles scored, the seeds of each, and the ratio in the site's metric and the legacy
+    one, with the paired interval where the two share two or more seeds. The confirmation's come first
+    (test, then validation, from the summary); `on_validation`: lmlab.ladder.against_baseline's
+    summaries at each profile, scored on validation."""
+    confirmed = (summary.get("confirmation") or {}).get("final")
+    comparisons = [("test", confirmed), ("validation", confirmed)] if confirmed else []
+    comparisons += [("validation", comparison) for comparison in on_validation]
+    lines = [
+        "| profile | recipe | titles scored | seeds (recipe; baseline) | ratio, site's metric [95%] "
+        "| ratio, legacy metric [95%] |",
+        "|:---|:---|:---|:---|---:|---:|",
+    ]
+    for titles, comparison in comparisons:
+        baseline = comparison["groups"].get(comparison["baseline"], {})
+        metric = "test_loss" if titles == "test" else "val_loss"
+        for label, group in comparison["groups"].items():
+            if label == comparison["baseline"] or not (group.get("ratio") or {}).get(metric):
+                continue
+            lines.append(
+                f"| `{comparison['profile']}` | {label} | {titles} | {seed_range(group['seeds'])}; "
+                f"{seed_range(baseline.get('seeds', []))} | {_ratio_cell(group, metric)} | "
+                f"{_ratio_cell(group, metric + '_legacy')} |"
+            )
+    lines += [
+        "",
+        "*Each recipe's loss over the challenge baseline's, at its profile: `cpu` the ladder's, `cpu-27m` the "
+        "recipe's changes at the challenge's shape and vocabulary on the same titles, `full` the challenge's size "
+        "and length on every offline title. Test: titles no decision read, on seeds no decision used; "
+        "validation: the titles every decision read. The interval is the ratio seed by seed where the recipe and "
+        "the baseline share two or more seeds; without one, the ratio of the means.*",
+    ]
+    return markdown("\n".join(lines))
 
 
 def _worth(step: dict) -> float:
@@ -267,13 +311,13 @@ def takeaways(
         + (f"No effect shown at {most} seeds, so not adopted: {named(alone)}. " if alone else "")
         + (f"Not shown alone, adopted later together: {named(together)}. " if together else "")
         + (
-            f"Inside the final recipe, on the test titles, taking out {', '.join(kept_unconfirmed)} is not "
+            f"Inside the final recipe, on the test titles, taking out {listed(kept_unconfirmed)} is not "
             f"confirmed{so_far}. "
             if kept_unconfirmed
             else ""
         )
-        + (f"Taking out {', '.join(leaves)} helps{so_far}: it leaves the recipe. " if leaves else "")
-        + (f"Put into the final recipe: {', '.join(additions)}{so_far}." if additions else "")
+        + (f"Taking out {listed(leaves)} helps{so_far}: it leaves the recipe. " if leaves else "")
+        + (f"Put into the final recipe: {listed(additions)}{so_far}." if additions else "")
     ).rstrip()
 
     base, recipe = costs.get("baseline", {}), costs.get("recipe", {})

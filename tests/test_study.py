@@ -191,3 +191,29 @@ def test_r_drop_is_set_against_each_control_with_what_it_costs_a_run():
     assert "- **dropout 0.3**: not trained yet." in text
     # twice the epochs at half the arithmetic a character: the same computation a run
     assert "R-Drop takes 1.0x its arithmetic a run and 1.8x its minutes." in text
+
+
+def test_the_ratios_table_gives_every_quoted_ratio_with_its_titles_seeds_and_both_metrics():
+    def comparison(profile, seeds, base_seeds, ratios, paired_ratios=None):
+        return {
+            "profile": profile,
+            "baseline": "b",
+            "groups": {
+                "b": {"seeds": base_seeds},
+                "r": {"seeds": seeds, "ratio": ratios, "ratio_paired": paired_ratios or {}},
+            },
+        }
+
+    confirmed = comparison(
+        "cpu",
+        [101, 102, 103, 104, 105],
+        [101, 102, 103, 104, 105],
+        {"test_loss": 0.642, "test_loss_legacy": 0.635, "val_loss": 0.637, "val_loss_legacy": 0.608},
+        {"test_loss": paired(0.642, 5, 0.001)},
+    )
+    full = comparison("full", [1, 2], [1], {"val_loss": 0.659, "val_loss_legacy": 0.716})
+    text = str(study_summary.ratios_table({"confirmation": {"final": confirmed}}, [full]))
+    assert "| `cpu` | r | test | 101–105; 101–105 | 0.642 [0.641,\u00a00.643] | 0.635 |" in text
+    assert "| `cpu` | r | validation | 101–105; 101–105 | 0.637 | 0.608 |" in text
+    # one baseline seed: no pairs, so the ratio of the means and no interval
+    assert "| `full` | r | validation | 1, 2; 1 | 0.659 | 0.716 |" in text

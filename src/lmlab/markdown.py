@@ -56,6 +56,19 @@ def count_words(n: int) -> str:
     return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
 
 
+def listed(items: list[str]) -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
+def seed_range(seeds: list[int]) -> str:
+    """Seeds as a reader scans them: "1–3" for a run of consecutive seeds, else each one."""
+    seeds = sorted(seeds)
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
 def spread(mean: float, std: float, digits: int = 4) -> str:
     """A mean ± std as one table cell that does not break across lines."""
     return f"{mean:.{digits}f}{NBSP}±{NBSP}{std:.{digits}f}"
