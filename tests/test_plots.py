@@ -179,3 +179,26 @@ def test_a_sweeps_title_names_the_values_that_tie_with_its_lowest_mean():
     )
     apart = sweep_title("lr", [0.001, 0.002], np.array([1.5, 1.4]), np.array([0.01, 0.01]))
     assert apart == "lowest mean at lr = 0.002"
+
+
+def test_the_family_chart_keeps_its_width_for_small_changes_and_marks_what_holm_leaves_unresolved():
+    def interval(mean):
+        return {"n": 5, "mean": mean, "low": mean - 0.01, "high": mean + 0.01, "level": 0.95}
+
+    def row(change, mean, verdict):
+        return {"change": change, "kind": "without", "worth": interval(mean), "verdict": verdict}
+
+    summary = {
+        "family": {
+            "without Muon": row("Muon", 0.128, "held"),
+            "without RoPE": row("RoPE", 0.015, "held"),
+            "without SwiGLU": row("SwiGLU", -0.001, "not confirmed"),
+        },
+        "ladder_gain": {"without Muon": {"worth": interval(0.173)}},
+    }
+    ax = figures.family(summary, []).axes[0]
+    assert ax.get_xlim()[1] == figures.FAMILY_CLIP  # Muon does not stretch the axis
+    written = [t.get_text() for t in ax.texts]
+    assert "+0.128 [+0.118, +0.138]" in written and "+0.173 [+0.163, +0.183]" in written
+    faces = [line.get_markerfacecolor() for line in ax.lines if line.get_marker() == "o"]
+    assert faces[0] != "white" and faces[1] == "white"  # RoPE resolved, filled; SwiGLU not, hollow

@@ -630,11 +630,18 @@ def benchmark(results: dict) -> Figure:
     return fig
 
 
+FAMILY_CLIP = (
+    0.06  # the family chart's axis ends here; a change worth more is drawn at the edge, its value written
+)
+
+
 def family(summary: dict, runs: list[Run]) -> Figure:
     """What each change is worth inside the final recipe: per row, the loss without the change minus
-    the loss with it, so that above zero the change helps. Filled: the confirmation on the test split at
-    fresh seeds, with its 95% interval (solid where Holm's verdict over the family resolves it); hollow:
-    what the ladder measured when it tried the change, on validation."""
+    the loss with it, so that above zero the change helps. Blue: the confirmation on the test split at
+    fresh seeds, with its 95% interval, filled and solid where Holm's verdict over the family resolves
+    it, hollow and dashed where not; red, hollow, just below: what the ladder measured when it tried the
+    change, on validation. A change worth more than FAMILY_CLIP is drawn at the axis' edge (▶) with its
+    value written, so that the others keep the width."""
     from matplotlib.lines import Line2D
 
     rows = [(label, row) for label, row in summary["family"].items()]
@@ -642,21 +649,43 @@ def family(summary: dict, runs: list[Run]) -> Figure:
     ax = fig.subplots()
     ax.axvline(0, color="0.4", linewidth=1)
     resolved_verdicts = ("held", "leaves the recipe", "helps", "hurts")
+    shown = [
+        i for _, row in rows for i in (row["worth"], (summary["ladder_gain"].get(_) or {}).get("worth")) if i
+    ]
+    left = min([i["low"] for i in shown] + [0.0])
+    left, right = left - 0.06 * (FAMILY_CLIP - left), FAMILY_CLIP
+
+    def draw(interval: dict, y: float, color: str, filled: bool, solid: bool, size: float, above: bool):
+        face = color if filled else "white"
+        if interval["mean"] > right:  # beyond the axis: an arrow at its edge, and the value beside it
+            ax.plot(
+                right, y, marker=">", markersize=size + 1, color=color, markerfacecolor=face, linestyle=""
+            )
+            ax.annotate(f"{interval['mean']:+.3f} [{interval['low']:+.3f}, {interval['high']:+.3f}]", (right, y),
+                        xytext=(-8, 5 if above else -5), textcoords="offset points", ha="right",
+                        va="bottom" if above else "top", fontsize=7.5, color=color)  # fmt: skip
+            return
+        ax.plot([max(interval["low"], left), min(interval["high"], right)], [y, y], color=color,
+                linewidth=2 if solid else 1, linestyle="-" if solid else (0, (2, 2)), alpha=1 if solid else 0.8)  # fmt: skip
+        if interval["high"] > right:  # the interval goes on past the axis
+            ax.plot(right, y, marker=">", markersize=4, color=color, linestyle="", clip_on=False)
+        ax.plot(interval["mean"], y, "o", markersize=size, color=color, markerfacecolor=face)
+
     for y, (label, row) in enumerate(rows):
-        worth, gain = row["worth"], summary["ladder_gain"].get(label)
+        gain = summary["ladder_gain"].get(label)
         if gain and gain["worth"]:
-            g = gain["worth"]
-            ax.plot([g["low"], g["high"]], [y + 0.18, y + 0.18], color=COLORS[1], linewidth=1, alpha=0.7)
-            ax.plot(g["mean"], y + 0.18, "o", markersize=5, markerfacecolor="white", color=COLORS[1])
-        if worth:
+            draw(gain["worth"], y + 0.18, COLORS[1], filled=False, solid=False, size=5, above=False)
+        if row["worth"]:
             resolved = row["verdict"] in resolved_verdicts
-            ax.plot([worth["low"], worth["high"]], [y, y], color=COLORS[0], linewidth=2 if resolved else 1,
-                    linestyle="-" if resolved else (0, (2, 2)))  # fmt: skip
-            ax.plot(worth["mean"], y, "o", markersize=6, color=COLORS[0])
+            draw(row["worth"], y, COLORS[0], filled=resolved, solid=resolved, size=6, above=True)
+    ax.set_xlim(left, right)
     ax.set_yticks(range(len(rows)), [f"{row['change']} ({'taken out' if row['kind'] == 'without' else 'put in'})"
                                      for _, row in rows])  # fmt: skip
     ax.invert_yaxis()
-    ax.set_xlabel("loss without the change minus with it (nats/char); above zero the change helps")
+    ax.set_xlabel(
+        "loss without the change minus with it (nats/char);\n"
+        f"above zero the change helps; ▶: worth more than {FAMILY_CLIP:g}, its value written"
+    )
     if not any(row["worth"] for row in summary["family"].values()):
         ax.text(0.5, 0.5, "no confirmation run has finished yet:\nonly the ladder's measurements are drawn",
                 transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3",
@@ -670,7 +699,17 @@ def family(summary: dict, runs: list[Run]) -> Figure:
                 color=COLORS[0],
                 marker="o",
                 linewidth=2,
-                label="confirmation: test split, fresh seeds, 95% interval (solid where Holm resolves it)",
+                label="confirmation (test split, fresh seeds, 95%): Holm resolves it",
+            ),
+            Line2D(
+                [],
+                [],
+                color=COLORS[0],
+                marker="o",
+                markerfacecolor="white",
+                linewidth=1,
+                linestyle=(0, (2, 2)),
+                label="confirmation: not resolved after Holm's correction",
             ),
             Line2D(
                 [],
