@@ -181,6 +181,13 @@ def _zoom_to_progress(ax, groups: Groups, key: str = "val_loss") -> None:
     pad = 0.05 * (high - low)
     low, high = low - pad, high + pad
     ax.set_ylim(*((10**low, 10**high) if ax.get_yscale() == "log" else (low, high)))
+    first = [e[key] for runs in groups.values() for r in runs for e in r.evals()[:1]]
+    top = 10**high if ax.get_yscale() == "log" else high
+    if any(
+        value > top for value in first
+    ):  # said, so that a curve entering from above is not read as a fault
+        ax.text(0.98, 0.98, "step 0 (untrained) cut off above", transform=ax.transAxes, ha="right", va="top",
+                fontsize=7, color="0.35")  # fmt: skip
 
 
 def topk_bars(run: Run, context: int = 1, k: int = 10) -> Figure:
