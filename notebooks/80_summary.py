@@ -196,4 +196,4 @@ ladder_tables.more_seeds_table(ladder.more_seeds(train=False))
 
 # %%
 #| label: profiles-table
-study.summary.profiles_table(results)
+study.summary.profiles_table(results, at_full)

@@ -90,13 +90,21 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]]):
     return ladder_tables.size_comparison(sizes, differs=SIZES_DIFFER, kept=kept)
 
 
-def profiles_table(results: list[StepResult]):
-    """The settings in which the `cpu` and `full` profiles differ, with the WikiText-2 page's budgets and
-    how many runs the ladder trained."""
+def profiles_table(results: list[StepResult], at_full: dict[str, list[Run]]):
+    """The settings in which the `cpu`, `cpu-27m` and `full` profiles differ, with the WikiText-2 page's
+    budgets, how many runs the ladder trained, and how many titles the `full` runs read here."""
+    read = next((run.meta.get("data", {}).get("texts") for runs in at_full.values() for run in runs), None)
+    titles = (
+        f" `num_titles` is a cap: the `full` runs here read every title of the offline file, "
+        f"{sum(read.values()):,} ({read['train']:,} for training, {read['valid']:,} for validation)."
+        if read
+        else ""
+    )
     return run_tables.profiles_table(
+        profiles=("cpu", "cpu-27m", "full"),
         extra={"WikiText-2": {p: wordlevel.budget(p) for p in ("cpu", "full")}},
-        note=f"The ladder's complete steps trained {runs_used(results)} runs at this "
-        "profile; the WikiText-2 page adds its own, which its table lists.",
+        note=f"The ladder's complete steps trained {runs_used(results)} runs at the `cpu` profile; the "
+        f"WikiText-2 page adds its own, which its table lists.{titles}",
     )
 
 

@@ -96,13 +96,10 @@ def profiles_table(profiles=("cpu", "full"), extra: dict[str, dict] | None = Non
     lines += [row(f"`{key}`", key, [getattr(configs[p], key) for p in profiles]) for key in changed]
     for name, budgets in (extra or {}).items():  # a budget's missing values are its profile's
         for key in sorted({k for p in profiles for k in budgets.get(p, {})}):
-            lines.append(
-                row(
-                    f"{name}: `{key}`",
-                    key,
-                    [budgets.get(p, {}).get(key, getattr(configs[p], key)) for p in profiles],
-                )
-            )
+            values = [
+                budgets[p].get(key, getattr(configs[p], key)) if p in budgets else "—" for p in profiles
+            ]
+            lines.append(row(f"{name}: `{key}`", key, values))
     lines += [
         "",
         note,
