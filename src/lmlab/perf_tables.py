@@ -109,7 +109,8 @@ def memory_table(results: dict):
             notes.append(
                 f"{name}, `{profile}`: the diagnostics of one evaluation take {d['diagnostics_per_eval_s'] * 1e3:,.0f} ms "
                 f"against {d['step_s'] * 1e3:,.0f} ms a training step: {d['overhead']:.1%} of a run's training time "
-                f"({d['evals']} evaluations over {d['steps']} steps; measured {d['date']})."
+                f"({d['evals']} evaluations over {d['steps']} steps; measured {d['date']}, beside whatever else ran then, "
+                "so a step's time here need not match the precision table's)."
             )
     return markdown("\n".join(lines + [""] + [f"*{n}*" for n in notes]))
 
