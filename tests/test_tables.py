@@ -114,3 +114,10 @@ def test_the_against_baseline_table_gives_a_group_of_several_runs_its_mean_and_s
     assert "| baseline | 1 of 3 | 1.8525 | 1.6939 |" in table
     assert "| recipe | 2 of 3 | 1.2217\u00a0±\u00a00.0001 | 1.2125\u00a0±\u00a00.0001 |" in table
     assert "| 0.660 | 0.716 | 60, 60 |" in table
+
+
+def test_an_interval_end_near_zero_keeps_the_digit_that_says_its_side():
+    from lmlab.markdown import paired_cell
+
+    cell = paired_cell({"mean": 0.0008, "low": 0.00003, "high": 0.0015, "n": 7, "level": 0.99})
+    assert cell == "+0.0008 [+0.00003,\u00a0+0.0015] at 99%, n=7"

@@ -74,13 +74,22 @@ def spread(mean: float, std: float, digits: int = 4) -> str:
     return f"{mean:.{digits}f}{NBSP}±{NBSP}{std:.{digits}f}"
 
 
+def bound(value: float) -> str:
+    """An interval's end, signed, to four decimals; to five where four would round it to zero, since
+    which side of zero it lies on is what a reader looks for."""
+    text = f"{value:+.4f}"
+    return f"{value:+.5f}" if text in ("+0.0000", "-0.0000") else text
+
+
 def paired_cell(paired: dict | None) -> str:
     """A paired difference as one table cell: mean, interval (its level where it is not 95%) and the seeds it pairs."""
     if paired is None:
         return ""
     level = paired.get("level", 0.95)
     at = "" if level == 0.95 else f" at {level_text(level)}"
-    return f"{paired['mean']:+.4f} [{paired['low']:+.4f},{NBSP}{paired['high']:+.4f}]{at}, n={paired['n']}"
+    return (
+        f"{paired['mean']:+.4f} [{bound(paired['low'])},{NBSP}{bound(paired['high'])}]{at}, n={paired['n']}"
+    )
 
 
 def paired_words(paired: dict | None) -> str:
@@ -89,7 +98,7 @@ def paired_words(paired: dict | None) -> str:
         return "not comparable seed by seed (fewer than two shared seeds)"
     return (
         f"{paired['mean']:+.4f} nats/char, paired over {paired['n']} seeds ({level_text(paired.get('level', 0.95))} interval "
-        f"[{paired['low']:+.4f}, {paired['high']:+.4f}])"
+        f"[{bound(paired['low'])}, {bound(paired['high'])}])"
     )
 
 
