@@ -111,7 +111,7 @@ def profiles_table(results: list[StepResult], at_full: dict[str, list[Run]]):
 def _ratio_cell(group: dict, metric: str) -> str:
     paired = (group.get("ratio_paired") or {}).get(metric)
     if paired:
-        return f"{paired['mean']:.3f} [{paired['low']:.3f},\u00a0{paired['high']:.3f}]"
+        return f"{paired['mean']:.3f}\u00a0[{paired['low']:.3f},\u00a0{paired['high']:.3f}]"
     value = (group.get("ratio") or {}).get(metric)
     return "" if value is None else f"{value:.3f}"
 

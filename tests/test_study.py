@@ -213,7 +213,7 @@ def test_the_ratios_table_gives_every_quoted_ratio_with_its_titles_seeds_and_bot
     )
     full = comparison("full", [1, 2], [1], {"val_loss": 0.659, "val_loss_legacy": 0.716})
     text = str(study_summary.ratios_table({"confirmation": {"final": confirmed}}, [full]))
-    assert "| `cpu` | r | test | 101–105; 101–105 | 0.642 [0.641,\u00a00.643] | 0.635 |" in text
+    assert "| `cpu` | r | test | 101–105; 101–105 | 0.642\u00a0[0.641,\u00a00.643] | 0.635 |" in text
     assert "| `cpu` | r | validation | 101–105; 101–105 | 0.637 | 0.608 |" in text
     # one baseline seed: no pairs, so the ratio of the means and no interval
     assert "| `full` | r | validation | 1, 2; 1 | 0.659 | 0.716 |" in text
