@@ -6,9 +6,13 @@ from lmlab import perf_tables, run_tables
 def test_profiles_table_lists_what_differs_and_extra_budgets():
 
     budgets = {"cpu": {"d_model": 128, "epochs": 1}, "full": {"epochs": 7}}
-    table = str(run_tables.profiles_table(("cpu", "cpu-27m", "full"), extra={"words": budgets}, note="a note"))
+    table = str(
+        run_tables.profiles_table(("cpu", "cpu-27m", "full"), extra={"words": budgets}, note="a note")
+    )
     assert "| `d_model` | 256 | 512 | 512 |" in table and "| `lr` |" not in table  # only what differs
-    assert "| words: `d_model` | 128 | — | 512 |" in table and "a note" in table  # a missing value: the profile's
+    assert (
+        "| words: `d_model` | 128 | — | 512 |" in table and "a note" in table
+    )  # a missing value: the profile's
     assert "| words: `epochs` | 1 | — | 7 |" in table  # no budget at cpu-27m: a dash, not the profile's
 
 
