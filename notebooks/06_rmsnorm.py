@@ -34,7 +34,8 @@ if "google.colab" in sys.modules:  # Colab: the project (its study) and lmlab
 from lmlab import figures, notebook_setup, step_tables
 from lmlab.ladder import Ladder
 
-# the project's study (study/ beside notebooks/), profile and data (LMLAB_PROFILE, LMLAB_DATA override them)
+# the project's study (study/ beside notebooks/), its profile and data
+# (LMLAB_PROFILE and LMLAB_DATA override them)
 STUDY, PROFILE, DATA = notebook_setup.start()
 
 # %%

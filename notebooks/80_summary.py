@@ -51,7 +51,8 @@ from lmlab.ladder import (
 )
 from lmlab.runs import record_use
 
-# the project's study (study/ beside notebooks/), profile and data (LMLAB_PROFILE, LMLAB_DATA override them)
+# the project's study (study/ beside notebooks/), its profile and data
+# (LMLAB_PROFILE and LMLAB_DATA override them)
 STUDY, PROFILE, DATA = notebook_setup.start()
 import study.confirm
 import study.summary

@@ -37,7 +37,8 @@ from lmlab import confirm, confirm_tables, figures, notebook_setup
 from lmlab.ladder import Ladder
 from lmlab.runs import record_use
 
-# the project's study (study/ beside notebooks/), profile and data (LMLAB_PROFILE, LMLAB_DATA override them)
+# the project's study (study/ beside notebooks/), its profile and data
+# (LMLAB_PROFILE and LMLAB_DATA override them)
 STUDY, PROFILE, DATA = notebook_setup.start()
 from study import confirm as study_confirm
 
