@@ -348,14 +348,18 @@ def ladder(
                 continue
             style = _verdict_style(q, p["adopted"])
             if q["mean"] < left:  # beyond the axis: an arrow at its edge, and the value
-                ax_paired.plot(left, y, marker="<", markersize=7, color=style["color"], linestyle="")
+                ax_paired.plot(
+                    left, y, marker="<", markersize=9, color=style["color"], linestyle="", clip_on=False
+                )
                 ax_paired.annotate(f"{q['mean']:+.3f} [{q['low']:+.3f}, {q['high']:+.3f}]", (left, y),
-                                   xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)  # fmt: skip
+                                   xytext=(7, 0), textcoords="offset points", va="center", fontsize=8.5)  # fmt: skip
                 continue
             ax_paired.errorbar(q["mean"], y, xerr=[[q["mean"] - max(q["low"], left)], [q["high"] - q["mean"]]],
                                fmt="none", ecolor=style["color"], capsize=0)  # fmt: skip
             if q["low"] < left:  # the interval goes on past the axis
-                ax_paired.plot(left, y, marker="<", markersize=5, color=style["color"], linestyle="")
+                ax_paired.plot(
+                    left, y, marker="<", markersize=7, color=style["color"], linestyle="", clip_on=False
+                )
             ax_paired.plot(q["mean"], y, linestyle="", markersize=6, **style)
         ax_paired.set_xlim(left, right)
         ax_paired.set_xlabel(
