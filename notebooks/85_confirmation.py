@@ -14,7 +14,7 @@
 # [![Open in Colab](open-in-colab.svg)](https://colab.research.google.com/github/lmlab/lmlab/blob/main/notebooks/85_confirmation.ipynb)
 #
 # The final recipe taken apart on seeds no decision used and scored on titles no decision read, a
-# tuned SGD baseline, and R-Drop against controls that cost as much. Nothing is trained here
+# tuned SGD baseline, and R-Drop against its controls, one of them of equal computation. Nothing is trained here
 # (`lmlab ladder --plans confirmation` trains what the store lacks); every table reads the runs that exist and
 # says how many of the planned seeds each group has.
 
