@@ -175,7 +175,7 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
         text = (
             f"**What it gains.** On titles and seeds no decision used, the {label}'s loss is **{ratio:.3f}** "
             f"[{low:.3f}, {high:.3f}] of the challenge baseline's at the `{summary['profile']}` profile"
-            f"{_seeds_so_far(on_test['n'], planned)}; on the validation titles the ladder decided on, "
+            f"{_seeds_so_far(on_test['n'], planned)}; on the validation titles and seeds the ladder decided on, "
             f"{final['ratio_to_baseline']:.3f}."
         )
     else:
@@ -190,13 +190,13 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
         ).get("test_loss_legacy")
         bounds = [(low, high)] + ([(legacy["low"], legacy["high"])] if on_test and legacy else [])
         in_both = " in both metrics" if len(bounds) == 2 else ""
-        where = "On the test titles the study's target" if on_test else "The study's target"
+        where = "On the test titles the study's target at `cpu`" if on_test else "The study's target at `cpu`"
         if all(lo > target for lo, _ in bounds):
             text += f" {where}, {target}, is missed{in_both}"
         elif all(hi < target for _, hi in bounds):
             text += f" {where}, {target}, is met{in_both}"
         else:
-            text += f" Whether it meets the study's target, {target}, is not yet resolved"
+            text += f" Whether it meets the study's target at `cpu`, {target}, is not yet resolved"
         text += f" (legacy metric: {legacy['mean']:.3f})." if len(bounds) == 2 else "."
     sizes = []
     if at_size_ratio is not None:
@@ -224,9 +224,11 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
             if n < planned_n or m < planned_m
             else ""
         )
+        moved = abs(recipe_full["ratio"]["val_loss_legacy"] - recipe_full["ratio"]["val_loss"])
         sizes.append(
             f"at the challenge's own size and length (`full`) {ratio('val_loss')}, and {ratio('val_loss_legacy')} "
-            f"in the legacy metric, the one the leaderboard's {LEADERBOARD} is in{so_far}"
+            f"in the legacy metric, the one the leaderboard's {LEADERBOARD} is in{so_far}; that metric alone "
+            f"moves this ratio by {moved:.3f} here, so these runs cannot place the recipe against {LEADERBOARD}"
         )
     else:
         sizes.append("at the challenge's own size and length it is still training")
@@ -276,8 +278,8 @@ def takeaways(
             + f" nats/char{_seeds_so_far(n, planned)}. "
         )
     carry += (
-        "On the ladder, each against the recipe of its step (the best of that step's candidates, so an "
-        "estimate that leans high): "
+        "The ladder's own estimates, which the confirmation supersedes, each against the recipe of its step "
+        "(the best of that step's candidates, so an estimate that leans high): "
         + ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:3])
         + " (AdamW's against the challenge's untuned SGD"
     )
@@ -314,10 +316,10 @@ def takeaways(
         f"{r['change']} {r['verdict']}" for r in family.values() if r["kind"] == "with" and r["paired"]
     ]
     missed = (
-        "**What was not shown.** "
+        "**What did not help.** "
         + (f"Worse than the recipe: {named(failed)}. " if failed else "")
         + (f"No effect shown at {most} seeds, so not adopted: {named(alone)}. " if alone else "")
-        + (f"Not shown alone, adopted later together: {named(together)}. " if together else "")
+        + (f"Not adopted alone, adopted later together: {named(together)}. " if together else "")
         + (
             f"Inside the final recipe, on the test titles, taking out {listed(kept_unconfirmed)} is not "
             f"confirmed{so_far}. "
@@ -332,7 +334,7 @@ def takeaways(
     cost = "**What it costs.** "
     if base.get("flops_per_char") and recipe.get("flops_per_char"):
         cost += (
-            f"The recipe does {recipe['flops_per_char'] / base['flops_per_char']:.2f}x the baseline's "
+            f"At `cpu` the recipe does {recipe['flops_per_char'] / base['flops_per_char']:.2f}x the baseline's "
             "arithmetic per character of training text, Muon's orthogonalization included"
         )
     else:
@@ -357,7 +359,8 @@ def takeaways(
     removals = sum(1 for row in family.values() if row["kind"] == "without")
     sure = (
         "**How sure.** Each step adopts a change that does nothing at most 5% of the time, and calls one "
-        "worse at most as often; across the ladder's steps these errors are not controlled. "
+        "worse at most as often, for candidates fixed before the step (the together step's were chosen from "
+        "earlier steps' data); across the ladder's steps these errors are not controlled. "
     )
     if family and confirm_runs == planned:
         sure += (

@@ -80,7 +80,9 @@ def test_takeaways_say_what_is_still_training_and_keep_not_resolved_apart_from_w
     data["steps"].append(step("gates", "Per-head attention gates", "attention gates", 1.61, "worse", 0.01))
     text = str(study_summary.takeaways(data, None, {"baseline": "b", "groups": {"b": {"runs": []}}}, {}))
     assert "**What it gains.** The final recipe's loss is **0.800** of the challenge baseline's" in text
-    assert "The study's target, 0.78, is missed." in text  # judged in the site's metric, not the legacy 0.750
+    assert (
+        "The study's target at `cpu`, 0.78, is missed." in text
+    )  # judged in the site's metric, not the legacy 0.750
     assert "At the challenge's own size and length it is still training" in text
     assert "Worse than the recipe: attention gates." in text
     assert "No effect shown at five seeds, so not adopted: RoPE." in text
@@ -123,15 +125,16 @@ def test_takeaways_lead_with_the_test_ratio_and_call_a_partial_confirmation_prov
     }
     text = str(study_summary.takeaways(data, 0.69, full_scale, {}, {"r": 3}))
     assert "the final recipe's loss is **0.643** [0.639, 0.647] of the challenge baseline's" in text
-    assert "(2 of 5 seeds so far); on the validation titles the ladder decided on, 0.800." in text
+    assert "(2 of 5 seeds so far); on the validation titles and seeds the ladder decided on, 0.800." in text
     # both intervals lie above it
     assert (
-        "On the test titles the study's target, 0.62, is missed in both metrics (legacy metric: 0.636)."
+        "On the test titles the study's target at `cpu`, 0.62, is missed in both metrics (legacy metric: 0.636)."
         in text
     )
     assert (
         "at the challenge's own size and length (`full`) 0.660, and 0.720 in the legacy metric, the one the "
-        "leaderboard's 0.646 is in (recipe 1 of 3 seeds, baseline 1 of 1 so far; no interval yet). Each ratio "
+        "leaderboard's 0.646 is in (recipe 1 of 3 seeds, baseline 1 of 1 so far; no interval yet); that metric "
+        "alone moves this ratio by 0.060 here, so these runs cannot place the recipe against 0.646. Each ratio "
         "holds for its profile." in text
     )
     assert (
@@ -141,8 +144,9 @@ def test_takeaways_lead_with_the_test_ratio_and_call_a_partial_confirmation_prov
     assert "(at least 2 of 5 seeds of every variant so far); provisionally, AdamW held." in text
     assert "taking out RoPE is not confirmed so far." in text
     data["confirmation"]["final"]["groups"]["final recipe"]["ratio_paired"]["test_loss"] = paired(0.62, 2)
-    assert "Whether it meets the study's target, 0.62, is not yet resolved (legacy metric: 0.636)." in str(
-        study_summary.takeaways(data, None, full_scale, {})
+    assert (
+        "Whether it meets the study's target at `cpu`, 0.62, is not yet resolved (legacy metric: 0.636)."
+        in str(study_summary.takeaways(data, None, full_scale, {}))
     )
 
 

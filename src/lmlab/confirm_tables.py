@@ -66,7 +66,13 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
         gain = summary["ladder_gain"].get(label)
         n = len(row["seeds"])
         verdict = row["verdict"] if n == planned else f"{row['verdict']} so far ({n} of {planned} seeds)"
-        p = "" if row["p_holm"] is None else f"{row['p_holm']:.3g}"
+        p = (
+            ""
+            if row["p_holm"] is None
+            else f"{row['p_holm']:.2g}"
+            if row["p_holm"] >= 0.001
+            else f"{row['p_holm']:.1e}"
+        )
         name = f"{row['kind']} {row['change']} ({change_text(put_back.get(label, {}))})"
         ladder = gain and gain["worth"]
         lines.append(

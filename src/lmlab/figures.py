@@ -678,14 +678,13 @@ def family(summary: dict, runs: list[Run]) -> Figure:
             return
         ax.plot([max(interval["low"], left), min(interval["high"], right)], [y, y], color=color,
                 linewidth=2 if solid else 1, linestyle="-" if solid else (0, (2, 2)), alpha=1 if solid else 0.8)  # fmt: skip
-        if interval["high"] > right:  # the interval goes on past the axis
-            ax.plot(right, y, marker=">", markersize=4, color=color, linestyle="", clip_on=False)
         ax.plot(interval["mean"], y, "o", markersize=size, color=color, markerfacecolor=face)
 
     for y, (label, row) in enumerate(rows):
         gain = summary["ladder_gain"].get(label)
         if gain and gain["worth"]:
-            draw(gain["worth"], y + 0.18, COLORS[1], filled=False, solid=False, size=5, above=False)
+            both_beyond = bool(row["worth"]) and row["worth"]["mean"] > right
+            draw(gain["worth"], y + 0.18, COLORS[1], filled=False, solid=False, size=5, above=not both_beyond)
         if row["worth"]:
             resolved = row["verdict"] in resolved_verdicts
             draw(row["worth"], y, COLORS[0], filled=resolved, solid=resolved, size=6, above=True)
@@ -695,7 +694,7 @@ def family(summary: dict, runs: list[Run]) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel(
         "loss without the change minus with it (nats/char);\n"
-        f"above zero the change helps; ▶: worth more than {FAMILY_CLIP:g}, its value written"
+        f"above zero the change helps; ▶: a value beyond {FAMILY_CLIP:g}, written beside it"
     )
     if not any(row["worth"] for row in summary["family"].values()):
         ax.text(0.5, 0.5, "no confirmation run has finished yet:\nonly the ladder's measurements are drawn",
