@@ -73,7 +73,9 @@ COST_NOTE = (
     "products' parameters plus attention, PaLM's count, times the tokens a character; R-Drop's two passes count "
     "twice; Muon's orthogonalization of its matrices each step is shared over the step's tokens), whatever the machine. tokens/s and min/run: "
     "the median run's training speed and minutes as recorded on the machine that trained it, with whatever "
-    "else ran beside it: they vary with that load, so read only large differences.*"
+    "else ran beside it and the code of its day: runs trained in different weeks (the ladder's first steps "
+    "on another machine, before later speed-ups) differ several-fold for the same model, so compare them only "
+    "between runs trained together; MFLOP/char compares everywhere.*"
 )
 
 
