@@ -118,6 +118,10 @@ def test_the_against_baseline_table_gives_a_group_of_several_runs_its_mean_and_s
     assert "| baseline | 1 of 3 | 1.8525 | 1.6939 |" in table
     assert "| recipe | 2 of 3 | 1.2217\u00a0±\u00a00.0001 | 1.2125\u00a0±\u00a00.0001 |" in table
     assert "| 0.660 | 0.716 | 60, 60 |" in table
+    assert "paired" not in table.splitlines()[0]  # one shared seed: no column of empty cells
+    comparison["groups"]["recipe"]["paired_difference"] = {"n": 2, "mean": -0.63, "low": -0.64, "high": -0.62}
+    table = str(against_baseline_table(comparison, planned={"baseline": 3, "recipe": 3}))
+    assert "paired" in table.splitlines()[0] and "| -0.6300 [-0.6400,\u00a0-0.6200], n=2 | 0.660 |" in table
 
 
 def test_an_interval_end_near_zero_keeps_the_digit_that_says_its_side():

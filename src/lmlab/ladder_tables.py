@@ -360,35 +360,43 @@ def rule_error(results, simulated: dict | None):
 def against_baseline_table(comparison: dict, planned: dict[str, int] | None = None):
     """Groups against the baseline at one profile (lmlab.ladder.against_baseline) as a Markdown table:
     each group's mean ± std in the full-coverage metric and the legacy one, its paired difference to
-    the baseline, and the ratio of the means in both metrics; `planned`: {label: seeds planned}, so a
-    group still training says how many of its runs are in."""
-    lines = [
-        "| | runs done | val_loss (nats/char) | legacy metric (nats/char) | difference from the baseline, paired "
-        "[95%] | ratio to the baseline | legacy ratio | training (min a run) |",
-        "|:---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    the baseline (a column shown once a group shares two seeds with the baseline), and the ratio of the
+    means in both metrics; `planned`: {label: seeds planned}, so a group still training says how many of
+    its runs are in."""
+    header = ["", "runs done", "val_loss (nats/char)", "legacy metric (nats/char)",
+              "difference from the baseline, paired [95%]", "ratio to the baseline", "legacy ratio",
+              "training (min a run)"]  # fmt: skip
 
     def mean_cell(group, metric):
         mean, std = group[f"{metric}_mean"], group[f"{metric}_std"]
         return "" if mean is None else spread(mean, std) if len(group[metric]) > 1 else f"{mean:.4f}"
 
+    rows = []
     for label, group in comparison["groups"].items():
         n = len(group["runs"])
-        runs = f"{n} of {planned[label]}" if planned and planned.get(label, n) != n else str(n)
         ratio = group.get("ratio", {})
-        minutes = [s / 60 for s in group["train_seconds"] if s]
-        lines.append(
-            f"| {label} | {runs} | {mean_cell(group, 'val_loss')} | {mean_cell(group, 'val_loss_legacy')} | "
-            f"{paired_cell(group.get('paired_difference'))} | "
-            + " | ".join(f"{ratio[m]:.3f}" if m in ratio else "" for m in ("val_loss", "val_loss_legacy"))
-            + f" | {', '.join(f'{m:.0f}' for m in minutes)} |"
-        )
+        rows.append([
+            label,
+            f"{n} of {planned[label]}" if planned and planned.get(label, n) != n else str(n),
+            mean_cell(group, "val_loss"),
+            mean_cell(group, "val_loss_legacy"),
+            paired_cell(group.get("paired_difference")),
+            *(f"{ratio[m]:.3f}" if m in ratio else "" for m in ("val_loss", "val_loss_legacy")),
+            ", ".join(f"{s / 60:.0f}" for s in group["train_seconds"] if s),
+        ])  # fmt: skip
+    paired = 4
+    if not any(row[paired] for row in rows):  # no group shares two seeds with the baseline yet
+        header.pop(paired)
+        rows = [row[:paired] + row[paired + 1 :] for row in rows]
+    lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * (len(header) - 1)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     runs = [run for group in comparison["groups"].values() for run in group["runs"]]
     devices = sorted({d for group in comparison["groups"].values() for d in group["device"]})
     lines += [
         "",
-        "*Ratios divide the group's mean by the baseline's, in each metric; a group with one seed planned "
-        "gets no interval. Training minutes are each run's own, on whatever else its machine was doing.*",
+        "*Ratios divide the group's mean by the baseline's, in each metric. The paired difference, with its "
+        "interval, appears once a group shares two seeds with the baseline; a group with one seed planned gets "
+        "none. Training minutes are each run's own, on whatever else its machine was doing.*",
         "",
         f"*profile {comparison['profile']} · data fingerprint {comparison['data_fingerprint'][:8]} · "
         f"trained on {', '.join(devices) or 'nothing yet'} · runs {', '.join(r[:8] for r in runs) or 'none yet'}.*",
