@@ -178,6 +178,12 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
             f"{_seeds_so_far(on_test['n'], planned)}; on the validation titles and seeds the ladder decided on, "
             f"{final['ratio_to_baseline']:.3f}."
         )
+        tuned = ((confirmation.get("tuned_baseline") or {}).get("fresh_seeds") or {}).get("recipe_over_tuned")
+        if tuned:
+            text += (
+                f" Against SGD with Nesterov momentum at its best learning rate, a baseline that trains, it is "
+                f"{tuned['mean']:.3f} [{tuned['low']:.3f}, {tuned['high']:.3f}] on the same test titles and seeds."
+            )
     else:
         ratio = low = high = final["ratio_to_baseline"]
         text = (

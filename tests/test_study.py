@@ -125,6 +125,13 @@ def test_takeaways_lead_with_the_test_ratio_and_call_a_partial_confirmation_prov
     }
     text = str(study_summary.takeaways(data, 0.69, full_scale, {}, {"r": 3}))
     assert "the final recipe's loss is **0.643** [0.639, 0.647] of the challenge baseline's" in text
+    assert "Against SGD with Nesterov" not in text  # the tuned baseline has not run
+    data["confirmation"]["tuned_baseline"] = {"fresh_seeds": {"recipe_over_tuned": paired(0.741, 5, 0.006)}}
+    text = str(study_summary.takeaways(data, 0.69, full_scale, {}, {"r": 3}))
+    assert (
+        "at its best learning rate, a baseline that trains, it is 0.741 [0.735, 0.747] on the same test"
+        in text
+    )
     assert "(2 of 5 seeds so far); on the validation titles and seeds the ladder decided on, 0.800." in text
     # both intervals lie above it
     assert (
