@@ -167,9 +167,10 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
     confirmation = summary.get("confirmation") or {}
     planned = len(confirmation.get("seeds", ()))
     label = confirmation.get("confirmed_recipe", {}).get("label")
-    on_test = (
-        (confirmation.get("final", {}).get("groups", {}).get(label) or {}).get("ratio_paired") or {}
-    ).get("test_loss")
+    confirmed_ratios = (confirmation.get("final", {}).get("groups", {}).get(label) or {}).get(
+        "ratio_paired"
+    ) or {}
+    on_test = confirmed_ratios.get("test_loss")
     if on_test:
         ratio, low, high = on_test["mean"], on_test["low"], on_test["high"]
         text = (
@@ -191,9 +192,7 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
             f"`{summary['profile']}` profile, on the validation titles the ladder decided on."
         )
     if target is not None:
-        legacy = (
-            (confirmation.get("final", {}).get("groups", {}).get(label) or {}).get("ratio_paired") or {}
-        ).get("test_loss_legacy")
+        legacy = confirmed_ratios.get("test_loss_legacy")
         bounds = [(low, high)] + ([(legacy["low"], legacy["high"])] if on_test and legacy else [])
         in_both = " in both metrics" if len(bounds) == 2 else ""
         where = "On the test titles the study's target at `cpu`" if on_test else "The study's target at `cpu`"
@@ -217,22 +216,16 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
     if recipe_full and recipe_full.get("ratio"):
         n, m = len(recipe_full["runs"]), len(full_scale["groups"][baseline_label]["runs"])
         planned_n, planned_m = full_planned.get(recipe_label, n), full_planned.get(baseline_label, m)
-        paired = recipe_full.get("ratio_paired") or {}
-
-        def ratio(metric: str) -> str:
-            interval = paired.get(metric)
-            bounds = f" [{interval['low']:.3f}, {interval['high']:.3f}]" if interval else ""
-            return f"{recipe_full['ratio'][metric]:.3f}{bounds}"
-
         so_far = (
             f" (recipe {n} of {planned_n} seeds, baseline {m} of {planned_m} so far"
-            f"{'' if paired.get('val_loss') else '; no interval yet'})"
+            f"{'' if (recipe_full.get('ratio_paired') or {}).get('val_loss') else '; no interval yet'})"
             if n < planned_n or m < planned_m
             else ""
         )
         moved = abs(recipe_full["ratio"]["val_loss_legacy"] - recipe_full["ratio"]["val_loss"])
         sizes.append(
-            f"at the challenge's own size and length (`full`) {ratio('val_loss')}, and {ratio('val_loss_legacy')} "
+            f"at the challenge's own size and length (`full`) {_ratio_cell(recipe_full, 'val_loss')}, and "
+            f"{_ratio_cell(recipe_full, 'val_loss_legacy')} "
             f"in the legacy metric, the one the leaderboard's {LEADERBOARD} is in{so_far}; that metric alone "
             f"moves this ratio by {moved:.3f} here, so these runs cannot place the recipe against {LEADERBOARD}"
         )

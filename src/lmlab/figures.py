@@ -660,10 +660,9 @@ def family(summary: dict, runs: list[Run]) -> Figure:
     ax = fig.subplots()
     ax.axvline(0, color="0.4", linewidth=1)
     resolved_verdicts = ("held", "leaves the recipe", "helps", "hurts")
-    shown = [
-        i for _, row in rows for i in (row["worth"], (summary["ladder_gain"].get(_) or {}).get("worth")) if i
-    ]
-    left = min([i["low"] for i in shown] + [0.0])
+    gains = {label: (summary["ladder_gain"].get(label) or {}).get("worth") for label, _ in rows}
+    shown = [interval for label, row in rows for interval in (row["worth"], gains[label]) if interval]
+    left = min([interval["low"] for interval in shown] + [0.0])
     left, right = left - 0.06 * (FAMILY_CLIP - left), FAMILY_CLIP
 
     def draw(interval: dict, y: float, color: str, filled: bool, solid: bool, size: float, above: bool):
@@ -681,10 +680,9 @@ def family(summary: dict, runs: list[Run]) -> Figure:
         ax.plot(interval["mean"], y, "o", markersize=size, color=color, markerfacecolor=face)
 
     for y, (label, row) in enumerate(rows):
-        gain = summary["ladder_gain"].get(label)
-        if gain and gain["worth"]:
+        if gains[label]:
             both_beyond = bool(row["worth"]) and row["worth"]["mean"] > right
-            draw(gain["worth"], y + 0.18, COLORS[1], filled=False, solid=False, size=5, above=not both_beyond)
+            draw(gains[label], y + 0.18, COLORS[1], filled=False, solid=False, size=5, above=not both_beyond)
         if row["worth"]:
             resolved = row["verdict"] in resolved_verdicts
             draw(row["worth"], y, COLORS[0], filled=resolved, solid=resolved, size=6, above=True)
