@@ -162,6 +162,10 @@ study.summary.takeaways(
 )
 
 # %%
+#| label: takeaway-limits
+study.summary.limits(data, size_ratio, full_scale, final_costs, full.planned(ladder))
+
+# %%
 #| label: ratios
 on_validation = [
     against_baseline(

@@ -60,21 +60,16 @@ def findings(summary: dict):
         if target is not None and legacy is not None:
             verdict = "misses it" if ratio > target else "meets it"
             aim = (
-                f"The study's target, {target}, was set a little below the best credible published ratio at full "
-                f"scale ({LEADERBOARD}). In the site's metric the recipe's {ratio:.3f} {verdict}. In the challenge's "
-                f"legacy metric, the one {LEADERBOARD} is in, the ratio is {legacy:.3f}; but the legacy metric drops "
-                "the tail of the validation stream that does not fill a batch, and so scores a different share of "
-                "the tokens for each tokenizer, so that figure does not compare the two recipes cleanly. "
+                f" The study's target, {target}, was set a little below the leaderboard's best credible ratio "
+                f"({LEADERBOARD}); in the site's metric the recipe's {ratio:.3f} {verdict} (in the legacy metric, "
+                f"which scores a different share of each tokenizer's tokens, {legacy:.3f})."
             )
         lines += [
             "",
             f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the "
-            f"baseline's validation loss at {profile_budget(summary['profile'])}. A ratio belongs to its "
-            f"profile: at the same profile {'; '.join(calibration) or 'no other ratio is measured yet'}. "
-            f"{aim}None of these ratios says how the "
-            "recipe would fare on the full-scale leaderboard: ratios do not transfer between profiles (AdamW alone, "
-            "for one, is about 0.75 of the baseline in published full-scale results); the runs of this study at "
-            "the challenge's own size are in the summary's full-scale table.",
+            f"baseline's validation loss at {profile_budget(summary['profile'])}; at the same profile "
+            f"{'; '.join(calibration) or 'no other ratio is measured yet'}.{aim} Each ratio holds for its "
+            "profile; the note under the takeaways says what limits them.",
         ]
     return markdown("\n".join(lines))
 
@@ -160,9 +155,15 @@ def _seeds_so_far(n: int, planned: int) -> str:
     return "" if n >= planned else f" ({n} of {planned} seeds so far)"
 
 
-def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_planned: dict[str, int]) -> str:
-    """What the recipe gains: on the test titles and fresh seeds where the confirmation has pairs, else
-    on the ladder's validation titles; then at the challenge's model size and at its own size."""
+def _interval(paired: dict, spec: str = ".3f") -> str:
+    return f"{paired['mean']:{spec}} [{paired['low']:{spec}}, {paired['high']:{spec}}]"
+
+
+def _gains(
+    summary: dict, at_size_ratio: float | None, full_scale: dict, full_planned: dict[str, int]
+) -> tuple[str, list[str]]:
+    """What the recipe gains, and its limits: on the test titles and fresh seeds where the confirmation
+    has pairs, else on the ladder's validation titles; then at the challenge's own size."""
     final, target = summary["final_recipe"], summary["target_ratio"]
     confirmation = summary.get("confirmation") or {}
     planned = len(confirmation.get("seeds", ()))
@@ -171,44 +172,46 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
         "ratio_paired"
     ) or {}
     on_test = confirmed_ratios.get("test_loss")
+    limits = []
     if on_test:
-        ratio, low, high = on_test["mean"], on_test["low"], on_test["high"]
+        low, high = on_test["low"], on_test["high"]
         text = (
-            f"**What it gains.** On titles and seeds no decision used, the {label}'s loss is **{ratio:.3f}** "
-            f"[{low:.3f}, {high:.3f}] of the challenge baseline's at the `{summary['profile']}` profile"
-            f"{_seeds_so_far(on_test['n'], planned)}; on the validation titles and seeds the ladder decided on, "
-            f"{final['ratio_to_baseline']:.3f}."
+            f"On titles and seeds no decision used, the {label}'s loss is **{on_test['mean']:.3f}** "
+            f"[{low:.3f}, {high:.3f}] of the challenge baseline's at `{summary['profile']}`"
+            f"{_seeds_so_far(on_test['n'], planned)}"
         )
         tuned = ((confirmation.get("tuned_baseline") or {}).get("fresh_seeds") or {}).get("recipe_over_tuned")
         if tuned:
-            text += (
-                f" Against SGD with Nesterov momentum at its best learning rate, a baseline that trains, it is "
-                f"{tuned['mean']:.3f} [{tuned['low']:.3f}, {tuned['high']:.3f}] on the same test titles and seeds."
+            text += f", and {_interval(tuned)} of SGD with Nesterov momentum at its best learning rate"
+            limits.append(
+                "The challenge's SGD, untuned, moves little in the `cpu` profile's two epochs, so a ratio to it "
+                "measures partly how little it trains; the tuned SGD is a baseline that trains."
             )
+        limits.append(
+            f"On the validation titles and seeds the ladder decided on, the ratio is {final['ratio_to_baseline']:.3f}: "
+            "those titles chose every change, the test titles none."
+        )
     else:
-        ratio = low = high = final["ratio_to_baseline"]
+        low = high = final["ratio_to_baseline"]
         text = (
-            f"**What it gains.** The final recipe's loss is **{ratio:.3f}** of the challenge baseline's at the "
-            f"`{summary['profile']}` profile, on the validation titles the ladder decided on."
+            f"The final recipe's loss is **{low:.3f}** of the challenge baseline's at `{summary['profile']}`, "
+            "on the validation titles the ladder decided on"
         )
     if target is not None:
         legacy = confirmed_ratios.get("test_loss_legacy")
         bounds = [(low, high)] + ([(legacy["low"], legacy["high"])] if on_test and legacy else [])
-        in_both = " in both metrics" if len(bounds) == 2 else ""
-        where = "On the test titles the study's target at `cpu`" if on_test else "The study's target at `cpu`"
         if all(lo > target for lo, _ in bounds):
-            text += f" {where}, {target}, is missed{in_both}"
+            text += f"; the study's target there, {target}, is missed"
         elif all(hi < target for _, hi in bounds):
-            text += f" {where}, {target}, is met{in_both}"
+            text += f"; the study's target there, {target}, is met"
         else:
-            text += f" Whether it meets the study's target at `cpu`, {target}, is not yet resolved"
-        text += f" (legacy metric: {legacy['mean']:.3f})." if len(bounds) == 2 else "."
-    sizes = []
-    if at_size_ratio is not None:
-        sizes.append(
-            f"with the recipe's changes at the challenge's shape and vocabulary (`cpu-27m`, 48 optimizer steps) "
-            f"the ratio is {at_size_ratio:.3f}"
-        )
+            text += f"; whether it meets the study's target there, {target}, is not yet resolved"
+        if len(bounds) == 2:
+            limits.append(
+                f"The target is judged in both metrics: in the challenge's legacy metric the test ratio is "
+                f"{_interval(legacy)}."
+            )
+    text += "."
     baseline_label = full_scale["baseline"]
     recipe_label, recipe_full = next(
         ((label, g) for label, g in full_scale["groups"].items() if label != baseline_label), (None, None)
@@ -222,71 +225,84 @@ def _gains(summary: dict, at_size_ratio: float | None, full_scale: dict, full_pl
             if n < planned_n or m < planned_m
             else ""
         )
+        text += f" At the challenge's own size and length (`full`) it is {_ratio_cell(recipe_full, 'val_loss')}{so_far}."
         moved = abs(recipe_full["ratio"]["val_loss_legacy"] - recipe_full["ratio"]["val_loss"])
-        sizes.append(
-            f"at the challenge's own size and length (`full`) {_ratio_cell(recipe_full, 'val_loss')}, and "
-            f"{_ratio_cell(recipe_full, 'val_loss_legacy')} "
-            f"in the legacy metric, the one the leaderboard's {LEADERBOARD} is in{so_far}; that metric alone "
-            f"moves this ratio by {moved:.3f} here, so these runs cannot place the recipe against {LEADERBOARD}"
+        limits.append(
+            f"At `full` the legacy metric, the one the leaderboard's {LEADERBOARD} is in, gives "
+            f"{_ratio_cell(recipe_full, 'val_loss_legacy')}; that metric alone moves the ratio by {moved:.3f} here, "
+            "and the offline titles are a smaller, different sample, so these runs cannot place the recipe against "
+            f"{LEADERBOARD}."
         )
     else:
-        sizes.append("at the challenge's own size and length it is still training")
-    sizes_text = "; ".join(sizes)
-    return f"{text} {sizes_text[0].upper()}{sizes_text[1:]}. Each ratio holds for its profile."
+        text += " At the challenge's own size and length it is still training."
+    if at_size_ratio is not None:
+        limits.append(
+            f"With the recipe's changes at the challenge's shape and vocabulary (`cpu-27m`) the ratio is "
+            f"{at_size_ratio:.3f}, after 48 optimizer steps with both losses still falling: a shorter budget, "
+            "not a measure of what model size does to the gain."
+        )
+    limits.append(
+        "Each ratio holds for its profile: the ratios table gives every one with its titles and seeds."
+    )
+    return text, limits
 
 
-def takeaways(
-    summary: dict,
-    at_size_ratio: float | None,
-    full_scale: dict,
-    costs: dict[str, dict],
-    full_planned: dict[str, int] | None = None,
-):
-    """The five things a reader came for, each a sentence or two with its number: what the recipe gains,
-    which changes carry it, what was not shown, what it costs, and how sure the study is. Every number is
-    read from the runs (through the summaries); a part still training says so. The caveats are the
-    pages' notes, not these sentences'. `full_planned`: the full-scale plans' seeds, {label: count}."""
-    steps = [s for s in summary["steps"] if s.get("follows", True) and s.get("paired")]
-    adopted = sorted((s for s in steps if s["adopted"]), key=_worth, reverse=True)
+def _carries(summary: dict, adopted: list[dict]) -> tuple[str, list[str]]:
+    """The changes that carry the gain: the confirmation's largest removals where it has pairs, else the
+    ladder's largest adopted steps; the ladder's estimates, and what AdamW's is measured against, apart."""
     confirmation = summary.get("confirmation") or {}
     planned = len(confirmation.get("seeds", ()))
-    family = confirmation.get("family") or {}
-
-    scale = _gains(summary, at_size_ratio, full_scale, full_planned or {})
-
     removed = sorted(
-        (row for row in family.values() if row["kind"] == "without" and row.get("paired")),
+        (
+            row
+            for row in (confirmation.get("family") or {}).values()
+            if row["kind"] == "without" and row.get("paired")
+        ),
         key=lambda row: row["paired"]["mean"],
         reverse=True,
     )
-    carry = "**What carries it.** "
-    if removed:
-        n = min(row["paired"]["n"] for row in removed)
-        so_far = n < planned
-
-        def verdict(row: dict) -> str:  # a removal that did not hold is named so, beside its number
-            if row["verdict"] == "held":
-                return ""
-            return f" ({row['verdict']}{' so far' if so_far else ''})"
-
-        carry += (
-            "Inside the final recipe, on the test titles, taking out "
-            + ", ".join(
-                f"{row['change']} costs {row['paired']['mean']:+.3f}{verdict(row)}" for row in removed[:3]
-            )
-            + f" nats/char{_seeds_so_far(n, planned)}. "
-        )
-    carry += (
-        "The ladder's own estimates, which the confirmation supersedes, each against the recipe of its step "
-        "(the best of that step's candidates, so an estimate that leans high): "
-        + ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:3])
-        + " (AdamW's against the challenge's untuned SGD"
-    )
+    estimates = ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:3])
     tuned = (confirmation.get("tuned_baseline") or {}).get("adamw_step", {}).get("minus_tuned_sgd")
-    carry += (
-        f"; against SGD with Nesterov momentum at its best rate, {tuned['mean']:+.3f})." if tuned else ")."
+    against = (
+        f"AdamW's is against the challenge's untuned SGD; against SGD with Nesterov momentum at its best rate "
+        f"it is {tuned['mean']:+.3f}."
+        if tuned
+        else "AdamW's is against the challenge's untuned SGD."
     )
+    if not removed:
+        return (
+            f"The ladder's largest gains, each against the recipe of its step: {estimates} nats/char.",
+            [
+                "Each is the best of its step's candidates, so an estimate that leans high; the confirmation, "
+                "which takes each change out of the final recipe, is still training. " + against
+            ],
+        )
+    n = min(row["paired"]["n"] for row in removed)
+    so_far = n < planned
 
+    def verdict(row: dict) -> str:  # a removal that did not hold is named so, beside its number
+        return "" if row["verdict"] == "held" else f" ({row['verdict']}{' so far' if so_far else ''})"
+
+    first, *rest = removed[:3]
+    text = (
+        f"Taking {first['change']} out of the final recipe costs {first['paired']['mean']:+.3f} nats/char on the "
+        "test titles"
+        + verdict(first)
+        + "".join(f", {row['change']} {row['paired']['mean']:+.3f}{verdict(row)}" for row in rest)
+        + f"{_seeds_so_far(n, planned)}."
+    )
+    return text, [
+        f"The ladder's own estimates, which these supersede: {estimates}, each against the recipe of its step and "
+        f"the best of that step's candidates, so estimates that lean high. {against}"
+    ]
+
+
+def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
+    """What did not help: worse in the ladder, not shown in the ladder, and inside the final recipe the
+    removals not confirmed, the ones that leave it, and the additions."""
+    confirmation = summary.get("confirmation") or {}
+    family = confirmation.get("family") or {}
+    planned = len(confirmation.get("seeds", ()))
     failed = [s for s in steps if s["verdict"] == "worse"]
     unresolved = [s for s in steps if s["verdict"] == "not resolved"]
 
@@ -305,75 +321,160 @@ def takeaways(
     most = count_words(summary["looks"][1])
     confirm_runs = min((len(row["seeds"]) for row in family.values()), default=0)
     so_far = " so far" if confirm_runs < planned else ""
-    kept_unconfirmed = [
-        r["change"] for r in family.values() if r["kind"] == "without" and r["verdict"] == "not confirmed"
-    ]
-    leaves = [
-        r["change"] for r in family.values() if r["kind"] == "without" and r["verdict"] == "leaves the recipe"
-    ]
-    additions = [
-        f"{r['change']} {r['verdict']}" for r in family.values() if r["kind"] == "with" and r["paired"]
-    ]
-    missed = (
-        "**What did not help.** "
-        + (f"Worse than the recipe: {named(failed)}. " if failed else "")
-        + (f"No effect shown at {most} seeds, so not adopted: {named(alone)}. " if alone else "")
-        + (f"Not adopted alone, adopted later together: {named(together)}. " if together else "")
-        + (
-            f"Inside the final recipe, on the test titles, taking out {listed(kept_unconfirmed)} is not "
-            f"confirmed{so_far}. "
-            if kept_unconfirmed
-            else ""
-        )
-        + (f"Taking out {listed(leaves)} helps{so_far}: it leaves the recipe. " if leaves else "")
-        + (f"Put into the final recipe: {listed(additions)}{so_far}." if additions else "")
-    ).rstrip()
 
+    def family_rows(kind: str, verdict: str | None = None) -> list[dict]:
+        return [
+            r for r in family.values() if r["kind"] == kind and (verdict is None or r["verdict"] == verdict)
+        ]
+
+    kept_unconfirmed = [r["change"] for r in family_rows("without", "not confirmed")]
+    leaves = [r["change"] for r in family_rows("without", "leaves the recipe")]
+    additions = [f"{r['change']} ({r['verdict']})" for r in family_rows("with") if r["paired"]]
+    text = " ".join(
+        part
+        for part in (
+            f"Worse than the recipe: {named(failed)}." if failed else "",
+            f"No effect shown at {most} seeds: {named(alone)}." if alone else "",
+            f"Inside the final recipe, {listed(kept_unconfirmed)} {'is' if len(kept_unconfirmed) == 1 else 'are'} "
+            f"not confirmed{so_far}: taking {'it' if len(kept_unconfirmed) == 1 else 'them'} out costs nothing "
+            "the correction resolves."
+            if kept_unconfirmed
+            else "",
+            f"Taking out {listed(leaves)} helps{so_far}: it leaves the recipe." if leaves else "",
+            f"Put into it: {', '.join(additions)}{so_far}." if additions else "",
+        )
+        if part
+    )
+    limits = [
+        f"No effect shown means the paired interval still held zero after {most} seeds: an effect too small for "
+        "those seeds to resolve is not ruled out."
+    ]
+    if together:
+        limits.append(
+            f"Not resolved alone, then adopted together in a later step: {named(together)}; the confirmation tests "
+            "each of them inside the final recipe."
+        )
+    return text, limits
+
+
+def _cost(summary: dict, costs: dict[str, dict]) -> tuple[str, list[str]]:
+    """The recipe's arithmetic per character against the baseline's, and R-Drop against its control of
+    equal computation."""
     base, recipe = costs.get("baseline", {}), costs.get("recipe", {})
-    cost = "**What it costs.** "
     if base.get("flops_per_char") and recipe.get("flops_per_char"):
-        cost += (
+        text = (
             f"At `cpu` the recipe does {recipe['flops_per_char'] / base['flops_per_char']:.2f}x the baseline's "
             "arithmetic per character of training text, Muon's orthogonalization included"
         )
     else:
-        cost += "The recipe's cost is not measured yet (no finished run records its data)"
-    controls = confirmation.get("rdrop_controls") or {}
+        text = "The recipe's cost is not measured yet (no finished run records its data)"
+    controls = (summary.get("confirmation") or {}).get("rdrop_controls") or {}
     rdrop = controls.get("R-Drop 1")
     if rdrop and rdrop.get("flops_per_token"):
         equal = next((row for row in controls.values() if row.get("equal_computation")), {})
         against = equal.get("rdrop_minus_this")
-        started = equal.get("seeds")
-        cost += "; R-Drop, the best result at seven epochs, passes every batch twice, and " + (
-            f"against a control that computes as much (dropout 0.2 for twice the epochs) it is {against['mean']:+.4f} "
-            f"[{against['low']:+.4f}, {against['high']:+.4f}] nats/char over {against['n']} seeds"
+        text += "; R-Drop, the best result at seven epochs, passes every batch twice, and " + (
+            f"against a control that computes as much (dropout 0.2 for twice the epochs) it is "
+            f"{_interval(against, '+.4f')} nats/char over {against['n']} seeds"
             if against
             else "its control at equal computation is still training"
-            if started
+            if equal.get("seeds")
             else "its control at equal computation has not started"
         )
-    cost += "."
+    return text + ".", [
+        "Arithmetic, not time: tokens per second compare only between runs trained together on one machine "
+        "(the Performance page)."
+    ]
 
+
+def _sure(summary: dict) -> tuple[str, list[str]]:
+    """How sure: the confirmation's family under Holm's correction, and the ladder's per-step bound."""
+    confirmation = summary.get("confirmation") or {}
+    family = confirmation.get("family") or {}
+    planned = len(confirmation.get("seeds", ()))
+    confirm_runs = min((len(row["seeds"]) for row in family.values()), default=0)
     held = [row["change"] for row in family.values() if row["verdict"] == "held"]
     removals = sum(1 for row in family.values() if row["kind"] == "without")
-    sure = (
-        "**How sure.** Each step adopts a change that does nothing at most 5% of the time, and calls one "
-        "worse at most as often, for candidates fixed before the step (the together step's were chosen from "
-        "earlier steps' data); across the ladder's steps these errors are not controlled. "
-    )
     if family and confirm_runs == planned:
-        sure += (
+        text = (
             f"On {planned} fresh seeds and the test titles, with Holm's correction over the recipe's "
             f"{len(family)} parts and additions, {len(held)} of the {removals} parts held: {', '.join(held) or 'none'}."
         )
     elif family:
-        sure += (
+        text = (
             f"The confirmation, which controls the error over the whole recipe, is still training "
             f"(at least {confirm_runs} of {planned} seeds of every variant so far); provisionally, "
             f"{', '.join(held) or 'none'} held."
         )
     else:
-        sure += "The confirmation, which controls the error over the whole recipe, is still training."
+        text = "The confirmation, which controls the error over the whole recipe, is still training."
+    return text, [
+        "Each ladder step adopts a change that does nothing at most 5% of the time, and calls one worse at most as "
+        "often, for candidates fixed before the step (the together step's were chosen from earlier steps' data); "
+        "across the ladder's steps these errors add up uncontrolled, which is what the confirmation's correction "
+        "is for."
+    ]
+
+
+TAKEAWAY_LEADS = {
+    "gains": "What it gains",
+    "carries": "What carries it",
+    "missed": "What did not help",
+    "cost": "What it costs",
+    "sure": "How sure",
+}
+
+
+def _takeaways(
+    summary: dict,
+    at_size_ratio: float | None,
+    full_scale: dict,
+    costs: dict[str, dict],
+    full_planned: dict[str, int] | None,
+) -> dict[str, tuple[str, list[str]]]:
+    steps = [s for s in summary["steps"] if s.get("follows", True) and s.get("paired")]
+    adopted = sorted((s for s in steps if s["adopted"]), key=_worth, reverse=True)
+    return {
+        "gains": _gains(summary, at_size_ratio, full_scale, full_planned or {}),
+        "carries": _carries(summary, adopted),
+        "missed": _missed(summary, steps),
+        "cost": _cost(summary, costs),
+        "sure": _sure(summary),
+    }
+
+
+def takeaways(
+    summary: dict,
+    at_size_ratio: float | None,
+    full_scale: dict,
+    costs: dict[str, dict],
+    full_planned: dict[str, int] | None = None,
+):
+    """The five things a reader came for, each a sentence or two with its number (the page says where each is
+    shown): what the recipe gains, which changes carry it, what did not help, what it costs, and how sure
+    the study is. Every number is read from the runs (through the summaries); a part still training says
+    so. What limits each is `limits`'s, beside them. `full_planned`: the full-scale plans' seeds,
+    {label: count}."""
+    found = _takeaways(summary, at_size_ratio, full_scale, costs, full_planned)
     return markdown(
-        "\n\n".join(f"{i}. {text}" for i, text in enumerate((scale, carry, missed, cost, sure), 1))
+        "\n\n".join(
+            f"{i}. **{TAKEAWAY_LEADS[key]}.** {text}" for i, (key, (text, _)) in enumerate(found.items(), 1)
+        )
+    )
+
+
+def limits(
+    summary: dict,
+    at_size_ratio: float | None,
+    full_scale: dict,
+    costs: dict[str, dict],
+    full_planned: dict[str, int] | None = None,
+):
+    """What limits each takeaway, a list a takeaway, for the note beside them: the sentence states the
+    measurement, this its limits."""
+    found = _takeaways(summary, at_size_ratio, full_scale, costs, full_planned)
+    return markdown(
+        "\n".join(
+            f"- **{TAKEAWAY_LEADS[key]}.** {' '.join(notes)}" for key, (_, notes) in found.items() if notes
+        )
     )

@@ -129,3 +129,45 @@ def test_an_interval_end_near_zero_keeps_the_digit_that_says_its_side():
 
     cell = paired_cell({"mean": 0.0008, "low": 0.00003, "high": 0.0015, "n": 7, "level": 0.99})
     assert cell == "+0.0008 [+0.00003,\u00a0+0.0015] at 99%, n=7"
+
+
+def test_the_size_comparison_keeps_its_columns_narrow_and_names_the_models_below(tmp_path):
+    """Each row a profile with numbers only; the models (the longest words) in one line under the table."""
+    from lmlab.ladder import FINAL_RECIPE
+    from lmlab.ladder_tables import size_comparison
+    from lmlab.runs import Run, write_json
+
+    def runs(name, profile, shape, losses, steps):
+        out = []
+        for seed, loss in enumerate(losses, 1):
+            folder = tmp_path / f"{name}-{profile}-{seed}"
+            folder.mkdir()
+            n_layer, d_model, tokenizer, vocab, params = shape
+            config = {"seed": seed, "profile": profile, "n_layer": n_layer, "d_model": d_model}
+            config |= {"tokenizer": tokenizer, "vocab_size": vocab, "block_size": 64, "batch_size": 32}
+            meta = {"status": "done", "num_params": params, "total_steps": steps, "final": {"val_loss": loss}}
+            write_json(folder / "config.json", config)
+            write_json(folder / "meta.json", meta)
+            out.append(Run(folder))
+        return out
+
+    small, recipe = (4, 256, "bpe", 4096, 4.2e6), (2, 360, "unigram", 8192, 6.1e6)
+    sizes = {
+        "cpu": {
+            "baseline": runs("b", "cpu", small, [2.24, 2.25, 2.23], 254),
+            FINAL_RECIPE: runs("r", "cpu", recipe, [1.42, 1.43, 1.43], 220),
+        },
+        "cpu-27m": {
+            "baseline": runs("b", "cpu-27m", (6, 512, "bpe", 16000, 27.2e6), [2.14, 2.15, 2.16], 48),
+            FINAL_RECIPE: runs("r", "cpu-27m", (6, 512, "unigram", 16000, 27.1e6), [1.48, 1.48, 1.49], 48),
+        },
+    }
+    table = str(size_comparison(sizes))
+    header = table.splitlines()[0]
+    assert "model" not in header and header.count("|") == 7
+    assert "| `cpu` | 64 × 32, 254 → 220 |" in table
+    assert (
+        "The models, baseline → recipe (layers × width, vocabulary, parameters): `cpu` 4 × 256, BPE 4,096, 4.2M → "
+        "2 × 360, unigram 8,192, 6.1M; `cpu-27m` 6 × 512, BPE 16,000, 27.2M → 6 × 512, unigram 16,000, 27.1M."
+        in table
+    )

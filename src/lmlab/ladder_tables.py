@@ -230,11 +230,10 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]], differs: str = "", k
     (its `size_steps`), below the table."""
     shown_baseline = next(iter(next(iter(sizes.values()))))
     lines = [
-        "| profile | model (baseline → recipe) | context × batch, optimizer steps | baseline | recipe | "
-        "recipe − baseline | recipe / baseline |",
-        "|:---|:---|---:|---:|---:|---:|---:|",
+        "| profile | context × batch, optimizer steps | baseline | recipe | recipe − baseline | recipe / baseline |",
+        "|:---|---:|---:|---:|---:|---:|",
     ]
-    ratios, older, labels, means, step_counts = {}, [], {}, {}, {}
+    ratios, older, labels, means, step_counts, models = {}, [], {}, {}, {}, []
     for profile, groups in sizes.items():
         baseline_label = next(iter(groups))  # Ladder.at_size: the baseline first, then the recipe
         label = labels[profile] = next(name for name in groups if name != baseline_label)
@@ -246,13 +245,13 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]], differs: str = "", k
         baseline, recipe = groups[baseline_label], groups[label]
         (b_mean, b_std), (r_mean, r_std) = mean_std(final_values(baseline)), mean_std(final_values(recipe))
         ratios[profile], means[profile] = r_mean / b_mean, (b_mean, r_mean)
-        models = " → ".join(_model_words(runs[0]) for runs in (baseline, recipe))
+        models.append(f"`{profile}` {' → '.join(_model_words(runs[0]) for runs in (baseline, recipe))}")
         step_counts[profile] = recipe[0].meta.get("total_steps")
         steps = " → ".join(dict.fromkeys(str(runs[0].meta.get("total_steps")) for runs in (baseline, recipe)))
         c = baseline[0].config
         batches = " → ".join(dict.fromkeys(str(runs[0].config["batch_size"]) for runs in (baseline, recipe)))
         lines.append(
-            f"| `{profile}` | {models} | {c['block_size']} × {batches}, {steps} | {spread(b_mean, b_std)} | "
+            f"| `{profile}` | {c['block_size']} × {batches}, {steps} | {spread(b_mean, b_std)} | "
             f"{spread(r_mean, r_std)} | {paired_cell(paired_difference(recipe, baseline))} | **{ratios[profile]:.3f}** |"
         )
     (first, ratio), *others = ratios.items()
@@ -270,6 +269,10 @@ def size_comparison(sizes: dict[str, dict[str, list[Run]]], differs: str = "", k
             "compare; the final recipe trained at both would."
             for profile, _ in others
         ]
+    lines += [
+        "",
+        f"The models, baseline → recipe (layers × width, vocabulary, parameters): {'; '.join(models)}.",
+    ]
     lines += ["", " ".join(words + older)] if words or older else []
     seeds = ", ".join(str(r.config["seed"]) for r in next(iter(sizes[first].values())))
     every_run = [r for groups in sizes.values() for runs in groups.values() for r in runs]
