@@ -475,6 +475,8 @@ def limits(
     found = _takeaways(summary, at_size_ratio, full_scale, costs, full_planned)
     return markdown(
         "\n".join(
-            f"- **{TAKEAWAY_LEADS[key]}.** {' '.join(notes)}" for key, (_, notes) in found.items() if notes
+            f"- **{TAKEAWAY_LEADS[key]}.**\n" + "\n".join(f"  - {note}" for note in notes)
+            for key, (_, notes) in found.items()
+            if notes
         )
     )
