@@ -274,9 +274,9 @@ def token_frequency(run: Run, top_n: int = 25) -> Figure:
 
 
 LADDER_LABEL_CHARS = 30  # a row label wraps onto a second line beyond this: none is cut
-LADDER_CLIP = (
-    0.1  # the paired panel's axis ends here; a step beyond it is drawn at the edge, its value written
-)
+# The paired panel's axis ends here: a step beyond it is drawn at the edge, its value written. Small,
+# so that the late steps' differences of a few thousandths are told apart from zero by eye.
+LADDER_CLIP = 0.05
 
 
 def _verdict_style(paired: dict | None, adopted: bool) -> dict:
