@@ -61,6 +61,29 @@ def test_a_held_run_that_fails_is_an_error_and_an_interrupted_one_is_free(tmp_pa
     with pytest.raises(LmlabError, match=r"failedrun \(run failedrun\) stopped"):
         settled(failed, store)
     assert settled(job_for(tmp_path, "finished", "done"), store)
+    assert settled(job_for(tmp_path, "stopped", "interrupted"), store)  # free: the waiter resumes it
+    assert not settled(job_for(tmp_path, "training", "running"), store)
+
+
+def test_a_waiting_process_resumes_a_held_run_whose_holder_was_stopped(tmp_path, monkeypatch):
+    """Two workers under `--for`: the one holding a run is stopped and leaves it interrupted; the one
+    waiting for it resumes it instead of failing (this once ended the waiter with 'stopped: interrupted')."""
+    store = RunStore(tmp_path)
+    job = job_for(tmp_path, "shared", "running")
+    tries = []
+
+    def train_unless_held(job, store, data_fingerprint, progress, log):
+        tries.append(job.run_id)
+        if len(tries) == 1:  # held by the other worker, which is then stopped
+            write_json(tmp_path / job.run_id / "meta.json", {"status": "interrupted"})
+            return False
+        write_json(tmp_path / job.run_id / "meta.json", {"status": "done"})  # this process resumes it
+        return True
+
+    monkeypatch.setattr(workers, "train_unless_held", train_unless_held)
+    monkeypatch.setattr(workers.time, "sleep", lambda _: None)
+    workers.train_jobs([job], store, "fingerprint")
+    assert tries == ["shared", "shared"] and store.run("shared").status == "done"
 
 
 def test_the_back_off_doubles_up_to_ten_seconds(monkeypatch):

@@ -65,18 +65,23 @@ def train_jobs(
     jobs: list[Job], store: RunStore, data_fingerprint: str, progress: bool = True, log=print
 ) -> None:
     """Train every job; a run another process holds is skipped, then waited for. A held run that
-    stops without finishing is an error: this caller needs it."""
-    held = [job for job in jobs if not train_unless_held(job, store, data_fingerprint, progress, log)]
-    for job in held:
-        backoff_until(functools.partial(settled, job, store))
+    fails is an error (this caller needs it); one that is interrupted (its process was stopped) is
+    free, and this process resumes it from its checkpoint."""
+    pending = jobs
+    while pending:
+        held = [job for job in pending if not train_unless_held(job, store, data_fingerprint, progress, log)]
+        for job in held:
+            backoff_until(functools.partial(settled, job, store))
+        pending = [job for job in held if not finished(store.run(job.run_id))]
 
 
 def settled(job: Job, store: RunStore) -> bool:
-    """Whether the job's run has finished; an error when it stopped without finishing."""
+    """Whether the job's run has finished, or was interrupted and no process holds it (free to resume);
+    an error when it failed."""
     run = store.run(job.run_id)
-    if not finished(run) and stopped(run, store):
+    if not finished(run) and stopped(run, store) and run.status == "failed":
         raise LmlabError(f"run {run.id} ({job.label}) stopped: {run.meta.get('error') or run.status}")
-    return finished(run)
+    return finished(run) or stopped(run, store)
 
 
 def wait_for_any(jobs: list[Job], store: RunStore) -> None:
