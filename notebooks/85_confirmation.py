@@ -88,7 +88,7 @@ study_confirm.tuned_reading(data["tuned_baseline"])
 
 # %% [markdown]
 # R-Drop at seven epochs against dropout 0.2 (its own control), a higher rate, and dropout 0.2
-# trained for twice the epochs: about the computation R-Drop's two passes of every batch take.
+# trained for twice the epochs: at least the computation R-Drop's two passes of every batch take.
 
 # %%
 #| label: rdrop-controls

@@ -188,24 +188,58 @@ def test_the_cost_takeaway_sets_r_drop_against_its_control_of_equal_computation_
 def test_r_drop_is_set_against_each_control_with_what_it_costs_a_run():
     from study import confirm as study_confirm
 
-    def row(fpc, epochs, minutes, minus=None):
-        return {"flops_per_char": fpc, "epochs": epochs, "minutes": minutes, "rdrop_minus_this": minus}
+    def row(fpc, epochs, minutes, minus=None, seeds=(1, 2, 3)):
+        return {"flops_per_char": fpc, "epochs": epochs, "minutes": minutes, "rdrop_minus_this": minus} | {
+            "seeds": list(seeds)
+        }
 
-    text = str(
-        study_confirm.rdrop_reading(
-            {
-                "dropout 0.2": row(9e6, 7, 15.0, paired(-0.037, 3)),
-                "R-Drop 1": row(18e6, 7, 52.5),
-                "dropout 0.3": row(9e6, 7, None),
-                "dropout 0.2, 14 epochs": row(9e6, 14, 30.0, paired(-0.010, 3)),
-            }
-        )
-    )
+    controls = {
+        "dropout 0.2": row(9e6, 7, 15.0, paired(-0.037, 3)),
+        "R-Drop 1": row(18e6, 7, 52.5),
+        "dropout 0.3": row(9e6, 7, None, seeds=()),
+        "dropout 0.2, 14 epochs": row(9e6, 14, 30.0, paired(-0.010, 3)),
+    }
+    text = str(study_confirm.rdrop_reading(controls))
     assert "- **dropout 0.2**: R-Drop minus it, -0.0370 nats/char" in text
-    assert "R-Drop takes 2.0x its arithmetic a run and 3.5x its minutes." in text
+    # arithmetic only: these runs were not trained together, so their minutes do not compare
+    assert "R-Drop takes 2.0x its arithmetic a run." in text and "minutes" not in text
     assert "- **dropout 0.3**: not trained yet." in text
     # twice the epochs at half the arithmetic a character: the same computation a run
-    assert "R-Drop takes 1.0x its arithmetic a run and 1.8x its minutes." in text
+    assert "R-Drop takes 1.0x its arithmetic a run." in text
+    controls["dropout 0.3"]["seeds"] = [1]
+    assert "- **dropout 0.3**: 1 of 3 seeds trained so far." in str(study_confirm.rdrop_reading(controls))
+
+
+def test_the_tuned_baseline_names_rates_that_collapsed_and_its_fresh_seeds_result():
+    from study import confirm as study_confirm
+
+    rates = {
+        "challenge baseline (SGD)": [2.2448, 2.2447, 2.2401],
+        "SGD Nesterov lr 0.1": [1.9368, 1.9517, 1.9558],
+        "SGD Nesterov lr 0.3": [2.02801, 2.02796, 2.02795],
+        "SGD Nesterov lr 1": [2.0290, 2.0288, 1.9326],
+    }
+    tuned = {
+        "rates": rates,
+        "best": "SGD Nesterov lr 0.1",
+        "adamw_step": {"candidate": "AdamW", "minus_challenge_sgd": paired(-0.4, 3), "minus_tuned_sgd": paired(-0.1, 3)},
+        "fresh_seeds": {
+            "seeds": [101, 102, 103],
+            "test_loss": [1.95, 1.96, 1.94],
+            "tuned_minus_challenge": paired(-0.3, 3),
+            "recipe_over_challenge": paired(0.642, 3, 0.001),
+            "recipe_over_tuned": paired(0.741, 3, 0.006),
+        },
+    }  # fmt: skip
+    text = str(study_confirm.tuned_reading(tuned))
+    assert (
+        "Some runs end at 2.0280 nats/char whatever their seed: SGD Nesterov lr 0.3: 3 of 3 seeds; SGD Nesterov "
+        "lr 1: 2 of 3 seeds (the other reaches 1.9326)." in text
+    )
+    assert "lr 0.1:" not in text  # a rate whose seeds differ did not collapse
+    assert "trained again on seeds 101–103 and scored on the test split, reaches 1.9500" in text
+    rates["SGD Nesterov lr 0.3"] = [2.01, 2.03, 2.05]
+    assert "whatever their seed" not in str(study_confirm.tuned_reading(tuned))
 
 
 def test_the_ratios_table_gives_every_quoted_ratio_with_its_titles_seeds_and_both_metrics():
