@@ -163,7 +163,9 @@ study.summary.takeaways(
 
 # %%
 #| label: takeaway-limits
-study.summary.limits(data, size_ratio, full_scale, final_costs, full.planned(ladder))
+study.summary.limits(
+    data, size_ratio, full_scale, final_costs, full.planned(ladder)
+)
 
 # %%
 #| label: ratios

@@ -58,11 +58,11 @@ def findings(summary: dict):
         legacy = final.get("legacy_ratio_to_baseline")
         aim = ""
         if target is not None and legacy is not None:
-            verdict = "misses it" if ratio > target else "meets it"
             aim = (
                 f" The study's target, {target}, was set a little below the leaderboard's best credible ratio "
-                f"({LEADERBOARD}); in the site's metric the recipe's {ratio:.3f} {verdict} (in the legacy metric, "
-                f"which scores a different share of each tokenizer's tokens, {legacy:.3f})."
+                f"({LEADERBOARD}); in the site's metric the recipe's {ratio:.3f} "
+                f"{'misses' if ratio > target else 'meets'} it, and in the legacy metric, which scores a different "
+                f"share of each tokenizer's tokens, its {legacy:.3f} would {'miss' if legacy > target else 'meet'} it."
             )
         lines += [
             "",
@@ -191,6 +191,16 @@ def _gains(
             f"On the validation titles and seeds the ladder decided on, the ratio is {final['ratio_to_baseline']:.3f}: "
             "those titles chose every change, the test titles none."
         )
+        on_validation = confirmed_ratios.get("val_loss")
+        if on_validation:
+            apart = abs(on_test["mean"] - on_validation["mean"])
+            widest = max(q["high"] - q["low"] for q in (on_test, on_validation))
+            limits.append(
+                "An interval counts the seeds' variation on fixed titles, not the sampling of the titles: on the same "
+                f"seeds the ratio is {on_test['mean']:.3f} on the test titles and {on_validation['mean']:.3f} on the "
+                f"validation titles, {apart:.3f} apart"
+                + (f", more than either interval is wide ({widest:.3f})." if apart > widest else ".")
+            )
     else:
         low = high = final["ratio_to_baseline"]
         text = (
@@ -211,6 +221,11 @@ def _gains(
                 f"The target is judged in both metrics: in the challenge's legacy metric the test ratio is "
                 f"{_interval(legacy)}."
             )
+        limits.append(
+            f"The target, {target}, is the study's own aim at `{summary['profile']}`, set a little below the "
+            f"leaderboard's best credible ratio at full scale ({LEADERBOARD}): meeting or missing it at "
+            f"`{summary['profile']}` places the recipe nowhere on the leaderboard."
+        )
     text += "."
     baseline_label = full_scale["baseline"]
     recipe_label, recipe_full = next(
@@ -225,13 +240,16 @@ def _gains(
             if n < planned_n or m < planned_m
             else ""
         )
-        text += f" At the challenge's own size and length (`full`) it is {_ratio_cell(recipe_full, 'val_loss')}{so_far}."
+        text += (
+            f" At the challenge's own size and length (`full`; {recipe_label}) it is "
+            f"{_ratio_cell(recipe_full, 'val_loss')}, and {_ratio_cell(recipe_full, 'val_loss_legacy')} in the legacy "
+            f"metric{so_far}."
+        )
         moved = abs(recipe_full["ratio"]["val_loss_legacy"] - recipe_full["ratio"]["val_loss"])
         limits.append(
-            f"At `full` the legacy metric, the one the leaderboard's {LEADERBOARD} is in, gives "
-            f"{_ratio_cell(recipe_full, 'val_loss_legacy')}; that metric alone moves the ratio by {moved:.3f} here, "
-            "and the offline titles are a smaller, different sample, so these runs cannot place the recipe against "
-            f"{LEADERBOARD}."
+            f"At `full` the legacy metric is the one the leaderboard's {LEADERBOARD} is in; it alone moves the ratio by "
+            f"{moved:.3f} here, and the offline titles are a smaller, different sample, so these runs cannot place the "
+            f"recipe against {LEADERBOARD}."
         )
     else:
         text += " At the challenge's own size and length it is still training."
@@ -291,10 +309,30 @@ def _carries(summary: dict, adopted: list[dict]) -> tuple[str, list[str]]:
         + "".join(f", {row['change']} {row['paired']['mean']:+.3f}{verdict(row)}" for row in rest)
         + f"{_seeds_so_far(n, planned)}."
     )
-    return text, [
-        f"The ladder's own estimates, which these supersede: {estimates}, each against the recipe of its step and "
-        f"the best of that step's candidates, so estimates that lean high. {against}"
+    limits = [
+        "Each is the final recipe's test loss without the part minus with it, seed by seed; the parts are ranked by "
+        "their means: "
+        + ", ".join(f"{row['change']} {_interval(row['paired'], '+.4f')}" for row in removed[:4])
+        + "."
     ]
+    groups = (confirmation.get("final") or {}).get("groups") or {}
+    label = (confirmation.get("confirmed_recipe") or {}).get("label")
+    baseline = next((g for name, g in groups.items() if name != label), {})
+    whole = baseline.get("test_loss_mean", 0) - (groups.get(label) or {}).get("test_loss_mean", 0)
+    if whole > 0:
+        limits.append(
+            f"Together the removals cost {sum(row['paired']['mean'] for row in removed):.3f}, of the "
+            f"{whole:.3f} between the baseline and the recipe: a part is taken out alone and its cost depends on "
+            "the others, and leaving the challenge's SGD for an adaptive optimizer is not a part (taking Muon out "
+            "puts AdamW back, not SGD)."
+        )
+    limits += [
+        "A part taken out puts back what it replaced as the ladder had it, not retuned for the final recipe, so its "
+        "cost can overstate what the part is worth.",
+        f"The ladder's own estimates, which these supersede: {estimates}, each against the recipe of its step and "
+        f"the best of that step's candidates, so estimates that lean high. {against}",
+    ]
+    return text, limits
 
 
 def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
@@ -313,8 +351,8 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
             for later in steps
         )
 
-    def named(group: list[dict]) -> str:
-        return ", ".join(s["best"] for s in group)
+    def named(group: list[dict]) -> str:  # a change's own label may hold a comma ("batch 16, lr x0.7")
+        return "; ".join(s["best"] for s in group)
 
     alone = [s for s in unresolved if not later_together(s)]
     together = [s for s in unresolved if later_together(s)]
@@ -347,7 +385,9 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
     )
     limits = [
         f"No effect shown means the paired interval still held zero after {most} seeds: an effect too small for "
-        "those seeds to resolve is not ruled out."
+        "those seeds to resolve is not ruled out. More seeds trained after the verdicts (the conclusion's "
+        "more-seeds table) resolve some of them; the ladder does not act on those looks, which would be "
+        "optional stopping."
     ]
     if together:
         limits.append(
@@ -398,7 +438,8 @@ def _sure(summary: dict) -> tuple[str, list[str]]:
     if family and confirm_runs == planned:
         text = (
             f"On {planned} fresh seeds and the test titles, with Holm's correction over the recipe's "
-            f"{len(family)} parts and additions, {len(held)} of the {removals} parts held: {', '.join(held) or 'none'}."
+            f"{removals} parts and {len(family) - removals} additions, {len(held)} of the {removals} parts held: "
+            f"{', '.join(held) or 'none'}."
         )
     elif family:
         text = (

@@ -279,6 +279,11 @@ LADDER_LABEL_CHARS = 30  # a row label wraps onto a second line beyond this: non
 LADDER_CLIP = 0.05
 
 
+def _row_label(step: str, best: str) -> str:
+    """A ladder row's label: its step and its best candidate, once where the step is named after it."""
+    return step if best.lower() in step.lower() else f"{step}: {best}"
+
+
 def _verdict_style(paired: dict | None, adopted: bool) -> dict:
     """One marker per verdict, on both panels: adopted (filled), worse (a filled cross), not resolved (hollow)."""
     if adopted:
@@ -304,7 +309,7 @@ def ladder(
     points = ladder_points(groups, intervals, metric)
     ys = np.arange(len(points))
     labels = [
-        re.sub(r" \((not resolved|worse|by mean|undecided)\)$", "", f"{p['step']}: {p['best']}")
+        re.sub(r" \((not resolved|worse|by mean|undecided)\)$", "", _row_label(p["step"], p["best"]))
         for p in points
     ]
     wrapped = [textwrap.fill(label, LADDER_LABEL_CHARS) for label in labels]
@@ -667,10 +672,14 @@ def family(summary: dict, runs: list[Run]) -> Figure:
 
     def draw(interval: dict, y: float, color: str, filled: bool, solid: bool, size: float, above: bool):
         face = color if filled else "white"
-        if interval["mean"] > right:  # beyond the axis: an arrow at its edge, and the value beside it
-            ax.plot(
-                right, y, marker=">", markersize=size + 1, color=color, markerfacecolor=face, linestyle=""
-            )
+        if (
+            interval["mean"] > right
+        ):  # beyond the axis: its interval up to the edge, an arrow there, the value
+            if interval["low"] < right:
+                ax.plot([max(interval["low"], left), right], [y, y], color=color, linewidth=2 if solid else 1,
+                        linestyle="-" if solid else (0, (2, 2)))  # fmt: skip
+            ax.plot(right, y, marker=">", markersize=size + 1, color=color, markerfacecolor=face, linestyle="",
+                    clip_on=False)  # fmt: skip
             ax.annotate(f"{interval['mean']:+.3f} [{interval['low']:+.3f}, {interval['high']:+.3f}]", (right, y),
                         xytext=(-8, 5 if above else -5), textcoords="offset points", ha="right",
                         va="bottom" if above else "top", fontsize=7.5, color=color)  # fmt: skip

@@ -269,7 +269,7 @@ def regimes(short, long, key: str, baseline_name: str = "baseline"):
         text += (
             f" At {budget_text(long.step.budget)} the recipe with {value_after(long)} reaches {recipe:.4f} nats/char "
             f"against the {baseline_name}'s {baseline:.4f} at the same length: **{recipe / baseline:.3f}** of the "
-            "baseline (a later step at that length may go further)."
+            "baseline, the recipe that later steps at that length start from."
         )
     return markdown(text)
 
