@@ -309,7 +309,7 @@ def ladder(
     points = ladder_points(groups, intervals, metric)
     ys = np.arange(len(points))
     labels = [
-        re.sub(r" \((not resolved|worse|by mean|undecided)\)$", "", _row_label(p["step"], p["best"]))
+        _row_label(p["step"], re.sub(r" \((not resolved|worse|by mean|undecided)\)$", "", p["best"]))
         for p in points
     ]
     wrapped = [textwrap.fill(label, LADDER_LABEL_CHARS) for label in labels]
