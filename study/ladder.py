@@ -288,11 +288,13 @@ LADDER = Study(
     more_seeds_at_most=10,
     target_ratio=TARGET_RATIO,
     # the final recipe's parts, named by what it holds now: the together step adopted three changes at
-    # once; of BPE 8192 the unigram step kept the size; of Muon lr 0.02 the optimizer is the part
+    # once; of BPE 8192 the unigram step kept the size and replaced the algorithm, so the tokenizer
+    # step's part is the size and the unigram step's the algorithm; of Muon lr 0.02 the optimizer is the part
     parts={
         "together": TOGETHER_CHANGES,
         "tokenizer": {"vocabulary 8192": {"vocab_size": 8192}},
         "dropout": {"dropout 0": {"dropout": 0.0}},
         "muon": {"Muon": {"optimizer": "muon"}},
+        "unigram": {"unigram tokenizer": {"tokenizer": "unigram"}},
     },
 )
