@@ -58,7 +58,8 @@ def test_every_page_of_the_committed_site_shows_nothing_broken(committed_html):
     assert all(path.stat().st_size > 10_000 for path in shots.values())
 
 
-def test_the_overview_ladder_table_is_an_html_table(committed_html):
+def test_the_ladder_table_is_an_html_table(committed_html):
+    """The conclusion's ladder table (the overview links to it) renders as a table, not as Markdown."""
     from playwright.sync_api import sync_playwright
 
     with site.serve(committed_html, BASE_URL) as url, sync_playwright() as p:
@@ -66,7 +67,7 @@ def test_the_overview_ladder_table_is_an_html_table(committed_html):
             executable_path=browser_check.chromium_path(), args=browser_check.LAUNCH_ARGS
         )
         page = browser.new_page()
-        page.goto(url, wait_until="load")
+        page.goto(url.rstrip("/") + "/conclusion", wait_until="load")
         page.wait_for_selector("article table th")  # notebook outputs render after the page loads
         headers = page.eval_on_selector_all(
             "article table th", "cells => cells.map(c => c.textContent.trim())"
