@@ -45,7 +45,7 @@ groups = step_tables.step_groups(step)
 
 # %%
 #| label: rdrop-loss
-figures.loss_curves(groups, reference=step.reference, x="epoch")
+figures.loss_curves(groups, reference=step.reference)
 
 # %%
 #| label: rdrop-gap
