@@ -92,7 +92,9 @@ study_confirm.tuned_reading(data["tuned_baseline"])
 
 # %%
 #| label: rdrop-controls
-confirm_tables.comparison_table(study_confirm.rdrop_runs(ladder), "dropout 0.2")
+confirm_tables.comparison_table(
+    study_confirm.rdrop_runs(ladder), study_confirm.RDROP_CONTROL
+)
 
 # %%
 #| label: rdrop-controls-reading

@@ -42,6 +42,7 @@ def tuned_sgd_sweep() -> dict[str, dict]:
 
 
 RDROP_EPOCHS = LADDER.step("rdrop").budget["epochs"]
+RDROP_CONTROL = "dropout 0.2"  # R-Drop's own control: the R-Drop step's recipe at seven epochs
 EQUAL_COMPUTATION = (
     f"dropout 0.2, {2 * RDROP_EPOCHS} epochs"  # the control that computes at least as much as R-Drop
 )
@@ -55,7 +56,7 @@ def rdrop_controls(ladder: Ladder) -> dict[str, dict]:
     step = ladder.step("rdrop", train=False)
     base = step.recipe | step.step.budget  # seven epochs, dropout 0.2
     return {
-        "dropout 0.2": base,
+        RDROP_CONTROL: base,
         "R-Drop 1": base | step.candidates["R-Drop 1"],
         "dropout 0.3": base | {"dropout": 0.3},
         EQUAL_COMPUTATION: base | {"epochs": 2 * RDROP_EPOCHS},
@@ -148,6 +149,10 @@ def rdrop_comparison(ladder: Ladder) -> dict:
             "seeds": [run.config["seed"] for run in runs],
             "val_loss": [run.final.get("val_loss") for run in runs],
             "rdrop_minus_this": paired_difference(rdrop, runs) if label != "R-Drop 1" else None,
+            # a control against R-Drop's own control: does it alone give what R-Drop gives?
+            "this_minus_dropout": paired_difference(runs, groups[RDROP_CONTROL])
+            if label not in (RDROP_CONTROL, "R-Drop 1")
+            else None,
             "equal_computation": label == EQUAL_COMPUTATION,
             "epochs": runs[0].config["epochs"] if runs else None,
             **cost(runs),
@@ -339,7 +344,11 @@ def rdrop_reading(controls: dict):
             times = (rdrop["flops_per_char"] * rdrop["epochs"]) / (row["flops_per_char"] * row["epochs"])
             costs.append(f"{times:.1f}x its arithmetic a run")
         cost_words = f"; R-Drop takes {' and '.join(costs)}" if costs else ""
-        lines.append(f"- **{label}**: R-Drop minus it, {paired_words(row['rdrop_minus_this'])}{cost_words}.")
+        alone = row.get("this_minus_dropout")
+        alone_words = f" It minus {RDROP_CONTROL} alone: {paired_words(alone)}." if alone else ""
+        lines.append(
+            f"- **{label}**: R-Drop minus it, {paired_words(row['rdrop_minus_this'])}{cost_words}.{alone_words}"
+        )
     return markdown("\n".join(lines))
 
 

@@ -217,6 +217,10 @@ def test_r_drop_is_set_against_each_control_with_what_it_costs_a_run():
     assert "R-Drop takes 1.0x its arithmetic a run." in text
     controls["dropout 0.3"]["seeds"] = [1]
     assert "- **dropout 0.3**: 1 of 3 seeds trained so far." in str(study_confirm.rdrop_reading(controls))
+    controls["dropout 0.3"] |= {"rdrop_minus_this": paired(-0.040, 3), "this_minus_dropout": paired(0.003, 3)}
+    assert "It minus dropout 0.2 alone: +0.0030 nats/char, paired over 3 seeds" in str(
+        study_confirm.rdrop_reading(controls)
+    )
 
 
 def test_the_tuned_baseline_names_rates_that_collapsed_and_its_fresh_seeds_result():
