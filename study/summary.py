@@ -414,7 +414,7 @@ def _cost(summary: dict, costs: dict[str, dict]) -> tuple[str, list[str]]:
         equal = next((row for row in controls.values() if row.get("equal_computation")), {})
         against = equal.get("rdrop_minus_this")
         text += "; R-Drop, the best result at seven epochs, passes every batch twice, and " + (
-            f"against a control that computes as much (dropout 0.2 for twice the epochs) it is "
+            f"against a control that computes at least as much (dropout 0.2 for twice the epochs) it is "
             f"{_interval(against, '+.4f')} nats/char over {against['n']} seeds"
             if against
             else "its control at equal computation is still training"
