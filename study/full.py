@@ -57,10 +57,10 @@ def reading(comparison: dict) -> object:
     baseline = comparison["groups"].get(comparison["baseline"], {})
     legacy = recipe.get("ratio", {}).get("val_loss_legacy")
     which = (
-        f"The recipe's ratio in the legacy metric, {legacy:.3f}, is the one to set beside"
+        f"The recipe's ratio in the legacy metric, {legacy:.3f}, is in the same metric as"
         if legacy is not None
         else f"No run of the recipe has finished at `{PROFILE}` yet. When one has, its ratio in the legacy metric is "
-        "the one to set beside"
+        "in the same metric as"
     )
     shift = ""
     if legacy is not None and baseline.get("val_loss_legacy_mean"):
@@ -76,8 +76,8 @@ def reading(comparison: dict) -> object:
         )
     return markdown(
         f"{which} the leaderboard's best credible ratio, about {LEADERBOARD} (about 1.13 against 1.753), which is "
-        f"in that metric; the full-coverage ratio is the site's own metric.{shift} The comparison is indicative at "
-        f"most: the `{PROFILE}` profile takes up to {titles:,} titles, and the offline copy trained on here is a "
+        f"in that metric; the full-coverage ratio is the site's own metric.{shift} So these runs cannot place the "
+        f"recipe against {LEADERBOARD}, for these reasons besides: the `{PROFILE}` profile takes up to {titles:,} titles, and the offline copy trained on here is a "
         "different and smaller sample than the hub dataset's, so these runs take fewer optimizer steps over other "
         "titles; they compute in bf16 where the challenge's code computes in fp32 (the loss check on the "
         "Performance page compares the two for the baseline's configuration only); and the legacy metric's share "

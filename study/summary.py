@@ -11,7 +11,7 @@ from __future__ import annotations
 from lmlab import ladder_tables, run_tables, wordlevel
 from lmlab.ladder import StepResult, runs_used
 from lmlab.ladder_tables import profile_budget
-from lmlab.markdown import count_words, listed, markdown, seed_range
+from lmlab.markdown import NBSP, count_words, listed, markdown, seed_range
 from lmlab.runs import Run
 from study.full import LEADERBOARD
 
@@ -44,7 +44,7 @@ def findings(summary: dict):
         calibration = []
         if adamw:
             calibration.append(
-                f"AdamW alone (the ladder's second step) is {adamw['candidates'][adamw['best']]['mean'] / baseline:.3f} "
+                f"AdamW alone (the ladder's second step): {adamw['candidates'][adamw['best']]['mean'] / baseline:.3f} "
                 "of the baseline"
             )
         for budget, at in final.get("at_other_budgets", {}).items():
@@ -52,7 +52,7 @@ def findings(summary: dict):
                 step = _step(summary, at["step"]) or {}
                 calibration.append(
                     f"at {budget}, the recipe as of {step.get('starts_from', '?')} with {step.get('best', '?')} "
-                    f"(step “{step.get('title', '?')}”) is {at['ratio_to_baseline']:.3f} of the baseline trained as long"
+                    f"(step “{step.get('title', '?')}”): {at['ratio_to_baseline']:.3f} of the baseline trained as long"
                 )
         target = summary.get("target_ratio")
         legacy = final.get("legacy_ratio_to_baseline")
@@ -62,15 +62,19 @@ def findings(summary: dict):
                 f" The study's target, {target}, was set a little below the leaderboard's best credible ratio "
                 f"({LEADERBOARD}); in the site's metric the recipe's {ratio:.3f} "
                 f"{'misses' if ratio > target else 'meets'} it, and in the legacy metric, which scores a different "
-                f"share of each tokenizer's tokens, its {legacy:.3f} would {'miss' if legacy > target else 'meet'} it."
+                f"share of each tokenizer's tokens, its {legacy:.3f} would {'miss' if legacy > target else 'meet'} it "
+                "(these are the validation titles the ladder decided on; the takeaways judge the target on the test "
+                "titles)."
             )
         lines += [
             "",
             f"The final recipe{'' if summary.get('complete') else ' so far'} reaches **{ratio:.3f}** of the "
-            f"baseline's validation loss at {profile_budget(summary['profile'])}; at the same profile "
-            f"{'; '.join(calibration) or 'no other ratio is measured yet'}.{aim} Each ratio holds for its "
-            "profile; the note under the takeaways says what limits them.",
+            f"baseline's validation loss at {profile_budget(summary['profile'])}.{aim} Other ratios at the same "
+            f"profile{':' if calibration else ': none is measured yet.'}",
         ]
+        if calibration:
+            lines += [""] + [f"- {item}." for item in calibration]
+        lines += ["", "Each ratio holds for its profile; the note under the takeaways says what limits them."]
     return markdown("\n".join(lines))
 
 
@@ -119,6 +123,7 @@ def ratios_table(summary: dict, on_validation: list[dict]):
     summaries at each profile, scored on validation."""
     confirmed = (summary.get("confirmation") or {}).get("final")
     comparisons = [("test", confirmed), ("validation", confirmed)] if confirmed else []
+    tuned = (summary.get("confirmation") or {}).get("tuned_baseline") or {}
     comparisons += [("validation", comparison) for comparison in on_validation]
     lines = [
         "| profile | recipe | titles scored | seeds (recipe; baseline) | ratio, site's metric [95%] "
@@ -136,9 +141,18 @@ def ratios_table(summary: dict, on_validation: list[dict]):
                 f"{seed_range(baseline.get('seeds', []))} | {_ratio_cell(group, metric)} | "
                 f"{_ratio_cell(group, metric + '_legacy')} |"
             )
+    fresh = tuned.get("fresh_seeds") or {}
+    if fresh.get("recipe_over_tuned") and confirmed:
+        recipe = confirmed["groups"].get(summary["confirmation"]["confirmed_recipe"]["label"], {})
+        lines.insert(
+            3,
+            f"| `{summary['profile']}` | final recipe, against {tuned['best']} | test | "
+            f"{seed_range(recipe.get('seeds', []))}; {seed_range(fresh.get('seeds', []))} | "
+            f"{_interval(fresh['recipe_over_tuned']).replace(' ', NBSP)} | |",
+        )
     lines += [
         "",
-        "*Each recipe's loss over the challenge baseline's, at its profile: `cpu` the ladder's, `cpu-27m` the "
+        "*Each recipe's loss over the challenge baseline's (one row: over the tuned SGD's), at its profile: `cpu` the ladder's, `cpu-27m` the "
         "recipe's changes at the challenge's shape and vocabulary on the same titles, `full` the challenge's size "
         "and length on every offline title. Test: titles no decision read, on seeds no decision used; "
         "validation: the titles every decision read. The interval is the ratio seed by seed where the recipe and "
@@ -177,12 +191,15 @@ def _gains(
         low, high = on_test["low"], on_test["high"]
         text = (
             f"On titles and seeds no decision used, the {label}'s loss is **{on_test['mean']:.3f}** "
-            f"[{low:.3f}, {high:.3f}] of the challenge baseline's at `{summary['profile']}`"
+            f"[{low:.3f}, {high:.3f}] of the challenge baseline's (its untuned SGD) at `{summary['profile']}`"
             f"{_seeds_so_far(on_test['n'], planned)}"
         )
         tuned = ((confirmation.get("tuned_baseline") or {}).get("fresh_seeds") or {}).get("recipe_over_tuned")
         if tuned:
-            text += f", and {_interval(tuned)} of SGD with Nesterov momentum at its best learning rate"
+            text += (
+                f", and **{tuned['mean']:.3f}** [{tuned['low']:.3f}, {tuned['high']:.3f}] of SGD with Nesterov "
+                "momentum at its best learning rate, a baseline that trains"
+            )
             limits.append(
                 "The challenge's SGD, untuned, moves little in the `cpu` profile's two epochs, so a ratio to it "
                 "measures partly how little it trains; the tuned SGD is a baseline that trains."
@@ -201,6 +218,16 @@ def _gains(
                 f"validation titles, {apart:.3f} apart"
                 + (f", more than either interval is wide ({widest:.3f})." if apart > widest else ".")
             )
+            legacy_test, legacy_validation = (
+                confirmed_ratios.get("test_loss_legacy"),
+                confirmed_ratios.get("val_loss_legacy"),
+            )
+            if legacy_test and legacy_validation:
+                limits.append(
+                    f"In the legacy metric the same seeds give {legacy_test['mean']:.3f} on the test titles and "
+                    f"{legacy_validation['mean']:.3f} on the validation titles: which tail of the stream it drops "
+                    "moves that metric's ratio more than the titles move the site's."
+                )
     else:
         low = high = final["ratio_to_baseline"]
         text = (
@@ -322,7 +349,7 @@ def _carries(summary: dict, adopted: list[dict]) -> tuple[str, list[str]]:
     if whole > 0:
         limits.append(
             f"Together the removals cost {sum(row['paired']['mean'] for row in removed):.3f}, of the "
-            f"{whole:.3f} between the baseline and the recipe: a part is taken out alone and its cost depends on "
+            f"{whole:.3f} between the baseline and the recipe on the same test titles and seeds: a part is taken out alone and its cost depends on "
             "the others, and leaving the challenge's SGD for an adaptive optimizer is not a part (taking Muon out "
             "puts AdamW back, not SGD)."
         )
@@ -383,7 +410,20 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
         )
         if part
     )
+    flipped = [
+        f"{row['change']} is worth {gain['mean']:+.4f} at its ladder step and {row['worth']['mean']:+.4f} inside "
+        f"the final recipe, where it {row['verdict']}"
+        for label, row in family.items()
+        if row["kind"] == "with"
+        and row.get("worth")
+        and row["verdict"] in ("helps", "hurts")
+        and (gain := (confirmation.get("ladder_gain", {}).get(label) or {}).get("worth"))
+        and gain["mean"] * row["worth"]["mean"] < 0
+    ]
     limits = [
+        "Worse means worse as tried: the setting each step tried, at the `cpu` budget, not the technique at every "
+        "setting."
+    ] * bool(failed) + [
         f"No effect shown means the paired interval still held zero after {most} seeds: an effect too small for "
         "those seeds to resolve is not ruled out. More seeds trained after the verdicts (the conclusion's "
         "more-seeds table) resolve some of them; the ladder does not act on those looks, which would be "
@@ -394,6 +434,8 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
             f"Not resolved alone, then adopted together in a later step: {named(together)}; the confirmation tests "
             "each of them inside the final recipe."
         )
+    if flipped:
+        limits.append(f"A change's worth depends on the recipe it joins: {'; '.join(flipped)}.")
     return text, limits
 
 
@@ -449,12 +491,25 @@ def _sure(summary: dict) -> tuple[str, list[str]]:
         )
     else:
         text = "The confirmation, which controls the error over the whole recipe, is still training."
-    return text, [
+    elsewhere = [
+        f"{step['best']} at {', '.join(f'{k}={v}' for k, v in step['budget'].items())} ({step['paired']['mean']:+.3f})"
+        for step in summary["steps"]
+        if not step.get("follows", True) and step["adopted"] and step.get("paired")
+    ]
+    limits = [
         "Each ladder step adopts a change that does nothing at most 5% of the time, and calls one worse at most as "
         "often, for candidates fixed before the step (the together step's were chosen from earlier steps' data); "
         "across the ladder's steps these errors add up uncontrolled, which is what the confirmation's correction "
-        "is for."
+        "is for.",
+        "The confirmation's intervals, like every interval here, count the seeds' variation on fixed titles, not "
+        "the sampling of the titles.",
     ]
+    if elsewhere:
+        limits.append(
+            f"Its verdicts hold at the `{summary['profile']}` budget. The ladder's steps at another budget adopted "
+            f"other settings: {'; '.join(elsewhere)}; a part's verdict here does not carry to them."
+        )
+    return text, limits
 
 
 TAKEAWAY_LEADS = {

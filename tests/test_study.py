@@ -60,7 +60,7 @@ def test_findings_group_the_verdicts_and_set_the_final_ratio_beside_adamw_alone(
     fewer = str(study_summary.findings(summary(target=None) | {"looks": [2, 4]}))
     assert "- **Not resolved at four seeds, so not adopted:** RoPE (-0.020)." in fewer
     assert "The final recipe reaches **0.800** of the baseline's validation loss at the `cpu` profile" in text
-    assert "AdamW alone (the ladder's second step) is 0.800 of the baseline" in text
+    assert "- AdamW alone (the ladder's second step): 0.800 of the baseline." in text
     assert "The study's target" not in text and "says what limits them" in text
 
 
@@ -69,7 +69,7 @@ def test_findings_judge_the_target_in_the_sites_metric_and_give_the_legacy_ratio
     # 0.800 in the site's metric misses 0.78; the legacy 0.750 would meet it, and is not taken as meeting it
     assert "in the site's metric the recipe's 0.800 misses it" in text
     # the legacy ratio meets it, and the page says so rather than leave the reader to compare
-    assert "which scores a different share of each tokenizer's tokens, its 0.750 would meet it." in text
+    assert "which scores a different share of each tokenizer's tokens, its 0.750 would meet it (these are" in text
     assert "the recipe's 0.800 meets it" in str(study_summary.findings(summary(target=0.9)))
 
 
@@ -135,11 +135,14 @@ def test_takeaways_lead_with_the_test_ratio_and_call_a_partial_confirmation_prov
         },
     }
     text, limits = both(data, 0.69, full_scale, {}, {"r": 3})
-    assert "the final recipe's loss is **0.643** [0.639, 0.647] of the challenge baseline's at `cpu`" in text
+    assert (
+        "the final recipe's loss is **0.643** [0.639, 0.647] of the challenge baseline's (its untuned SGD) at `cpu`"
+        in text
+    )
     assert "Nesterov" not in text  # the tuned baseline has not run
     data["confirmation"]["tuned_baseline"] = {"fresh_seeds": {"recipe_over_tuned": paired(0.741, 5, 0.006)}}
     text, limits = both(data, 0.69, full_scale, {}, {"r": 3})
-    assert "(2 of 5 seeds so far), and 0.741 [0.735, 0.747] of SGD with Nesterov momentum" in text
+    assert "(2 of 5 seeds so far), and **0.741** [0.735, 0.747] of SGD with Nesterov momentum" in text
     assert "on the validation titles and seeds the ladder decided on, the ratio is 0.800" in limits.lower()
     # both intervals lie above the target: missed, and the note gives the legacy interval it was judged in too
     assert "the study's target there, 0.62, is missed." in text
@@ -279,3 +282,38 @@ def test_the_ratios_table_gives_every_quoted_ratio_with_its_titles_seeds_and_bot
     assert "| `cpu` | r | validation | 101–105; 101–105 | 0.637 | 0.608 |" in text
     # one baseline seed: no pairs, so the ratio of the means and no interval
     assert "| `full` | r | validation | 1, 2; 1 | 0.659 | 0.716 |" in text
+    # the ratio to the tuned SGD, quoted beside the first, is in the table too, under the test row
+    tuned = {"best": "SGD Nesterov lr 0.1", "fresh_seeds": {"seeds": [101, 102, 103, 104, 105]}}
+    tuned["fresh_seeds"]["recipe_over_tuned"] = paired(0.741, 5, 0.006)
+    data = {"profile": "cpu", "confirmation": {"final": confirmed, "confirmed_recipe": {"label": "r"}}}
+    data["confirmation"]["tuned_baseline"] = tuned
+    rows = str(study_summary.ratios_table(data, [full])).splitlines()
+    assert rows[3] == (
+        "| `cpu` | final recipe, against SGD Nesterov lr 0.1 | test | 101–105; 101–105 | "
+        "0.741\u00a0[0.735,\u00a00.747] | |"
+    )
+
+
+def test_the_limits_name_a_change_whose_worth_turns_and_the_budgets_a_verdict_does_not_reach():
+    data = summary(target=None)
+    data["steps"].append(
+        step("dropout7", "Dropout at seven epochs", "dropout 0.2", 1.5, "adopted", -0.121, follows=False)
+        | {"budget": {"epochs": 7}}
+    )
+    untied = {"change": "untied output", "kind": "with", "seeds": [101, 102], "verdict": "hurts"}
+    untied |= {"paired": paired(0.005, 2), "worth": paired(-0.005, 2)}
+    data["confirmation"] = {
+        "seeds": [101, 102],
+        "family": {"with untied output": untied},
+        "ladder_gain": {"with untied output": {"worth": paired(0.014, 5)}},
+    }
+    limits = str(study_summary.limits(data, None, {"baseline": "b", "groups": {"b": {"runs": []}}}, {}))
+    assert (
+        "untied output is worth +0.0140 at its ladder step and -0.0050 inside the final recipe, where it hurts"
+        in limits
+    )
+    assert "adopted other settings: dropout 0.2 at epochs=7 (-0.121)" in limits
+    untied["worth"] = paired(0.005, 2)  # the same sign in both: nothing to say
+    assert "worth depends" not in str(
+        study_summary.limits(data, None, {"baseline": "b", "groups": {"b": {"runs": []}}}, {})
+    )

@@ -129,6 +129,9 @@ def test_an_interval_end_near_zero_keeps_the_digit_that_says_its_side():
 
     cell = paired_cell({"mean": 0.0008, "low": 0.00003, "high": 0.0015, "n": 7, "level": 0.99})
     assert cell == "+0.0008 [+0.00003,\u00a0+0.0015] at 99%, n=7"
+    assert paired_cell({"mean": 0.0031, "low": -4.6e-06, "high": 0.0062, "n": 3}) == (
+        "+0.0031 [-0.000005,\u00a0+0.0062], n=3"
+    )  # not "-0.00000": the digit that says its side
 
 
 def test_the_size_comparison_keeps_its_columns_narrow_and_names_the_models_below(tmp_path):
@@ -171,3 +174,28 @@ def test_the_size_comparison_keeps_its_columns_narrow_and_names_the_models_below
         "2 × 360, unigram 8,192, 6.1M; `cpu-27m` 6 × 512, BPE 16,000, 27.2M → 6 × 512, unigram 16,000, 27.1M."
         in table
     )
+
+
+def test_a_groups_speed_and_minutes_are_one_runs_and_agree(tmp_path):
+    """tokens/s and min/run come from the same run, the one of median minutes: a run slowed by other
+    work shows fewer tokens a second and more minutes, never more of both (readers caught that once)."""
+    from lmlab.costs import cost
+    from lmlab.runs import Run, write_json
+
+    runs = []
+    for seed, seconds, final_speed in ((1, 600, 2000.0), (2, 1200, 2500.0), (3, 900, 2100.0)):
+        folder = tmp_path / f"run{seed}"
+        folder.mkdir()
+        write_json(folder / "config.json", {"seed": seed, "batch_size": 32, "block_size": 64})
+        write_json(
+            folder / "meta.json",
+            {
+                "status": "done",
+                "total_steps": 770,
+                "final": {"train_seconds": seconds, "tok_per_s": final_speed},
+            },
+        )
+        runs.append(Run(folder))
+    c = cost(runs)
+    assert c["minutes"] == 15.0  # seed 3's 900 s, the median
+    assert c["tok_per_s"] == 770 * 32 * 64 / 900

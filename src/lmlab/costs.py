@@ -41,18 +41,34 @@ def _median(values) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _median_run(runs: list[Run]) -> Run | None:
+    """The run whose training took the median time (the lower of the two middle ones)."""
+    timed = sorted((r for r in runs if r.final.get("train_seconds")), key=lambda r: r.final["train_seconds"])
+    return timed[(len(timed) - 1) // 2] if timed else None
+
+
+def training_tokens(run: Run) -> int | None:
+    """The tokens of training text the run's optimizer steps read (a batch of sequences a step)."""
+    steps = run.meta.get("total_steps")
+    return steps * run.config["batch_size"] * run.config["block_size"] if steps else None
+
+
 def cost(runs: list[Run]) -> dict:
-    """The median over the runs of their training tokens per second and minutes of training, and the
-    FLOPs per token of their model."""
+    """The FLOPs per token and per character of the runs' model, and the median run's minutes of
+    training with its tokens per second over them (evaluations and checkpoints included): the two
+    numbers of one run, so they agree with each other."""
     flops = {flops_per_token(run) for run in runs} - {None}
     per_char = {flops_per_char(run) for run in runs} - {None}
+    median = _median_run(runs)
+    seconds = median.final["train_seconds"] if median else None
+    tokens = training_tokens(median) if median else None
     return {
         "flops_per_token": flops.pop() if len(flops) == 1 else None,
         "flops_per_char": statistics.median(per_char) if per_char else None,
-        "tok_per_s": _median(run.final.get("tok_per_s") for run in runs),
-        "minutes": _median(
-            run.final["train_seconds"] / 60 for run in runs if run.final.get("train_seconds") is not None
-        ),
+        "tok_per_s": tokens / seconds
+        if tokens and seconds
+        else _median(r.final.get("tok_per_s") for r in runs),
+        "minutes": seconds / 60 if seconds else None,
     }
 
 
@@ -72,7 +88,8 @@ COST_NOTE = (
     "*MFLOP/char: the model's training FLOPs per character of training text (per token, 6 x its matrix "
     "products' parameters plus attention, PaLM's count, times the tokens a character; R-Drop's two passes count "
     "twice; Muon's orthogonalization of its matrices each step is shared over the step's tokens), whatever the machine. tokens/s and min/run: "
-    "the median run's training speed and minutes as recorded on the machine that trained it, with whatever "
+    "the minutes of the run whose training took the median time, and its training tokens a second over them "
+    "(evaluations and checkpoints included), as recorded on the machine that trained it, with whatever "
     "else ran beside it and the code of its day: runs trained in different weeks (the ladder's first steps "
     "on another machine, before later speed-ups) differ several-fold for the same model, so compare them only "
     "between runs trained together; MFLOP/char compares everywhere.*"

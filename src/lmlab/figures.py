@@ -726,7 +726,7 @@ def family(summary: dict, runs: list[Run]) -> Figure:
                 markerfacecolor="white",
                 linewidth=1,
                 linestyle=(0, (2, 2)),
-                label="confirmation: not resolved after Holm's correction",
+                label="confirmation: Holm's correction does not resolve it (not confirmed)",
             ),
             Line2D(
                 [],

@@ -75,10 +75,14 @@ def spread(mean: float, std: float, digits: int = 4) -> str:
 
 
 def bound(value: float) -> str:
-    """An interval's end, signed, to four decimals; to five where four would round it to zero, since
-    which side of zero it lies on is what a reader looks for."""
-    text = f"{value:+.4f}"
-    return f"{value:+.5f}" if text in ("+0.0000", "-0.0000") else text
+    """An interval's end, signed, to four decimals; to as many more as its first digit that is not
+    zero needs (up to eight), since which side of zero it lies on is what a reader looks for: never
+    a bare "-0.0000"."""
+    for digits in range(4, 9):
+        text = f"{value:+.{digits}f}"
+        if text.strip("+-0."):
+            return text
+    return f"{value:+.1e}"
 
 
 def paired_cell(paired: dict | None) -> str:
