@@ -452,21 +452,29 @@ def _cost(summary: dict, costs: dict[str, dict]) -> tuple[str, list[str]]:
         text = "The recipe's cost is not measured yet (no finished run records its data)"
     controls = (summary.get("confirmation") or {}).get("rdrop_controls") or {}
     rdrop = controls.get("R-Drop 1")
+    limits = [
+        "Arithmetic, not time: tokens per second compare only between runs trained together on one machine "
+        "(the Performance page)."
+    ]
     if rdrop and rdrop.get("flops_per_token"):
         equal = next((row for row in controls.values() if row.get("equal_computation")), {})
         against = equal.get("rdrop_minus_this")
         text += "; R-Drop, the best result at seven epochs, passes every batch twice, and " + (
             f"against a control that computes at least as much (dropout 0.2 for twice the epochs) it is "
-            f"{_interval(against, '+.4f')} nats/char over {against['n']} seeds"
+            f"{_interval(against, '+.4f')} nats/char{_seeds_so_far(against['n'], len(rdrop.get('seeds') or []))}"
             if against
             else "its control at equal computation is still training"
             if equal.get("seeds")
             else "its control at equal computation has not started"
         )
-    return text + ".", [
-        "Arithmetic, not time: tokens per second compare only between runs trained together on one machine "
-        "(the Performance page)."
-    ]
+        longer = equal.get("this_minus_dropout")
+        if longer and longer["low"] > 0:
+            limits.append(
+                f"The control of equal computation spends it on twice the epochs, where the model overfits: it is "
+                f"{longer['mean']:+.4f} against the same dropout at seven epochs. Another way to spend the "
+                "arithmetic, a larger model say, is not tried."
+            )
+    return text + ".", limits
 
 
 def _sure(summary: dict) -> tuple[str, list[str]]:

@@ -69,7 +69,10 @@ def test_findings_judge_the_target_in_the_sites_metric_and_give_the_legacy_ratio
     # 0.800 in the site's metric misses 0.78; the legacy 0.750 would meet it, and is not taken as meeting it
     assert "in the site's metric the recipe's 0.800 misses it" in text
     # the legacy ratio meets it, and the page says so rather than leave the reader to compare
-    assert "which scores a different share of each tokenizer's tokens, its 0.750 would meet it (these are" in text
+    assert (
+        "which scores a different share of each tokenizer's tokens, its 0.750 would meet it (these are"
+        in text
+    )
     assert "the recipe's 0.800 meets it" in str(study_summary.findings(summary(target=0.9)))
 
 
@@ -192,9 +195,13 @@ def test_the_cost_takeaway_sets_r_drop_against_its_control_of_equal_computation_
     assert "its control at equal computation is still training" in text
     controls["dropout 0.2, 14 epochs"]["rdrop_minus_this"] = paired(-0.004, 3, 0.006)
     text = str(study_summary.takeaways(data, None, full_scale, {}))
-    assert (
-        "(dropout 0.2 for twice the epochs) it is -0.0040 [-0.0100, +0.0020] nats/char over 3 seeds" in text
-    )
+    assert "(dropout 0.2 for twice the epochs) it is -0.0040 [-0.0100, +0.0020] nats/char." in text
+    controls["R-Drop 1"]["seeds"] = [1, 2, 3, 4]
+    controls["dropout 0.2, 14 epochs"]["this_minus_dropout"] = paired(0.077, 3, 0.004)
+    text = str(study_summary.takeaways(data, None, full_scale, {}))
+    limits = str(study_summary.limits(data, None, full_scale, {}))
+    assert "[-0.0100, +0.0020] nats/char (3 of 4 seeds so far)." in text
+    assert "spends it on twice the epochs, where the model overfits: it is +0.0770" in limits
 
 
 def test_r_drop_is_set_against_each_control_with_what_it_costs_a_run():
