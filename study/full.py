@@ -57,10 +57,9 @@ def reading(comparison: dict) -> object:
     baseline = comparison["groups"].get(comparison["baseline"], {})
     legacy = recipe.get("ratio", {}).get("val_loss_legacy")
     which = (
-        f"The recipe's ratio in the legacy metric, {legacy:.3f}, is in the same metric as"
+        f"the recipe's ratio in it here is {legacy:.3f}"
         if legacy is not None
-        else f"No run of the recipe has finished at `{PROFILE}` yet. When one has, its ratio in the legacy metric is "
-        "in the same metric as"
+        else f"no run of the recipe has finished at `{PROFILE}` yet"
     )
     shift = ""
     if legacy is not None and baseline.get("val_loss_legacy_mean"):
@@ -75,8 +74,8 @@ def reading(comparison: dict) -> object:
             f"legacy ratio and {LEADERBOARD}."
         )
     return markdown(
-        f"{which} the leaderboard's best credible ratio, about {LEADERBOARD} (about 1.13 against 1.753), which is "
-        f"in that metric; the full-coverage ratio is the site's own metric.{shift} So these runs cannot place the "
+        f"The leaderboard's best credible ratio, about {LEADERBOARD} (about 1.13 against 1.753), is in the "
+        f"challenge's legacy metric, and {which}; the full-coverage ratio is the site's own metric.{shift} So these runs cannot place the "
         f"recipe against {LEADERBOARD}, for these reasons besides: the `{PROFILE}` profile takes up to {titles:,} titles, and the offline copy trained on here is a "
         "different and smaller sample than the hub dataset's, so these runs take fewer optimizer steps over other "
         "titles; they compute in bf16 where the challenge's code computes in fp32 (the loss check on the "

@@ -198,7 +198,7 @@ def _gains(
         if tuned:
             text += (
                 f", and **{tuned['mean']:.3f}** [{tuned['low']:.3f}, {tuned['high']:.3f}] of SGD with Nesterov "
-                "momentum at its best learning rate, a baseline that trains"
+                "momentum at the best of five learning rates, a baseline that trains"
             )
             limits.append(
                 "The challenge's SGD, untuned, moves little in the `cpu` profile's two epochs, so a ratio to it "
@@ -216,7 +216,7 @@ def _gains(
                 "An interval counts the seeds' variation on fixed titles, not the sampling of the titles: on the same "
                 f"seeds the ratio is {on_test['mean']:.3f} on the test titles and {on_validation['mean']:.3f} on the "
                 f"validation titles, {apart:.3f} apart"
-                + (f", more than either interval is wide ({widest:.3f})." if apart > widest else ".")
+                + (", more than either interval is wide." if apart > widest else ".")
             )
             legacy_test, legacy_validation = (
                 confirmed_ratios.get("test_loss_legacy"),
@@ -274,6 +274,10 @@ def _gains(
         )
         moved = abs(recipe_full["ratio"]["val_loss_legacy"] - recipe_full["ratio"]["val_loss"])
         limits.append(
+            f"The `full` recipe is not the one confirmed at `{summary['profile']}`: it is {recipe_label}, with the "
+            "challenge's model size, vocabulary and batch, and its parts were tested at the smaller profile only."
+        )
+        limits.append(
             f"At `full` the legacy metric is the one the leaderboard's {LEADERBOARD} is in; it alone moves the ratio by "
             f"{moved:.3f} here, and the offline titles are a smaller, different sample, so these runs cannot place the "
             f"recipe against {LEADERBOARD}."
@@ -309,7 +313,7 @@ def _carries(summary: dict, adopted: list[dict]) -> tuple[str, list[str]]:
     estimates = ", ".join(f"{s['best']} {s['paired']['mean']:+.3f}" for s in adopted[:3])
     tuned = (confirmation.get("tuned_baseline") or {}).get("adamw_step", {}).get("minus_tuned_sgd")
     against = (
-        f"AdamW's is against the challenge's untuned SGD; against SGD with Nesterov momentum at its best rate "
+        f"AdamW's is against the challenge's untuned SGD; against SGD with Nesterov momentum at the best of five rates "
         f"it is {tuned['mean']:+.3f}."
         if tuned
         else "AdamW's is against the challenge's untuned SGD."
@@ -330,7 +334,8 @@ def _carries(summary: dict, adopted: list[dict]) -> tuple[str, list[str]]:
 
     first, *rest = removed[:3]
     text = (
-        f"Taking {first['change']} out of the final recipe costs {first['paired']['mean']:+.3f} nats/char on the "
+        f"Taking {first['change']} out of the final recipe (putting back what it replaced) costs "
+        f"{first['paired']['mean']:+.3f} nats/char on the "
         "test titles"
         + verdict(first)
         + "".join(f", {row['change']} {row['paired']['mean']:+.3f}{verdict(row)}" for row in rest)
@@ -421,7 +426,8 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
         and gain["mean"] * row["worth"]["mean"] < 0
     ]
     limits = [
-        "Worse means worse as tried: the setting each step tried, at the `cpu` budget, not the technique at every "
+        "Worse means worse as tried: the setting each step tried, at the `cpu` budget, by the ladder's per-step "
+        "rule (the confirmation's correction covers the recipe's parts, not these), not the technique at every "
         "setting."
     ] * bool(failed) + [
         f"No effect shown means the paired interval still held zero after {most} seeds: an effect too small for "
@@ -433,6 +439,15 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
         limits.append(
             f"Not resolved alone, then adopted together in a later step: {named(together)}; the confirmation tests "
             "each of them inside the final recipe."
+        )
+    if kept_unconfirmed:
+        limits.append(
+            f"{listed(kept_unconfirmed)} {'stays' if len(kept_unconfirmed) == 1 else 'stay'} in the recipe though "
+            "not confirmed: the confirmation takes a part out "
+            "only where taking it out helps. By the ladder's rule of the simpler model, a recipe without "
+            f"{'it' if len(kept_unconfirmed) == 1 else 'them'} would do as well on this evidence; "
+            f"{'it is' if len(kept_unconfirmed) == 1 else 'they are'} kept because the runs measure the recipe "
+            "that holds them, and a recipe without them together is not trained."
         )
     if flipped:
         limits.append(f"A change's worth depends on the recipe it joins: {'; '.join(flipped)}.")
@@ -458,21 +473,31 @@ def _cost(summary: dict, costs: dict[str, dict]) -> tuple[str, list[str]]:
     ]
     if rdrop and rdrop.get("flops_per_token"):
         equal = next((row for row in controls.values() if row.get("equal_computation")), {})
-        against = equal.get("rdrop_minus_this")
-        text += "; R-Drop, the best result at seven epochs, passes every batch twice, and " + (
-            f"against a control that computes at least as much (dropout 0.2 for twice the epochs) it is "
-            f"{_interval(against, '+.4f')} nats/char{_seeds_so_far(against['n'], len(rdrop.get('seeds') or []))}"
-            if against
-            else "its control at equal computation is still training"
-            if equal.get("seeds")
-            else "its control at equal computation has not started"
+        own = next((row for row in controls.values() if row.get("rdrop_minus_this") and not row.get("this_minus_dropout")
+                    and not row.get("equal_computation")), {})  # fmt: skip
+        times = (
+            f" ({rdrop['flops_per_char'] / own['flops_per_char']:.1f}x its control's arithmetic)"
+            if rdrop.get("flops_per_char") and own.get("flops_per_char")
+            else ""
         )
+        text += f"; R-Drop, the best result at seven epochs, passes every batch twice{times}"
         longer = equal.get("this_minus_dropout")
-        if longer and longer["low"] > 0:
+        if longer:
+            text += (
+                f", and spending at least as much on twice the epochs instead leaves its control "
+                f"{_interval(longer, '+.4f')} nats/char worse than at seven epochs"
+                f"{_seeds_so_far(longer['n'], len(rdrop.get('seeds') or []))}"
+            )
             limits.append(
-                f"The control of equal computation spends it on twice the epochs, where the model overfits: it is "
-                f"{longer['mean']:+.4f} against the same dropout at seven epochs. Another way to spend the "
-                "arithmetic, a larger model say, is not tried."
+                "So R-Drop's gain over its own control is not bought by its arithmetic spent as more epochs, where "
+                "the model overfits; another way to spend it, a larger model say, is not tried, and no run trains "
+                "the duplicated batch without R-Drop's divergence term."
+            )
+        else:
+            text += (
+                ", and its control at equal computation is still training"
+                if equal.get("seeds")
+                else ", and its control at equal computation has not started"
             )
     return text + ".", limits
 
