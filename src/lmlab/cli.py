@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="budget",
         type=float,
         metavar="SECONDS",
-        help="stop after this long: every worker checkpoints its run and exits; the same command continues",
+        help="stop after this long: every worker stops and exits; the same command continues each run from its "
+        "last checkpoint (written at every evaluation)",
     )
     lad.add_argument(
         "--skip",
@@ -469,8 +470,8 @@ def _ladder_workers(args, data: str) -> None:
     codes = run_workers(command, args.workers, args.budget)
     if None in codes:
         print(
-            f"lmlab ladder: stopped {codes.count(None)} worker(s) after {args.budget:g}s; their runs are checkpointed, "
-            "and the same command continues them",
+            f"lmlab ladder: stopped {codes.count(None)} worker(s) after {args.budget:g}s; the same command continues "
+            "their runs from their last checkpoints (written at every evaluation)",
             file=sys.stderr,
         )
     elif any(codes):
