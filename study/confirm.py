@@ -311,8 +311,14 @@ def _collapsed(rates: dict[str, list[float]]) -> str:
             f"{label}: {len(there)} of {len(losses)} seeds"
             + (f" (the other reaches {', '.join(f'{loss:.4f}' for loss in rest)})" if rest else "")
         )
+    ends = [loss for losses in rates.values() for loss in losses if abs(loss - shared) < SAME_LOSS]
+    at = (
+        f"{min(ends):.4f}"
+        if f"{min(ends):.4f}" == f"{max(ends):.4f}"
+        else f"{min(ends):.4f} to {max(ends):.4f}"
+    )
     return (
-        f"Some runs end at {shared:.4f} nats/char whatever their seed: {'; '.join(parts)}. A loss the seed does "
+        f"Some runs end at {at} nats/char whatever their seed: {'; '.join(parts)}. A loss the seed does "
         "not change is the mark of training that collapsed to one solution, so these rates' means do not say how "
         "well SGD trains there."
     )

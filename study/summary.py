@@ -215,8 +215,13 @@ def _gains(
             limits.append(
                 "An interval counts the seeds' variation on fixed titles, not the sampling of the titles: on the same "
                 f"seeds the ratio is {on_test['mean']:.3f} on the test titles and {on_validation['mean']:.3f} on the "
-                f"validation titles, {apart:.3f} apart"
-                + (", more than either interval is wide." if apart > widest else ".")
+                f"validation titles (which chose every change), {apart:.3f} apart"
+                + (
+                    ", more than either interval is wide, whether from that selection or from which titles were "
+                    "drawn."
+                    if apart > widest
+                    else "."
+                )
             )
             legacy_test, legacy_validation = (
                 confirmed_ratios.get("test_loss_legacy"),
@@ -432,8 +437,8 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
     ] * bool(failed) + [
         f"No effect shown means the paired interval still held zero after {most} seeds: an effect too small for "
         "those seeds to resolve is not ruled out. More seeds trained after the verdicts (the conclusion's "
-        "more-seeds table) resolve some of them; the ladder does not act on those looks, which would be "
-        "optional stopping."
+        "more-seeds table) give intervals that exclude zero for the changes it trains, some helping and some "
+        "hurting; the ladder does not act on those looks, which would be optional stopping."
     ]
     if together:
         limits.append(
@@ -443,11 +448,9 @@ def _missed(summary: dict, steps: list[dict]) -> tuple[str, list[str]]:
     if kept_unconfirmed:
         limits.append(
             f"{listed(kept_unconfirmed)} {'stays' if len(kept_unconfirmed) == 1 else 'stay'} in the recipe though "
-            "not confirmed: the confirmation takes a part out "
-            "only where taking it out helps. By the ladder's rule of the simpler model, a recipe without "
-            f"{'it' if len(kept_unconfirmed) == 1 else 'them'} would do as well on this evidence; "
-            f"{'it is' if len(kept_unconfirmed) == 1 else 'they are'} kept because the runs measure the recipe "
-            "that holds them, and a recipe without them together is not trained."
+            "not confirmed: the confirmation takes a part out only where taking it out helps. That taking each out "
+            "alone costs nothing the correction resolves does not show the recipe without it as good, and a "
+            "recipe without them together is not trained."
         )
     if flipped:
         limits.append(f"A change's worth depends on the recipe it joins: {'; '.join(flipped)}.")
@@ -489,9 +492,9 @@ def _cost(summary: dict, costs: dict[str, dict]) -> tuple[str, list[str]]:
                 f"{_seeds_so_far(longer['n'], len(rdrop.get('seeds') or []))}"
             )
             limits.append(
-                "So R-Drop's gain over its own control is not bought by its arithmetic spent as more epochs, where "
-                "the model overfits; another way to spend it, a larger model say, is not tried, and no run trains "
-                "the duplicated batch without R-Drop's divergence term."
+                "Twice the epochs is one way to spend R-Drop's arithmetic, and a generous one (R-Drop's is less than "
+                "twice its control's); budgets between, another way to spend it (a larger model, say) and the "
+                "duplicated batch without R-Drop's divergence term are not tried."
             )
         else:
             text += (
@@ -604,7 +607,8 @@ def limits(
     found = _takeaways(summary, at_size_ratio, full_scale, costs, full_planned)
     return markdown(
         "\n".join(
-            f"- **{TAKEAWAY_LEADS[key]}.**\n" + "\n".join(f"  - {note}" for note in notes)
+            f"- **{TAKEAWAY_LEADS[key]}.**\n"
+            + "\n".join(f"  - {note[0].upper()}{note[1:]}" for note in notes)
             for key, (_, notes) in found.items()
             if notes
         )

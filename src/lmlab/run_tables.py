@@ -56,8 +56,8 @@ def budget_comparison(groups: dict[str, list[Run]]):
         run = runs[0]
         cfg, data = run.config, run.meta["data"]
         parts.append(
-            f"{label}: {data['texts']['train']:,} training titles cut by a {data['tokenizer']['vocab_size']:,}-piece "
-            f"tokenizer into {data['tokens']['train']:,} tokens, read {cfg['epochs']} times in batches of "
+            f"{label}: {data['texts']['train']:,} training titles cut by a tokenizer of "
+            f"{data['tokenizer']['vocab_size']:,} pieces into {data['tokens']['train']:,} tokens, read {cfg['epochs']} times in batches of "
             f"{cfg['batch_size']} × {cfg['block_size']} tokens: **{run.meta['total_steps']} optimizer steps**, "
             f"{run.meta['num_params'] / 1e6:.2f}M parameters"
         )
