@@ -14,7 +14,7 @@ from lmlab.config import DEFAULT_PROFILE
 from lmlab.confirm import Confirmation
 from lmlab.costs import cost
 from lmlab.ladder import FINAL_RECIPE, Ladder, group_mean
-from lmlab.markdown import markdown, paired_words, seed_range, spread
+from lmlab.markdown import interval, markdown, paired_words, seed_range, spread
 from lmlab.project import data_setting
 from lmlab.runs import Run
 from lmlab.stats import paired_difference, paired_ratio
@@ -171,10 +171,6 @@ def summary(ladder: Ladder) -> dict:
     }
 
 
-def _interval(ratio: dict | None) -> str:
-    return "" if ratio is None else f"{ratio['mean']:.3f} [{ratio['low']:.3f}, {ratio['high']:.3f}]"
-
-
 def reading(data: dict):
     """What the confirmation says so far, in words: the final ratio on test, and which adoptions held."""
     planned = len(data["seeds"])
@@ -197,9 +193,9 @@ def reading(data: dict):
             f"On seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} ({len(seeds)} of the {planned} "
             "planned) and the "
             f"{data['test_titles']:,} test titles, the {recipe}'s "
-            f"loss is {_interval(ratio['test_loss'])} of the baseline's, seed by seed (95% interval); in the challenge's "
-            f"legacy metric {_interval(ratio.get('test_loss_legacy'))}, and on the validation titles every decision "
-            f"read {_interval(ratio.get('val_loss'))}."
+            f"loss is {interval(ratio['test_loss'])} of the baseline's, seed by seed (95% interval); in the challenge's "
+            f"legacy metric {interval(ratio.get('test_loss_legacy'))}, and on the validation titles every decision "
+            f"read {interval(ratio.get('val_loss'))}."
         )
     by_verdict: dict[str, list[str]] = {}
     for row in family.values():
@@ -278,8 +274,8 @@ def tuned_reading(tuned: dict):
         )
         lines.append(
             f"{trained}On those seeds and titles the final recipe's loss is "
-            f"{_interval(fresh['recipe_over_challenge'])} of the challenge baseline's and "
-            f"{_interval(fresh['recipe_over_tuned'])} of the tuned SGD's. (The ladder's table gives AdamW's "
+            f"{interval(fresh['recipe_over_challenge'])} of the challenge baseline's and "
+            f"{interval(fresh['recipe_over_tuned'])} of the tuned SGD's. (The ladder's table gives AdamW's "
             "difference at 99%, the level its step decided at; here it is at 95%.)"
         )
     return markdown("\n\n".join(lines))

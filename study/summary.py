@@ -11,7 +11,7 @@ from __future__ import annotations
 from lmlab import ladder_tables, run_tables, wordlevel
 from lmlab.ladder import StepResult, runs_used
 from lmlab.ladder_tables import profile_budget
-from lmlab.markdown import NBSP, count_words, listed, markdown, seed_range
+from lmlab.markdown import NBSP, count_words, interval, listed, markdown, seed_range
 from lmlab.runs import Run
 from study.full import LEADERBOARD
 
@@ -148,7 +148,7 @@ def ratios_table(summary: dict, on_validation: list[dict]):
             3,
             f"| `{summary['profile']}` | final recipe, against {tuned['best']} | test | "
             f"{seed_range(recipe.get('seeds', []))}; {seed_range(fresh.get('seeds', []))} | "
-            f"{_interval(fresh['recipe_over_tuned']).replace(' ', NBSP)} | |",
+            f"{interval(fresh['recipe_over_tuned']).replace(' ', NBSP)} | |",
         )
     lines += [
         "",
@@ -167,10 +167,6 @@ def _worth(step: dict) -> float:
 
 def _seeds_so_far(n: int, planned: int) -> str:
     return "" if n >= planned else f" ({n} of {planned} seeds so far)"
-
-
-def _interval(paired: dict, spec: str = ".3f") -> str:
-    return f"{paired['mean']:{spec}} [{paired['low']:{spec}}, {paired['high']:{spec}}]"
 
 
 def _gains(
@@ -251,7 +247,7 @@ def _gains(
         if len(bounds) == 2:
             limits.append(
                 f"The target is judged in both metrics: in the challenge's legacy metric the test ratio is "
-                f"{_interval(legacy)}."
+                f"{interval(legacy)}."
             )
         limits.append(
             f"The target, {target}, is the study's own aim at `{summary['profile']}`, set a little below the "
@@ -349,7 +345,7 @@ def _carries(summary: dict, adopted: list[dict]) -> tuple[str, list[str]]:
     limits = [
         "Each is the final recipe's test loss without the part minus with it, seed by seed; the parts are ranked by "
         "their means: "
-        + ", ".join(f"{row['change']} {_interval(row['paired'], '+.4f')}" for row in removed[:4])
+        + ", ".join(f"{row['change']} {interval(row['paired'], '+.4f')}" for row in removed[:4])
         + "."
     ]
     groups = (confirmation.get("final") or {}).get("groups") or {}
@@ -488,7 +484,7 @@ def _cost(summary: dict, costs: dict[str, dict]) -> tuple[str, list[str]]:
         if longer:
             text += (
                 f", and spending at least as much on twice the epochs instead leaves its control "
-                f"{_interval(longer, '+.4f')} nats/char worse than at seven epochs"
+                f"{interval(longer, '+.4f')} nats/char worse than at seven epochs"
                 f"{_seeds_so_far(longer['n'], len(rdrop.get('seeds') or []))}"
             )
             limits.append(

@@ -672,9 +672,8 @@ def family(summary: dict, runs: list[Run]) -> Figure:
 
     def draw(interval: dict, y: float, color: str, filled: bool, solid: bool, size: float, above: bool):
         face = color if filled else "white"
-        if (
-            interval["mean"] > right
-        ):  # beyond the axis: its interval up to the edge, an arrow there, the value
+        # beyond the axis: its interval up to the edge, an arrow there, the value
+        if interval["mean"] > right:
             if interval["low"] < right:
                 ax.plot([max(interval["low"], left), right], [y, y], color=color, linewidth=2 if solid else 1,
                         linestyle="-" if solid else (0, (2, 2)))  # fmt: skip

@@ -85,6 +85,13 @@ def bound(value: float) -> str:
     return f"{value:+.1e}"
 
 
+def interval(paired: dict | None, spec: str = ".3f") -> str:
+    """A mean with its interval, "0.642 [0.641, 0.643]", each in `spec`; empty for no interval."""
+    if paired is None:
+        return ""
+    return f"{paired['mean']:{spec}} [{paired['low']:{spec}}, {paired['high']:{spec}}]"
+
+
 def paired_cell(paired: dict | None) -> str:
     """A paired difference as one table cell: mean, interval (its level where it is not 95%) and the seeds it pairs."""
     if paired is None:
