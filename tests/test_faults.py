@@ -18,7 +18,7 @@ from lmlab.config import make_config
 from lmlab.config import settings as all_settings
 from lmlab.errors import LmlabError, RunLocked
 from lmlab.runs import RunLock, RunStore
-from lmlab.train import Trainer, World
+from lmlab.train import Trainer, World, stop_after_the_step
 
 LONG = dict(TINY, epochs=2, checkpoint_every=4, optimizer="adamw", lr=2e-3, dropout=0.1)
 
@@ -45,11 +45,32 @@ THEN = {
     "sigterm": "os.kill(os.getpid(), signal.SIGTERM)",
     "hold": "open(os.environ['HOLDING'], 'w').close(); time.sleep(3600)",
 }
+# The same, with SIGTERM as training step `at` ends: between two checkpoints.
+TERMINATED_AT_STEP = """
+import os, signal, sys
+from lmlab import train
+from lmlab.cli import main
+
+step = train.Trainer.train_step
+
+def step_then_terminated(self, **kwargs):
+    step(self, **kwargs)
+    if self.step + 1 == {at}:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+train.Trainer.train_step = step_then_terminated
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def cli(settings_, runs_dir, at=None, then=None, **popen):
     words = [f"{k}={v}" for k, v in settings_.items()]
-    program = ["-c", AFTER_CHECKPOINT.format(at=at, then=THEN[then])] if then else ["-m", "lmlab"]
+    if then == "sigterm-at-step":
+        program = ["-c", TERMINATED_AT_STEP.format(at=at)]
+    elif then:
+        program = ["-c", AFTER_CHECKPOINT.format(at=at, then=THEN[then])]
+    else:
+        program = ["-m", "lmlab"]
     return subprocess.Popen(
         [
             sys.executable,
@@ -105,12 +126,36 @@ def test_sigkill_then_the_same_command_resumes_to_identical_numbers(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigterm_marks_the_run_interrupted(tmp_path):
-    proc = cli(LONG, tmp_path, at=4, then="sigterm")
+def test_sigterm_between_checkpoints_checkpoints_where_it_stopped_and_resumes_to_identical_numbers(tmp_path):
+    whole = lmlab.run("smoke", runs_dir=tmp_path / "whole", progress=False, **LONG)
+
+    runs_dir = tmp_path / "stopped"
+    proc = cli(LONG, runs_dir, at=7, then="sigterm-at-step")  # LONG checkpoints every 4 steps
     _, err = proc.communicate()
     assert proc.returncode == 130 and "run the same command again to resume" in err
-    (run,) = RunStore(tmp_path).all()
-    assert run.status == "interrupted" and run.meta["step"] >= 4
+    stopped = RunStore(runs_dir).run(whole.id)
+    assert stopped.status == "interrupted" and stopped.meta["step"] == 7
+    assert checkpoint_step(stopped.dir) == 7
+    assert torch.load(stopped.checkpoint, weights_only=True)["step"] == 7
+
+    again = cli(LONG, runs_dir)
+    _, err = again.communicate()
+    assert again.returncode == 0, err
+    assert "resuming at step 7" in err
+    resumed = RunStore(runs_dir).run(whole.id)
+    assert resumed.final["val_loss"] == whole.final["val_loss"]  # bit for bit
+    assert without_timing(resumed.metrics) == without_timing(whole.metrics)
+
+
+def test_a_second_stop_request_stops_at_once_and_the_handlers_are_put_back():
+    before = signal.getsignal(signal.SIGTERM)
+    with stop_after_the_step() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.requested  # the first only asks
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler runs before this ends
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 @pytest.mark.slow

@@ -155,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="budget",
         type=float,
         metavar="SECONDS",
-        help="stop after this long: every worker stops and exits; the same command continues each run from its "
-        "last checkpoint (written at every evaluation)",
+        help="stop after this long: every worker finishes its step, checkpoints it and exits; the same command "
+        "continues each run from there",
     )
     lad.add_argument(
         "--skip",
@@ -470,8 +470,8 @@ def _ladder_workers(args, data: str) -> None:
     codes = run_workers(command, args.workers, args.budget)
     if None in codes:
         print(
-            f"lmlab ladder: stopped {codes.count(None)} worker(s) after {args.budget:g}s; the same command continues "
-            "their runs from their last checkpoints (written at every evaluation)",
+            f"lmlab ladder: stopped {codes.count(None)} worker(s) after {args.budget:g}s, each run checkpointed at "
+            "the step it stopped; the same command continues them from there",
             file=sys.stderr,
         )
     elif any(codes):
@@ -579,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(
-            "lmlab: interrupted; run the same command again to resume from the last checkpoint",
+            "lmlab: interrupted; run the same command again to resume from the last checkpoint "
+            "(a first Ctrl-C or SIGTERM in the training loop checkpoints the step it stops at)",
             file=sys.stderr,
         )
         return 130

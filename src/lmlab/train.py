@@ -17,9 +17,11 @@ from __future__ import annotations
 import atexit
 import math
 import os
+import signal
 import sys
+import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +72,37 @@ def init_world(device_name: str) -> World:
             local = int(os.environ.get("LOCAL_WORLD_SIZE", size))
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
     return World(dist.get_rank(), dist.get_world_size())
+
+
+class StopRequest:
+    """Whether Ctrl-C or SIGTERM came during the training loop."""
+
+    requested = False
+
+
+@contextmanager
+def stop_after_the_step():
+    """Inside: Ctrl-C or SIGTERM asks the loop to stop once the step in progress is done, so the
+    checkpoint it writes then is where the run stopped (a step on the CPU takes seconds, an
+    evaluation at `full` minutes, and a checkpoint only comes with evaluations); a second one stops
+    at once, from the last checkpoint. Off the main thread (where handlers cannot be set) both stop
+    at once, as outside."""
+    stop = StopRequest()
+
+    def request(signum, frame):
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -236,6 +269,7 @@ class Trainer:
         torch.manual_seed(cfg.seed + world.rank)
 
         self.step = 0
+        self.checkpoint_step = 0  # the step the run's checkpoint holds (0: none)
         self.records: list[dict] = []
         self.pending_loss = torch.zeros((), device=self.device)
         self.pending_grad_norm = torch.zeros((), device=self.device)
@@ -309,6 +343,7 @@ class Trainer:
         """The checkpoint, then meta. The metrics are always written ahead of it (at every log),
         and a resume keeps the records up to the checkpoint's step."""
         self.check_finite(weights=True)  # on every process: they hold the same weights and must stop together
+        self.checkpoint_step = self.step
         if not self.world.main:
             return
         self.write_checkpoint_file()
@@ -331,7 +366,7 @@ class Trainer:
                 f"checkpoint {path} cannot be loaded ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
                 f"the run directory is kept. Delete the checkpoint to train this run from the start: rm {path}"
             ) from None
-        self.step = int(state["step"])
+        self.step = self.checkpoint_step = int(state["step"])
         torch.set_rng_state(state["rng"]["torch"].cpu())
         if state["rng"]["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
@@ -425,11 +460,19 @@ class Trainer:
     def fit(self) -> None:
         """Train to total_steps, from the run's checkpoint if it has one: a record every log_every
         steps, an evaluation every eval_every, a checkpoint at each evaluation (or every
-        checkpoint_every steps) but the last, whose weights finish() saves."""
-        cfg, world = self.cfg, self.world
+        checkpoint_every steps) but the last, whose weights finish() saves. Stopped (Ctrl-C,
+        SIGTERM), it checkpoints the step it stopped at and raises KeyboardInterrupt."""
         self.begin()
         bar = self.progress_bar()
-        start_wall = time.perf_counter() - self.run.meta.get("train_seconds", 0.0)
+        self.start_wall = time.perf_counter() - self.run.meta.get("train_seconds", 0.0)
+        with stop_after_the_step() as stop:
+            self.loop(bar, stop)
+        if bar is not None:
+            bar.close()
+        self.train_seconds = time.perf_counter() - self.start_wall
+
+    def loop(self, bar, stop: StopRequest) -> None:
+        cfg, world = self.cfg, self.world
         t_log, tokens_since = time.perf_counter(), 0
         while self.step < self.total_steps:
             # evaluated after this step? then the evaluation records the update this step makes
@@ -448,7 +491,7 @@ class Trainer:
                     **self.take_pending(),
                     "lr": self.optimizer.param_groups[0]["lr"],
                     "tok_per_s": tokens_since / (now - t_log),
-                    "elapsed": now - start_wall,
+                    "elapsed": now - self.start_wall,
                 }
                 if evaluates and world.main:
                     record.update(self.evaluate_all())
@@ -459,11 +502,26 @@ class Trainer:
                 t_log, tokens_since = time.perf_counter(), 0
             checkpoints = evaluates if cfg.checkpoint_every == 0 else self.step % cfg.checkpoint_every == 0
             if checkpoints and self.step < self.total_steps:
-                self.update_meta(train_seconds=time.perf_counter() - start_wall)
-                self.save_checkpoint()
-        if bar is not None:
-            bar.close()
-        self.train_seconds = time.perf_counter() - start_wall
+                self.checkpoint_here()
+            if self.stops(stop, agreed_now=self.step % cfg.log_every == 0 or evaluates):
+                if self.checkpoint_step != self.step:
+                    self.checkpoint_here()
+                raise KeyboardInterrupt
+
+    def checkpoint_here(self) -> None:
+        self.update_meta(train_seconds=time.perf_counter() - self.start_wall)
+        self.save_checkpoint()
+
+    def stops(self, stop: StopRequest, agreed_now: bool) -> bool:
+        """Whether to stop after this step. Under torchrun every process must stop at the same step:
+        they agree at each record, where the loss is read anyway (a read waits for the device)."""
+        if self.world.size == 1:
+            return stop.requested
+        if not agreed_now:
+            return False
+        requested = torch.tensor(float(stop.requested), device=self.pending_loss.device)
+        dist.all_reduce(requested, op=dist.ReduceOp.MAX)
+        return bool(requested)
 
     def begin(self) -> None:
         """Resume from the run's checkpoint if it has one (its records kept up to it), else start at
