@@ -115,13 +115,26 @@ def test_the_against_baseline_table_gives_a_group_of_several_runs_its_mean_and_s
         },
     }
     table = str(against_baseline_table(comparison, planned={"baseline": 3, "recipe": 3}))
-    assert "| baseline | 1 of 3 | 1.8525 | 1.6939 |" in table
-    assert "| recipe | 2 of 3 | 1.2217\u00a0±\u00a00.0001 | 1.2125\u00a0±\u00a00.0001 |" in table
-    assert "| 0.660 | 0.716 | 60, 60 |" in table
-    assert "paired" not in table.splitlines()[0]  # one shared seed: no column of empty cells
-    comparison["groups"]["recipe"]["paired_difference"] = {"n": 2, "mean": -0.63, "low": -0.64, "high": -0.62}
+    assert table.splitlines()[0] == "| | baseline | recipe |"  # a column a group: it fits the page's column
+    assert "| runs done | 1 of 3 | 2 of 3 |" in table
+    assert "| loss (nats/char) | 1.8525 | 1.2217\u00a0±\u00a00.0001 |" in table
+    assert "| loss (nats/char) | 1.6939 | 1.2125\u00a0±\u00a00.0001 |" in table  # the legacy metric's block
+    assert "|  | **0.660** |" in table and "|  | **0.716** |" in table
+    assert "| training (min a run) | 60 | 60, 60 |" in table
+    assert "paired" not in table.split("*Each")[0]  # one shared seed: no rows of empty cells
+    comparison["groups"]["recipe"]["paired"] = {
+        "val_loss": {"n": 2, "mean": -0.63, "low": -0.64, "high": -0.62},
+        "val_loss_legacy": {"n": 2, "mean": -0.48, "low": -0.49, "high": -0.47},
+    }
+    comparison["groups"]["recipe"]["paired_difference"] = comparison["groups"]["recipe"]["paired"]["val_loss"]
+    comparison["groups"]["recipe"]["ratio_paired"] = {
+        "val_loss": {"n": 2, "mean": 0.6596, "low": 0.6591, "high": 0.6601},
+        "val_loss_legacy": {"n": 2, "mean": 0.7158, "low": 0.7154, "high": 0.7162},
+    }
     table = str(against_baseline_table(comparison, planned={"baseline": 3, "recipe": 3}))
-    assert "paired" in table.splitlines()[0] and "| -0.6300 [-0.6400,\u00a0-0.6200], n=2 | 0.660 |" in table
+    assert "| minus the baseline, paired [95%] |  | -0.6300 [-0.6400,\u00a0-0.6200], n=2 |" in table
+    assert "| minus the baseline, paired [95%] |  | -0.4800 [-0.4900,\u00a0-0.4700], n=2 |" in table
+    assert "**0.660** [0.659,\u00a00.660]" in table and "**0.716** [0.715,\u00a00.716]" in table
 
 
 def test_an_interval_end_near_zero_keeps_the_digit_that_says_its_side():

@@ -17,7 +17,7 @@ from lmlab.ladder import (
     budget_text,
     nominal_verdict,
 )
-from lmlab.markdown import count_words, markdown, paired_cell, spread
+from lmlab.markdown import NBSP, count_words, markdown, paired_cell, spread
 from lmlab.runs import Run, provenance
 from lmlab.stats import final_values, level_text, mean_std, paired_difference
 
@@ -360,46 +360,58 @@ def rule_error(results, simulated: dict | None):
     return markdown("\n".join(lines))
 
 
+METRIC_TITLES = {"val_loss": "full coverage (this site's metric)", "val_loss_legacy": "legacy (the challenge's metric)"}  # fmt: skip
+
+
 def against_baseline_table(comparison: dict, planned: dict[str, int] | None = None):
-    """Groups against the baseline at one profile (lmlab.ladder.against_baseline) as a Markdown table:
-    each group's mean ± std in the full-coverage metric and the legacy one, its paired difference to
-    the baseline (a column shown once a group shares two seeds with the baseline), and the ratio of the
-    means in both metrics; `planned`: {label: seeds planned}, so a group still training says how many of
-    its runs are in."""
-    header = ["", "runs done", "val_loss (nats/char)", "legacy metric (nats/char)",
-              "difference from the baseline, paired [95%]", "ratio to the baseline", "legacy ratio",
-              "training (min a run)"]  # fmt: skip
+    """Groups against the baseline at one profile (lmlab.ladder.against_baseline) as a Markdown table,
+    a column a group and a block of rows a metric (the site's full-coverage one, the challenge's legacy
+    one): each group's mean ± std, its paired difference to the baseline (rows shown once a group
+    shares two seeds with the baseline) and the ratio of the means, with the seed-by-seed ratio's
+    interval; then each run's minutes. `planned`: {label: seeds planned}, so a group still training
+    says how many of its runs are in."""
+    groups = comparison["groups"]
+    paired_rows = any(group.get("paired_difference") for group in groups.values())
 
     def mean_cell(group, metric):
         mean, std = group[f"{metric}_mean"], group[f"{metric}_std"]
         return "" if mean is None else spread(mean, std) if len(group[metric]) > 1 else f"{mean:.4f}"
 
-    rows = []
-    for label, group in comparison["groups"].items():
+    def ratio_cell(group, metric):
+        ratio = group.get("ratio", {}).get(metric)
+        if ratio is None:
+            return ""
+        seed_by_seed = (group.get("ratio_paired") or {}).get(metric)
+        low_high = f" [{seed_by_seed['low']:.3f},{NBSP}{seed_by_seed['high']:.3f}]" if seed_by_seed else ""
+        return f"**{ratio:.3f}**{low_high}"
+
+    def paired(group, metric):
+        return paired_cell((group.get("paired") or {}).get(metric))
+
+    def runs_done(label, group):
         n = len(group["runs"])
-        ratio = group.get("ratio", {})
-        rows.append([
-            label,
-            f"{n} of {planned[label]}" if planned and planned.get(label, n) != n else str(n),
-            mean_cell(group, "val_loss"),
-            mean_cell(group, "val_loss_legacy"),
-            paired_cell(group.get("paired_difference")),
-            *(f"{ratio[m]:.3f}" if m in ratio else "" for m in ("val_loss", "val_loss_legacy")),
-            ", ".join(f"{s / 60:.0f}" for s in group["train_seconds"] if s),
-        ])  # fmt: skip
-    paired = 4
-    if not any(row[paired] for row in rows):  # no group shares two seeds with the baseline yet
-        header.pop(paired)
-        rows = [row[:paired] + row[paired + 1 :] for row in rows]
-    lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * (len(header) - 1)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    runs = [run for group in comparison["groups"].values() for run in group["runs"]]
-    devices = sorted({d for group in comparison["groups"].values() for d in group["device"]})
+        return f"{n} of {planned[label]}" if planned and planned.get(label, n) != n else str(n)
+
+    rows = [["runs done", *(runs_done(label, group) for label, group in groups.items())]]
+    for metric, title in METRIC_TITLES.items():
+        rows.append([f"*{title}*", *([""] * len(groups))])
+        cells = {"loss (nats/char)": mean_cell, "minus the baseline, paired [95%]": paired,
+                 "ratio to the baseline [95%]": ratio_cell}  # fmt: skip
+        for name, cell in cells.items():
+            if cell is not paired or paired_rows:
+                rows.append([name, *(cell(group, metric) for group in groups.values())])
+    minutes = [", ".join(f"{s / 60:.0f}" for s in group["train_seconds"] if s) for group in groups.values()]
+    rows.append(["training (min a run)", *minutes])
+    lines = ["| | " + " | ".join(groups) + " |", "|:---|" + "---:|" * len(groups)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    runs = [run for group in groups.values() for run in group["runs"]]
+    devices = sorted({d for group in groups.values() for d in group["device"]})
     lines += [
         "",
-        "*Ratios divide the group's mean by the baseline's, in each metric. The paired difference, with its "
-        "interval, appears once a group shares two seeds with the baseline; a group with one seed planned gets "
-        "none. Training minutes are each run's own, on whatever else its machine was doing.*",
+        "*Each group's mean ± std over its seeds, in each metric. The ratio divides the group's mean by the "
+        "baseline's; its interval is the seed-by-seed ratio's. The paired difference and the interval "
+        "appear once a group shares two seeds with the baseline; a group with one seed planned gets neither. "
+        "Training minutes are each run's own, on whatever else its machine was doing.*",
         "",
         f"*profile {comparison['profile']} · data fingerprint {comparison['data_fingerprint'][:8]} · "
         f"trained on {', '.join(devices) or 'nothing yet'} · runs {', '.join(r[:8] for r in runs) or 'none yet'}.*",
