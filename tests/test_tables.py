@@ -147,6 +147,14 @@ def test_an_interval_end_near_zero_keeps_the_digit_that_says_its_side():
     )  # not "-0.00000": the digit that says its side
 
 
+def test_p_values_keep_one_format_in_a_column():
+    from lmlab.markdown import p_value
+
+    assert [p_value(p) for p in (0.1, 0.022, 0.0017, 1.3e-4, 1.7e-6, None)] == [
+        "0.10", "0.022", "0.0017", "<0.001", "<0.001", ""
+    ]  # fmt: skip
+
+
 def test_the_size_comparison_keeps_its_columns_narrow_and_names_the_models_below(tmp_path):
     """Each row a profile with numbers only; the models (the longest words) in one line under the table."""
     from lmlab.ladder import FINAL_RECIPE

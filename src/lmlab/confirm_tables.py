@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lmlab.confirm import WITH, WITHOUT
 from lmlab.costs import COST_HEADER, COST_NOTE, cost_cells, cost_table
-from lmlab.markdown import NBSP, change_text, markdown, paired_cell, spread
+from lmlab.markdown import NBSP, change_text, markdown, p_value, paired_cell, spread
 from lmlab.runs import Run, provenance
 
 
@@ -66,13 +66,7 @@ def family_table(summary: dict, groups: dict[str, list[Run]], put_back: dict[str
         gain = summary["ladder_gain"].get(label)
         n = len(row["seeds"])
         verdict = row["verdict"] if n == planned else f"{row['verdict']} so far ({n} of {planned} seeds)"
-        p = (
-            ""
-            if row["p_holm"] is None
-            else f"{row['p_holm']:.2g}"
-            if row["p_holm"] >= 0.001
-            else f"{row['p_holm']:.1e}"
-        )
+        p = p_value(row["p_holm"])
         name = f"{row['kind']} {row['change']} ({change_text(put_back.get(label, {}))})"
         ladder = gain and gain["worth"]
         lines.append(

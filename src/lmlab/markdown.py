@@ -85,6 +85,14 @@ def bound(value: float) -> str:
     return f"{value:+.1e}"
 
 
+def p_value(p: float | None) -> str:
+    """A p-value as papers give it: two significant digits ("0.10", "0.022"), and "<0.001" below that,
+    where the digits no longer change a verdict and exponents would set the column in two formats."""
+    if p is None:
+        return ""
+    return f"{p:#.2g}" if p >= 0.001 else "<0.001"
+
+
 def interval(paired: dict | None, spec: str = ".3f") -> str:
     """A mean with its interval, "0.642 [0.641, 0.643]", each in `spec`; empty for no interval."""
     if paired is None:
