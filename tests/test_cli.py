@@ -62,6 +62,37 @@ def test_cli_settings_may_come_before_and_after_options(capsys):
     assert exit_.value.code == 2
 
 
+def test_a_plans_status_says_where_each_run_is_and_how_long_is_left(tmp_path):
+    """A run done in 600 s, one stopped at step 40 of 100 after 200 s (5 s a step: 300 s left), one not
+    started (as long as its group's finished run): 15 minutes left; a group with nothing finished
+    cannot say how long its runs take, and says so."""
+    from types import SimpleNamespace
+
+    from lmlab.cli import plan_status
+    from lmlab.runs import RunStore
+
+    store = RunStore(tmp_path)
+    for run_id, meta, records in (
+        ("done", {"status": "done", "step": 100, "total_steps": 100, "final": {"val_loss": 1.0, "train_seconds": 600}},
+         [{"step": 0}, {"step": 100, "elapsed": 600.0, "val_loss": 1.0}]),
+        ("half", {"status": "interrupted", "step": 40, "total_steps": 100},
+         [{"step": 0}, {"step": 20, "elapsed": 100.0}, {"step": 40, "elapsed": 200.0}]),
+    ):  # fmt: skip
+        run = store.run(run_id)
+        run.write_config({"seed": 1})
+        run.write_meta(meta)
+        run.write_metrics(records)
+    ladder = SimpleNamespace(store=store, planned={"group": dict.fromkeys(("done", "half", "later"))})
+    assert plan_status(ladder) == [
+        f"{'group':<40} 1 of 3 done; half stopped at step 40 of 100, about 5 min left; 1 not started (about 10 min each)",
+        "about 0 h 15 min of training left, one run at a time at these paces",
+    ]
+    ladder.planned["new group"] = {"unseen": None}
+    assert plan_status(ladder)[-1].endswith(
+        "besides 1 run(s) whose length no finished run of their group gives"
+    )
+
+
 PLANNED_STUDY = '''
 from lmlab.ladder import Step, Study
 
@@ -85,7 +116,7 @@ def test_ladder_plans_train_a_projects_named_plan_and_report_it(tmp_path):
     data = f"data={HN_TITLES}"
     status = run_cli("ladder", "--profile", "tiny", "--plans", "later", "--status", data, cwd=tmp_path)
     assert status.returncode == 0, status.stderr
-    assert "baseline, later seeds" in status.stdout and "0 runs finished" in status.stdout
+    assert "baseline, later seeds" in status.stdout and "0 of 2 done; 2 not started" in status.stdout
 
     trained = run_cli("ladder", "--profile", "tiny", "--plans", "later", data, cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
@@ -94,7 +125,7 @@ def test_ladder_plans_train_a_projects_named_plan_and_report_it(tmp_path):
     assert seeds == [7, 8]  # the plan's runs and nothing else: the ladder's own step did not train
 
     again = run_cli("ladder", "--profile", "tiny", "--plans", "later", "--status", data, cwd=tmp_path)
-    assert "2 runs finished" in again.stdout
+    assert "2 of 2 done" in again.stdout and "left" not in again.stdout
 
     unknown = run_cli("ladder", "--profile", "tiny", "--plans", "full", data, cwd=tmp_path)
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import sys
 from pathlib import Path
 
@@ -136,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODULE:NAME",
         help="the study to train (default: [tool.lmlab] study in the project's pyproject.toml, else study:LADDER)",
     )
-    lad.add_argument("--status", action="store_true", help="show each step's state, train nothing")
+    lad.add_argument(
+        "--status",
+        action="store_true",
+        help="show each step's state (with --plans: each group's runs done, where the others are and about how "
+        "long is left), train nothing",
+    )
     lad.add_argument(
         "--plans",
         metavar="NAME",
@@ -448,9 +454,60 @@ def _train_plans(args, ladder, data: str) -> int:
         groups = plan(ladder, False)
     else:
         groups = plan(ladder, True)
-    for label, runs in groups.items():
-        print(f"{label:<48} {len(runs)} run{'s' * (len(runs) != 1)} finished")
+    if not args.status:
+        for label, runs in groups.items():
+            print(f"{label:<48} {len(runs)} run{'s' * (len(runs) != 1)} finished")
+        return 0
+    for line in plan_status(ladder):
+        print(line)
     return 0
+
+
+def plan_status(ladder) -> list[str]:
+    """Each label of a plan: how many of its runs are done, where each begun one is (training now or
+    stopped at a step) with about how long it has left at its own pace, how many have not started
+    (each as long as its group's finished runs, by their median); then the time left in all, one run
+    after another."""
+    from lmlab.runs import finished
+
+    lines, left, unknown = [], 0.0, 0
+    for label, jobs in ladder.planned.items():
+        runs = [ladder.store.run(run_id) for run_id in jobs]
+        done = [run for run in runs if finished(run)]
+        took = [run.final["train_seconds"] for run in done if run.final.get("train_seconds")]
+        typical = statistics.median(took) if took else None
+        states = []
+        for run in runs:
+            if run in done or not run.dir.exists():
+                continue
+            step, total, pace = run.progress()
+            where = "training" if ladder.store.lock(run.id).held() else "stopped"
+            if pace and total:
+                left += pace * (total - step)
+                states.append(
+                    f"{run.id} {where} at step {step} of {total}, about {pace * (total - step) / 60:.0f} min left"
+                )
+            else:
+                unknown += 1
+                states.append(f"{run.id} {where} at step {step} of {total}")
+        waiting = sum(not run.dir.exists() for run in runs)
+        if waiting:
+            states.append(
+                f"{waiting} not started" + (f" (about {typical / 60:.0f} min each)" if typical else "")
+            )
+            left, unknown = (left + waiting * typical, unknown) if typical else (left, unknown + waiting)
+        lines.append(f"{label:<40} {len(done)} of {len(runs)} done" + "".join(f"; {s}" for s in states))
+    if left or unknown:
+        hours, minutes = divmod(round(left / 60), 60)
+        lines.append(
+            f"about {hours} h {minutes:02d} min of training left, one run at a time at these paces"
+            + (
+                f", besides {unknown} run(s) whose length no finished run of their group gives"
+                if unknown
+                else ""
+            )
+        )
+    return lines
 
 
 def _ladder_workers(args, data: str) -> None:

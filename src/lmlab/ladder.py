@@ -330,6 +330,8 @@ class Ladder:
         self.store = RunStore(runs_dir)
         self.fingerprint = fingerprint(make_config(profile, data=data))
         self._announced: set[tuple[str, int]] = set()
+        # every run at_profile was asked for, by label, finished or not: what `--plans --status` reports
+        self.planned: dict[str, dict[str, Job]] = {}
 
     def settings(self, recipe: dict, change: dict, seed: int, label: str, step: Step) -> dict:
         """A run's settings over the profile; None in a change sets a key back to the profile's value."""
@@ -501,6 +503,8 @@ class Ladder:
                 )
                 for seed in chosen or self.study.seeds_for(profile)
             ]
+        for name, js in jobs.items():
+            self.planned.setdefault(name, {}).update({job.run_id: job for job in js})
         missing = [job for js in jobs.values() for job in js if not finished(self.store.run(job.run_id))]
         if missing and train:
             self.executor.train_jobs(missing, self.store, data_fingerprint, progress=progress)

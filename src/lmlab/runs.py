@@ -299,6 +299,14 @@ class Run:
     def evals(self) -> list[dict]:
         return [r for r in self.metrics if "val_loss" in r]
 
+    def progress(self) -> tuple[int, int, float | None]:
+        """The step its records reached (meta.json's moves only at checkpoints), its total steps, and
+        its seconds a step so far, evaluations included (None before a timed record)."""
+        records, meta = self.metrics, self.meta
+        timed = [r for r in records if r.get("elapsed") and r["step"] > 0]
+        step = max(meta.get("step", 0), records[-1]["step"] if records else 0)
+        return step, meta.get("total_steps", 0), (timed[-1]["elapsed"] / timed[-1]["step"] if timed else None)
+
     def train_records(self) -> list[dict]:
         return [r for r in self.metrics if "train_loss" in r]
 
