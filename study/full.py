@@ -68,7 +68,7 @@ def reading(comparison: dict) -> object:
             return 100 * (1 - group["val_loss_legacy_mean"] / group["val_loss_mean"])
 
         shift = (
-            f" That metric is not neutral here: it puts the baseline's loss {lowered(baseline):.1f}% below its "
+            f" The legacy metric is not neutral here: it puts the baseline's loss {lowered(baseline):.1f}% below its "
             f"full-coverage value and the recipe's {lowered(recipe):.1f}%, so the two metrics' ratios differ by "
             f"{abs(legacy - recipe['ratio']['val_loss']):.3f}, against {abs(legacy - LEADERBOARD):.3f} between the "
             f"legacy ratio and {LEADERBOARD}."

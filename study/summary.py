@@ -9,6 +9,7 @@ the WikiText-2 page's budgets beside the profiles.
 from __future__ import annotations
 
 from lmlab import ladder_tables, run_tables, wordlevel
+from lmlab.config import make_config
 from lmlab.ladder import StepResult, runs_used
 from lmlab.ladder_tables import profile_budget
 from lmlab.markdown import NBSP, count_words, interval, listed, markdown, seed_range
@@ -155,7 +156,8 @@ def ratios_table(summary: dict, on_validation: list[dict]):
         "*Each recipe's loss over the challenge baseline's (one row: over the tuned SGD's), at its profile: `cpu` the ladder's, `cpu-27m` the "
         "recipe's changes at the challenge's shape and vocabulary on the same titles, `full` the challenge's size "
         "and length on every offline title. Test: titles no decision read, on seeds no decision used; "
-        "validation: the titles every decision read. The interval is the ratio seed by seed where the recipe and "
+        "validation: at `cpu` and `cpu-27m` the titles every decision at `cpu` read, at `full` the validation titles of "
+        "every offline title, a profile where no decision was made. The interval is the ratio seed by seed where the recipe and "
         "the baseline share two or more seeds; without one, the ratio of the means.*",
     ]
     return markdown("\n".join(lines))
@@ -268,10 +270,12 @@ def _gains(
             if n < planned_n or m < planned_m
             else ""
         )
+        challenge = make_config(full_scale["profile"])
         text += (
-            f" At the challenge's own size and length (`full`; {recipe_label}) it is "
-            f"{_ratio_cell(recipe_full, 'val_loss')}, and {_ratio_cell(recipe_full, 'val_loss_legacy')} in the legacy "
-            f"metric{so_far}."
+            f" At the challenge's own size and length (`full`) the recipe's changes at the challenge's "
+            f"{challenge.n_layer} × {challenge.d_model} model and {challenge.vocab_size:,}-piece vocabulary ({recipe_label}; "
+            f"not the recipe confirmed at `{summary['profile']}`) give {_ratio_cell(recipe_full, 'val_loss')}, and "
+            f"{_ratio_cell(recipe_full, 'val_loss_legacy')} in the legacy metric{so_far}."
         )
         moved = abs(recipe_full["ratio"]["val_loss_legacy"] - recipe_full["ratio"]["val_loss"])
         limits.append(

@@ -131,6 +131,7 @@ def test_takeaways_lead_with_the_test_ratio_and_call_a_partial_confirmation_prov
         "family": family,
     }
     full_scale = {
+        "profile": "full",
         "baseline": "b",
         "groups": {
             "b": {"runs": ["x"]},
@@ -151,8 +152,9 @@ def test_takeaways_lead_with_the_test_ratio_and_call_a_partial_confirmation_prov
     assert "the study's target there, 0.62, is missed." in text
     assert "in the challenge's legacy metric the test ratio is 0.636 [0.632, 0.640]" in limits
     assert (
-        "At the challenge's own size and length (`full`; r) it is 0.660, and 0.720 in the legacy metric (recipe 1 "
-        "of 3 seeds, baseline 1 of 1 so far; no interval yet)." in text
+        "At the challenge's own size and length (`full`) the recipe's changes at the challenge's 6 × 512 model and "
+        "16,000-piece vocabulary (r; not the recipe confirmed at `cpu`) give 0.660, and 0.720 in the legacy metric "
+        "(recipe 1 of 3 seeds, baseline 1 of 1 so far; no interval yet)." in text
     )
     assert (
         "At `full` the legacy metric is the one the leaderboard's 0.646 is in; it alone moves the ratio by 0.060"

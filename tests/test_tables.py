@@ -147,6 +147,16 @@ def test_an_interval_end_near_zero_keeps_the_digit_that_says_its_side():
     )  # not "-0.00000": the digit that says its side
 
 
+def test_a_spread_too_small_for_four_decimals_shows_its_first_digit():
+    from lmlab.markdown import spread
+
+    assert spread(1.69394, 0.00004) == "1.6939\u00a0±\u00a00.00004"  # not "± 0.0000": none
+    assert (
+        spread(1.2217, 0.00019) == "1.2217\u00a0±\u00a00.0002"
+        and spread(1.0, 0.0) == "1.0000\u00a0±\u00a00.0000"
+    )
+
+
 def test_p_values_keep_one_format_in_a_column():
     from lmlab.markdown import p_value
 
@@ -220,3 +230,32 @@ def test_a_groups_speed_and_minutes_are_one_runs_and_agree(tmp_path):
     c = cost(runs)
     assert c["minutes"] == 15.0  # seed 3's 900 s, the median
     assert c["tok_per_s"] == 770 * 32 * 64 / 900
+
+
+def test_the_precision_table_says_how_long_its_loss_check_ran_and_what_it_did_not_check():
+    from lmlab.perf_tables import precision_table
+
+    check = {
+        "recipe": "the challenge baseline",
+        "profile": "cpu-27m",
+        "epochs": 4,
+        "steps": 96,
+        "runs": {"fp32, seed 1": {"id": "5e8dc7cdcd64"}},
+        "bf16_minus_fp32": {"final": 1e-5, "largest": 6e-5, "evaluations": 18},
+        "seed2_minus_seed1": {"final": 0.0024, "largest": 0.0096, "evaluations": 18},
+    }
+    step = {
+        "s_per_step": {"fp32": 6.8, "bf16": 3.2},
+        "bf16_speedup": 2.1,
+        "params": 27e6,
+        "batch_tokens": 8192,
+    }
+    machine = {"precision": {"full": {**step, "timed_steps": 6}, "loss_check": check, "date": "2026-12-01"}}
+    text = str(precision_table({"machines": {"CPU: x": machine}}))
+    assert "at `cpu-27m` for 4 epochs, 96 steps (the profile's own runs train 2)" in text
+    assert "how far bf16 moves the final recipe's loss is not measured yet" in text
+    machine["precision"]["loss_check_recipe"] = {
+        **check,
+        "recipe": "the final recipe at the challenge's size",
+    }
+    assert "not measured yet" not in str(precision_table({"machines": {"CPU: x": machine}}))

@@ -818,6 +818,7 @@ def against_baseline(
             )
         group["device"] = sorted({run.meta.get("device_name") or run.meta.get("device", "?") for run in runs})
         group["train_seconds"] = [run.final.get("train_seconds") for run in runs]
+        group["steps"] = [run.meta.get("total_steps") for run in runs]
         base = groups.get(baseline)
         if label != baseline and runs and base:
             group["paired"] = {metric: paired_difference(runs, base, metric) for metric in metrics}

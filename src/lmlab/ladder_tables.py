@@ -401,7 +401,13 @@ def against_baseline_table(comparison: dict, planned: dict[str, int] | None = No
             if cell is not paired or paired_rows:
                 rows.append([name, *(cell(group, metric) for group in groups.values())])
     minutes = [", ".join(f"{s / 60:.0f}" for s in group["train_seconds"] if s) for group in groups.values()]
-    rows.append(["training (min a run)", *minutes])
+    steps = [", ".join(sorted({str(n) for n in group.get("steps", []) if n})) for group in groups.values()]
+    pace = [
+        ", ".join(f"{s / n:.1f}" for s, n in zip(group["train_seconds"], group.get("steps", [])) if s and n)
+        for group in groups.values()
+    ]
+    rows += [["optimizer steps a run", *steps], ["training (min a run)", *minutes]]
+    rows.append(["seconds a step, evaluations included", *pace])
     lines = ["| | " + " | ".join(groups) + " |", "|:---|" + "---:|" * len(groups)]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     runs = [run for group in groups.values() for run in group["runs"]]
@@ -411,7 +417,8 @@ def against_baseline_table(comparison: dict, planned: dict[str, int] | None = No
         "*Each group's mean ± std over its seeds, in each metric. The ratio divides the group's mean by the "
         "baseline's; its interval is the seed-by-seed ratio's. The paired difference and the interval "
         "appear once a group shares two seeds with the baseline; a group with one seed planned gets neither. "
-        "Training minutes are each run's own, on whatever else its machine was doing.*",
+        "Training minutes and seconds a step are each run's own, evaluations included, on whatever else its machine "
+        "was doing (at times this repository's test suite): the Performance page times a step alone.*",
         "",
         f"*profile {comparison['profile']} · data fingerprint {comparison['data_fingerprint'][:8]} · "
         f"trained on {', '.join(devices) or 'nothing yet'} · runs {', '.join(r[:8] for r in runs) or 'none yet'}.*",

@@ -70,8 +70,10 @@ def seed_range(seeds: list[int]) -> str:
 
 
 def spread(mean: float, std: float, digits: int = 4) -> str:
-    """A mean ± std as one table cell that does not break across lines."""
-    return f"{mean:.{digits}f}{NBSP}±{NBSP}{std:.{digits}f}"
+    """A mean ± std as one table cell that does not break across lines; a spread too small for
+    `digits` shows its first digit that is not zero ("± 0.00004", not "± 0.0000", which reads as none)."""
+    shown = next((d for d in range(digits, 9) if f"{std:.{d}f}".strip("0.")), digits)
+    return f"{mean:.{digits}f}{NBSP}±{NBSP}{std:.{shown}f}"
 
 
 def bound(value: float) -> str:

@@ -4,6 +4,7 @@ step's time goes, the memory estimate against measured peaks, and the executors'
 
 from __future__ import annotations
 
+from lmlab.config import make_config
 from lmlab.markdown import markdown
 
 
@@ -167,13 +168,19 @@ def precision_table(results: dict):
             )
         for check in filter(None, (measured.get("loss_check"), measured.get("loss_check_recipe"))):
             ours, seeds = check["bf16_minus_fp32"], check["seed2_minus_seed1"]
+            own_epochs = make_config(check["profile"]).epochs
             notes.append(
                 f"{name}: the loss check, {check.get('recipe', 'the challenge baseline')} at `{check['profile']}` "
-                f"for {check['steps']} steps: "
+                f"for {check['epochs']} epochs, {check['steps']} steps (the profile's own runs train {own_epochs}): "
                 f"bf16 minus fp32 at one seed, {ours['final']:+.4f} nats/char at the end (at most {ours['largest']:.4f} "
                 f"apart over {ours['evaluations']} evaluations); a second fp32 seed minus the first, "
                 f"{seeds['final']:+.4f} at the end (at most {seeds['largest']:.4f}) "
                 f"(`benchmarks/precision_check.py`; runs {', '.join(r['id'][:8] for r in check['runs'].values())})."
+            )
+        if measured.get("loss_check") and not measured.get("loss_check_recipe"):
+            notes.append(
+                f"{name}: how far bf16 moves the final recipe's loss is not measured yet "
+                "(`benchmarks/precision_check.py --recipe final`): the check above trains the baseline only."
             )
         gemm = measured.get("gemm_gflops", {})
         if gemm:
