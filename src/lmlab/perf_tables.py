@@ -5,7 +5,7 @@ step's time goes, the memory estimate against measured peaks, and the executors'
 from __future__ import annotations
 
 from lmlab.config import make_config
-from lmlab.markdown import markdown
+from lmlab.markdown import bound, markdown
 
 
 def benchmark_table(results: dict):
@@ -113,7 +113,7 @@ def memory_table(results: dict):
                 f"({d['evals']} evaluations over {d['steps']} steps; measured {d['date']}, beside whatever else ran then, "
                 "so a step's time here need not match the precision table's)."
             )
-    return markdown("\n".join(lines + [""] + [f"*{n}*" for n in notes]))
+    return markdown("\n".join(lines + [line for n in notes for line in ("", f"*{n}*")]))
 
 
 def executors_table(results: dict):
@@ -160,37 +160,38 @@ def precision_table(results: dict):
         for profile, r in measured.items():
             if not isinstance(r, dict) or "s_per_step" not in r:
                 continue
-            steps.append(f"{r['timed_steps'] // 3} at `{profile}`")
+            steps.append(f"{r['timed_steps'] // 3} steps at `{profile}`")
             lines.append(
                 "| " + (f"{name} | " if named else "") + f"`{profile}` | {r['params'] / 1e6:.1f}M | "
                 f"{r['batch_tokens']:,} | {r['s_per_step']['fp32']:.2f} | {r['s_per_step']['bf16']:.2f} | "
                 f"{r['bf16_speedup']:.2f}x |"
             )
+        gemm = measured.get("gemm_gflops", {})
+        mine = [
+            f"Measured on {name}, {measured['date'][:10]}: each row is the median of 3 rounds (a round: "
+            f"{', '.join(steps)}), fp32 and bf16 alternating in one process"
+            + (f"; a 2048 × 2048 matrix product alone runs at {gemm['fp32']:,.0f} GFLOP/s in fp32 and "
+               f"{gemm['bf16']:,.0f} in bf16." if gemm else ".")
+        ]  # fmt: skip
         for check in filter(None, (measured.get("loss_check"), measured.get("loss_check_recipe"))):
             ours, seeds = check["bf16_minus_fp32"], check["seed2_minus_seed1"]
             own_epochs = make_config(check["profile"]).epochs
-            notes.append(
-                f"{name}: the loss check, {check.get('recipe', 'the challenge baseline')} at `{check['profile']}` "
+            mine.append(
+                f"The loss check, {check.get('recipe', 'the challenge baseline')} at `{check['profile']}` "
                 f"for {check['epochs']} epochs, {check['steps']} steps (the profile's own runs train {own_epochs}): "
-                f"bf16 minus fp32 at one seed, {ours['final']:+.4f} nats/char at the end (at most {ours['largest']:.4f} "
+                f"bf16 minus fp32 at one seed, {bound(ours['final'])} nats/char at the end (at most {ours['largest']:.4f} "
                 f"apart over {ours['evaluations']} evaluations); a second fp32 seed minus the first, "
-                f"{seeds['final']:+.4f} at the end (at most {seeds['largest']:.4f}) "
+                f"{bound(seeds['final'])} at the end (at most {seeds['largest']:.4f}) "
                 f"(`benchmarks/precision_check.py`; runs {', '.join(r['id'][:8] for r in check['runs'].values())})."
             )
         if measured.get("loss_check") and not measured.get("loss_check_recipe"):
-            notes.append(
-                f"{name}: how far bf16 moves the final recipe's loss is not measured yet "
+            mine.append(
+                "How far bf16 moves the final recipe's loss is not measured yet "
                 "(`benchmarks/precision_check.py --recipe final`): the check above trains the baseline only."
             )
-        gemm = measured.get("gemm_gflops", {})
-        if gemm:
-            notes.append(
-                f"{name}: a 2048 × 2048 matrix product runs at {gemm['fp32']:,.0f} GFLOP/s in fp32 and "
-                f"{gemm['bf16']:,.0f} in bf16; each row is the median of 3 rounds ({', '.join(steps)} steps a "
-                f"round), fp32 and bf16 alternating in one process; measured {measured['date']}."
-            )
+        notes += [mine[0], *(f"{name}: {n}" if named else n for n in mine[1:])]
     if len(lines) == 2:
         return markdown(
             "*No machine has measured fp32 against bf16 yet (`benchmarks/bench_train.py --precision`).*"
         )
-    return markdown("\n".join(lines + [""] + [f"*{n}*" for n in notes]))
+    return markdown("\n".join(lines + [line for n in notes for line in ("", f"*{n}*")]))
