@@ -91,6 +91,10 @@ def test_a_plans_status_says_where_each_run_is_and_how_long_is_left(tmp_path):
     assert plan_status(ladder)[-1].endswith(
         "besides 1 run(s) whose length no finished run of their group gives"
     )
+    del ladder.planned["group"]  # only runs of unknown length: no "about 0 h 00 min"
+    assert (
+        plan_status(ladder)[-1] == "training left: 1 run(s) whose length no finished run of their group gives"
+    )
 
 
 PLANNED_STUDY = '''

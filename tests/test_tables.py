@@ -252,7 +252,10 @@ def test_the_precision_table_says_how_long_its_loss_check_ran_and_what_it_did_no
     }
     machine = {"precision": {"full": {**step, "timed_steps": 6}, "loss_check": check, "date": "2026-12-01"}}
     text = str(precision_table({"machines": {"CPU: x": machine}}))
-    assert "at `cpu-27m` for 4 epochs, 96 steps (the profile's own runs train 2)" in text and "\n\n*The loss check" in text
+    assert (
+        "at `cpu-27m` for 4 epochs, 96 steps (the profile's own runs train 2)" in text
+        and "\n\n*The loss check" in text
+    )
     assert "How far bf16 moves the final recipe's loss is not measured yet" in text
     machine["precision"]["loss_check_recipe"] = {
         **check,

@@ -497,16 +497,15 @@ def plan_status(ladder) -> list[str]:
             )
             left, unknown = (left + waiting * typical, unknown) if typical else (left, unknown + waiting)
         lines.append(f"{label:<40} {len(done)} of {len(runs)} done" + "".join(f"; {s}" for s in states))
-    if left or unknown:
+    unknown_text = f"{unknown} run(s) whose length no finished run of their group gives"
+    if left:
         hours, minutes = divmod(round(left / 60), 60)
         lines.append(
             f"about {hours} h {minutes:02d} min of training left, one run at a time at these paces"
-            + (
-                f", besides {unknown} run(s) whose length no finished run of their group gives"
-                if unknown
-                else ""
-            )
+            + (f", besides {unknown_text}" if unknown else "")
         )
+    elif unknown:
+        lines.append(f"training left: {unknown_text}")
     return lines
 
 
